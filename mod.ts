@@ -9,7 +9,7 @@
  * included.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { fetchMock, integration, tmpDir } from "./mod.ts";
  *
  * integration("saves what the API returns", {
@@ -39,3 +39,4 @@ export * from "./src/fixtures/tmp_dir.ts";
 export * from "./src/fixtures/env.ts";
 export * from "./src/fixtures/fetch_mock.ts";
 export * from "./src/fixtures/http_server.ts";
+export * from "./src/delay.ts";

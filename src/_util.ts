@@ -18,19 +18,3 @@ export function readEnv(name: string): string | undefined {
 
 /** A short id for this process, used in resource names (`a1b2c3d4`). */
 export const RUN_ID: string = crypto.randomUUID().slice(0, 8);
-
-/** Resolves after `ms`, or rejects with the signal's reason when aborted. */
-export function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}

@@ -151,7 +151,7 @@ export interface FixtureFactory<
  * @returns A factory usable standalone and declarable on tests.
  *
  * @example A user-defined fixture with a dependency and a permission
- * ```ts
+ * ```ts ignore
  * import { defineFixture, integration, tmpDir, type TmpDir } from "../mod.ts";
  *
  * interface Notes extends AsyncDisposable {

@@ -227,7 +227,7 @@ globalThis.addEventListener?.("load", () => {
  *   would drop such a test silently).
  *
  * @example Name and body
- * ```ts
+ * ```ts ignore
  * import { integration } from "../mod.ts";
  *
  * integration("adds numbers", () => {
@@ -249,7 +249,7 @@ export function integration<F extends FixtureRecord = Record<string, never>>(
  * @throws {Error} When called after the test module finished loading.
  *
  * @example Fixtures, a required service and a timeout
- * ```ts
+ * ```ts ignore
  * import { integration, probeHttp, tmpDir } from "../mod.ts";
  *
  * const api = await probeHttp("http://127.0.0.1:8787/health", { timeout: 200 });
@@ -276,7 +276,7 @@ export function integration<F extends FixtureRecord = Record<string, never>>(
  * @throws {Error} When called after the test module finished loading.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { env, integration } from "../mod.ts";
  *
  * integration({
@@ -335,7 +335,9 @@ export function integration<F extends FixtureRecord>(
     permissions,
     fn: async (t) => {
       testsStarted = true;
-      if (unavailable.length > 0) throw new ServiceUnavailableError(unavailable);
+      if (unavailable.length > 0) {
+        throw new ServiceUnavailableError(unavailable);
+      }
       await runTest(t, definition, testScoped, stepScoped);
     },
   };
@@ -588,7 +590,7 @@ class Context {
 /** A regex (as a `/.../` filter) matching names that do not start with `prefix`. */
 function excludePrefixRegex(prefix: string): string {
   const escape = (s: string) => s.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&");
-  const escapeClass = (c: string) => c.replace(/[\\\]^-]/g, "\\$&");
+  const escapeClass = (c: string) => c.replace(/[\\\]^[-]/g, "\\$&");
   const branches: string[] = [];
   for (let i = 0; i < prefix.length; i++) {
     branches.push(`${escape(prefix.slice(0, i))}[^${escapeClass(prefix[i])}]`);

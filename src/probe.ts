@@ -53,6 +53,19 @@ export interface HttpProbeOptions extends ProbeOptions {
 export const DEFAULT_PROBE_TIMEOUT = 1000;
 
 const cache = new Map<string, Promise<ProbeResult>>();
+let loaded = false;
+const pendingAtLoad = new Set<string>();
+
+globalThis.addEventListener?.("load", () => {
+  loaded = true;
+  if (pendingAtLoad.size > 0) {
+    throw new Error(
+      `Probe ${
+        [...pendingAtLoad].join(", ")
+      } was still running when the test module finished loading. Await probes at the top level (const db = await probeTcp(...)) and pass the result in \`requires\`: a test registered from a probe's callback would be dropped silently by Deno.`,
+    );
+  }
+});
 
 /**
  * Runs a probe at most once per key in this process: concurrent and later
@@ -84,6 +97,10 @@ export function cachedProbe(
   if (!result) {
     result = run();
     cache.set(key, result);
+    if (!loaded) {
+      pendingAtLoad.add(key);
+      result.finally(() => pendingAtLoad.delete(key));
+    }
   }
   return result;
 }

@@ -104,6 +104,7 @@ export function shardOf(name: string): ShardDecision {
   if (index === current.index) return { included: true, reason: "" };
   return {
     included: false,
-    reason: `shard ${index}/${current.count} runs it; this is ${current.index}/${current.count}`,
+    reason:
+      `shard ${index}/${current.count} runs it; this is ${current.index}/${current.count}`,
   };
 }

@@ -1,0 +1,95 @@
+// Runs `deno test` in a subprocess on a fixture project and reads what a
+// user would read: the exit code, the output and the summary line.
+
+/** What one `deno test` run printed. */
+export interface DenoTestRun {
+  code: number;
+  output: string;
+  passed: number;
+  failed: number;
+  ignored: number;
+  filtered: number;
+}
+
+/** Options of {@linkcode runDenoTest}. */
+export interface RunOptions {
+  /** Extra `deno test` flags. */
+  args?: string[];
+  /** Extra environment variables. */
+  env?: Record<string, string>;
+  /** Permission flags for the run. */
+  permissions?: string[];
+}
+
+const ROOT = new URL("../", import.meta.url);
+
+/**
+ * Runs `deno test` on fixture files: bare names are in tests/fixtures/, paths
+ * with a slash are relative to the repository root.
+ */
+export async function runDenoTest(
+  files: string[],
+  options: RunOptions = {},
+): Promise<DenoTestRun> {
+  const command = new Deno.Command(Deno.execPath(), {
+    args: [
+      "test",
+      "--no-check",
+      ...(options.permissions ?? ["-A"]),
+      ...(options.args ?? []),
+      ...files.map((f) => f.includes("/") ? f : `tests/fixtures/${f}`),
+    ],
+    cwd: ROOT,
+    env: { NO_COLOR: "1", ITKIT_REQUIRE: "", ITKIT_SHARD: "", ...options.env },
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+  });
+  const { code, stdout, stderr } = await command.output();
+  const output = new TextDecoder().decode(stdout) +
+    new TextDecoder().decode(stderr);
+  const summary =
+    output.split("\n").findLast((line) => /^(ok|FAILED) \| /.test(line)) ?? "";
+  const count = (word: string) =>
+    Number(new RegExp(`(\\d+) ${word}`).exec(summary)?.[1] ?? 0);
+  return {
+    code,
+    output,
+    passed: count("passed"),
+    failed: count("failed"),
+    ignored: count("ignored"),
+    filtered: count("filtered out"),
+  };
+}
+
+/** A fresh marker file for fixtures that record what they did. */
+export async function markerFile(): Promise<
+  { path: string; lines(): Promise<string[]> } & AsyncDisposable
+> {
+  const path = await Deno.makeTempFile({ prefix: "itkit-marker-" });
+  return {
+    path,
+    lines: async () =>
+      (await Deno.readTextFile(path)).split("\n").filter((l) => l !== ""),
+    [Symbol.asyncDispose]: () => Deno.remove(path),
+  };
+}
+
+/** A loopback port with nothing listening on it. */
+export function closedPort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+/** Fails with the run's output when `condition` is false. */
+export function expectRun(
+  run: DenoTestRun,
+  condition: boolean,
+  what: string,
+): void {
+  if (!condition) {
+    throw new Error(`${what}\n--- deno test output ---\n${run.output}`);
+  }
+}

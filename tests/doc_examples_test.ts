@@ -1,0 +1,72 @@
+// Examples that register integration tests must run at a module's top level,
+// which `deno test --doc` cannot do (it wraps each example in a Deno.test).
+// They are marked `ts ignore` in the JSDoc; this test extracts them, writes
+// each as a test module, and type-checks and runs them with `deno test`.
+import assert from "node:assert/strict";
+
+const ROOT = new URL("../", import.meta.url);
+
+async function* sources(dir: URL): AsyncGenerator<URL> {
+  for await (const entry of Deno.readDir(dir)) {
+    const url = new URL(entry.name + (entry.isDirectory ? "/" : ""), dir);
+    if (entry.isDirectory) yield* sources(url);
+    else if (entry.name.endsWith(".ts")) yield url;
+  }
+}
+
+async function extract(): Promise<{ origin: string; code: string }[]> {
+  const examples: { origin: string; code: string }[] = [];
+  const files = [new URL("mod.ts", ROOT)];
+  for await (const url of sources(new URL("src/", ROOT))) files.push(url);
+  for (const file of files) {
+    const text = await Deno.readTextFile(file);
+    const blocks = text.matchAll(
+      /^\s*\* ```ts ignore\n([\s\S]*?)^\s*\* ```$/gm,
+    );
+    for (const block of blocks) {
+      const code = block[1]
+        .split("\n")
+        .map((line) => line.replace(/^\s*\* ?/, ""))
+        .join("\n")
+        .replace(
+          /from "(\.\.?\/[^"]+)"/g,
+          (_, path: string) => `from "${new URL(path, file).href}"`,
+        );
+      const line = text.slice(0, block.index).split("\n").length;
+      examples.push({ origin: `${file.pathname}:${line}`, code });
+    }
+  }
+  return examples;
+}
+
+Deno.test("every top-level JSDoc example type-checks and passes as a test module", async () => {
+  const examples = await extract();
+  assert.ok(examples.length >= 6, `found only ${examples.length} examples`);
+  const dir = await Deno.makeTempDir({ prefix: "itkit-doc-" });
+  try {
+    const files: string[] = [];
+    for (const [i, example] of examples.entries()) {
+      const path = `${dir}/example_${i}_test.ts`;
+      await Deno.writeTextFile(path, `// ${example.origin}\n${example.code}`);
+      files.push(path);
+    }
+    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "test",
+        "-A",
+        "--config",
+        new URL("deno.json", ROOT).pathname,
+        ...files,
+      ],
+      env: { NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const output = new TextDecoder().decode(stdout) +
+      new TextDecoder().decode(stderr);
+    assert.equal(code, 0, output);
+    assert.match(output, /ok \| \d+ passed \| 0 failed/, output);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

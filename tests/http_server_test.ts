@@ -1,0 +1,38 @@
+import assert from "node:assert/strict";
+import { httpServer } from "../mod.ts";
+
+Deno.test("httpServer() serves on loopback and stops listening on dispose", async () => {
+  let port: number;
+  {
+    await using server = await httpServer({
+      handler: (request) =>
+        Response.json({ path: new URL(request.url).pathname }),
+    });
+    port = server.port;
+    assert.equal(server.url.hostname, "127.0.0.1");
+    const response = await fetch(new URL("/health", server.url));
+    assert.deepEqual(await response.json(), { path: "/health" });
+  }
+  await assert.rejects(
+    () => Deno.connect({ hostname: "127.0.0.1", port }),
+    Deno.errors.ConnectionRefused,
+  );
+});
+
+Deno.test("httpServer() refuses a non-loopback hostname", async () => {
+  await assert.rejects(
+    () =>
+      httpServer({
+        handler: () => new Response(),
+        hostname: "0.0.0.0" as "127.0.0.1",
+      }),
+    new TypeError(
+      'Cannot create httpServer fixture: hostname must be "127.0.0.1" or "::1" (loopback only), got "0.0.0.0"',
+    ),
+  );
+});
+
+Deno.test("httpServer.fixture() declares net to the loopback host", () => {
+  const fixture = httpServer.fixture({ handler: () => new Response() });
+  assert.deepEqual(fixture.permissions, { net: ["127.0.0.1"] });
+});

@@ -1,0 +1,37 @@
+import assert from "node:assert/strict";
+import { mergePermissions } from "../mod.ts";
+
+Deno.test("mergePermissions() joins lists, and true and inherit win", () => {
+  assert.deepEqual(
+    mergePermissions([
+      { net: ["127.0.0.1:5432"], env: ["A"] },
+      { net: ["127.0.0.1:9000", "127.0.0.1:5432"], env: true },
+      { read: "inherit", write: false },
+      undefined,
+      "none",
+    ]),
+    {
+      env: true,
+      net: ["127.0.0.1:5432", "127.0.0.1:9000"],
+      read: "inherit",
+    },
+  );
+});
+
+Deno.test("mergePermissions() of nothing is none, and inherit anywhere is inherit", () => {
+  assert.equal(mergePermissions([]), "none");
+  assert.equal(
+    mergePermissions(["none", { net: [] }, { read: false }]),
+    "none",
+  );
+  assert.equal(mergePermissions([{ net: ["x"] }, "inherit"]), "inherit");
+});
+
+Deno.test("mergePermissions() names an unknown kind", () => {
+  assert.throws(
+    () => mergePermissions([{ network: true } as Deno.PermissionOptionsObject]),
+    new TypeError(
+      'Cannot merge permissions: unknown permission kind "network" (expected one of env, ffi, import, net, read, run, sys, write)',
+    ),
+  );
+});

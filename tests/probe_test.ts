@@ -1,0 +1,122 @@
+import assert from "node:assert/strict";
+import { probe, probeHttp, probeTcp } from "../mod.ts";
+import { closedPort } from "./_harness.ts";
+
+/** A loopback server that accepts connections and never answers. */
+function silentServer():
+  & { port: number; accepted: () => number }
+  & AsyncDisposable {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns: Deno.Conn[] = [];
+  const loop = (async () => {
+    try {
+      for await (const conn of listener) conns.push(conn);
+    } catch { /* closed */ }
+  })();
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    accepted: () => conns.length,
+    async [Symbol.asyncDispose](): Promise<void> {
+      listener.close();
+      await loop;
+      for (const conn of conns) conn.close();
+    },
+  };
+}
+
+Deno.test("probeTcp() reports a refused port with its address", async () => {
+  const port = closedPort();
+  const result = await probeTcp("127.0.0.1", port);
+  assert.equal(result.ok, false);
+  assert.equal(result.name, "tcp");
+  assert.equal(result.target, `127.0.0.1:${port}`);
+  assert.equal(result.reason, `connection refused 127.0.0.1:${port}`);
+});
+
+Deno.test("probeTcp() passes for an open port and probes it once for many callers", async () => {
+  await using server = silentServer();
+  const results = await Promise.all(
+    Array.from({ length: 5 }, () => probeTcp("127.0.0.1", server.port)),
+  );
+  assert.ok(results.every((r) => r.ok && r.reason === "ok"));
+  assert.equal(results[0], results[4]);
+  await probeTcp("127.0.0.1", server.port);
+  assert.equal(server.accepted(), 1);
+});
+
+Deno.test("probeHttp() times out on a server that never answers", async () => {
+  await using server = silentServer();
+  const result = await probeHttp(`http://127.0.0.1:${server.port}/health`, {
+    timeout: 200,
+  });
+  assert.equal(result.ok, false);
+  assert.equal(result.reason, "timed out after 200 ms");
+});
+
+Deno.test("probeHttp() reports an unexpected status and accepts an expected one", async () => {
+  await using server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    (request) =>
+      new URL(request.url).pathname === "/down"
+        ? new Response("no", { status: 503 })
+        : new Response(null, { status: 204 }),
+  );
+  const base = `http://127.0.0.1:${server.addr.port}`;
+  assert.equal((await probeHttp(`${base}/down`)).reason, "HTTP 503");
+  assert.equal((await probeHttp(`${base}/up`)).ok, true);
+  assert.equal(
+    (await probeHttp(`${base}/down-ok`, { expectStatus: 200 })).reason,
+    "HTTP 204",
+  );
+});
+
+Deno.test("probe() turns false, a string, a throw and a slow check into reasons", async () => {
+  assert.equal(
+    (await probe("unit false", () => Promise.resolve(false))).reason,
+    "check returned false",
+  );
+  assert.equal(
+    (await probe("unit string", () => Promise.resolve("no creds"))).reason,
+    "no creds",
+  );
+  assert.equal(
+    (await probe("unit throw", () => Promise.reject(new Error("kaput"))))
+      .reason,
+    "kaput",
+  );
+  const slow = await probe(
+    "unit slow",
+    (signal) =>
+      new Promise((resolve) => {
+        const timer = setTimeout(resolve, 5_000);
+        signal.addEventListener("abort", () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }),
+    { timeout: 50 },
+  );
+  assert.equal(slow.reason, "timed out after 50 ms");
+  assert.equal((await probe("unit ok", () => Promise.resolve(true))).ok, true);
+});
+
+Deno.test("probes reject bad input with one clear error", () => {
+  assert.throws(
+    () => probeHttp("localhost:9000"),
+    new TypeError(
+      'Cannot probe HTTP: "localhost:9000" is not an http(s) URL (expected http://host:port/path)',
+    ),
+  );
+  assert.throws(
+    () => probeHttp("not a url"),
+    new TypeError(
+      'Cannot probe HTTP: "not a url" is not a URL (expected http://host:port/path)',
+    ),
+  );
+  assert.throws(
+    () => probeTcp("127.0.0.1", 70000),
+    new TypeError(
+      "Cannot probe TCP 127.0.0.1: port must be an integer from 1 to 65535, got 70000",
+    ),
+  );
+});
