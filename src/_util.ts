@@ -16,5 +16,30 @@ export function readEnv(name: string): string | undefined {
   return Deno.env.get(name);
 }
 
-/** A short id for this process, used in resource names (`a1b2c3d4`). */
-export const RUN_ID: string = crypto.randomUUID().slice(0, 8);
+/**
+ * An id for this process, used in the names of everything fixtures create:
+ * the creation time in base 36 (so a sweeper can tell its age) and four random
+ * hex digits, lowercase and DNS-safe (`mi3k2j1a4f2c`).
+ */
+export const RUN_ID: string = Date.now().toString(36) +
+  crypto.randomUUID().slice(0, 4);
+
+/** The creation time encoded in a run id, or `undefined` if it is not one. */
+export function runIdTime(runId: string): Date | undefined {
+  const match = /^([0-9a-z]{8,9})[0-9a-f]{4}$/.exec(runId);
+  if (!match) return undefined;
+  const time = parseInt(match[1], 36);
+  return Number.isFinite(time) ? new Date(time) : undefined;
+}
+
+let sequence = 0;
+
+/** A name unique in this run: `<prefix><sep><run id><sep><n>`. */
+export function uniqueName(prefix: string, separator: string): string {
+  return `${prefix}${separator}${RUN_ID}${separator}${++sequence}`;
+}
+
+/** `value` with any password in it replaced by `***`. */
+export function maskUrl(value: string): string {
+  return value.replace(/(\/\/[^:/@]*:)[^@/]*@/, "$1***@");
+}

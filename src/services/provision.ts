@@ -1,0 +1,120 @@
+/**
+ * Local services for a test run: use what the environment configures, else
+ * start throwaway ones (PostgreSQL from the native binaries, s3rver).
+ *
+ * @module
+ */
+
+import { readEnv } from "../_util.ts";
+import { startPostgresServer } from "./postgres_server.ts";
+import { startS3rver } from "./s3rver_server.ts";
+import type { ServiceOrigin } from "../summary.ts";
+
+/** A service the run uses. */
+export interface ProvisionedService {
+  /** `postgres` or `s3`. */
+  readonly kind: "postgres" | "s3";
+  /** Where it came from. */
+  readonly origin: ServiceOrigin;
+  /** Its address, password masked. */
+  readonly address: string;
+}
+
+/** Options of {@linkcode provisionServices}. */
+export interface ProvisionOptions {
+  /**
+   * Which services to provide.
+   *
+   * @default {["postgres", "s3"]}
+   */
+  services?: ("postgres" | "s3")[];
+  /**
+   * The environment to read `DATABASE_URL` and `S3_ENDPOINT` from; a
+   * configured endpoint always wins over provisioning.
+   *
+   * @default {the process environment}
+   */
+  env?: Record<string, string | undefined>;
+}
+
+/** Running services and the variables that point at them. */
+export interface ProvisionedServices extends AsyncDisposable {
+  /** Variables to export to the tests (`DATABASE_URL`, `S3_*`); empty for configured services. */
+  readonly env: Readonly<Record<string, string>>;
+  /** Each service and where it came from. */
+  readonly services: readonly ProvisionedService[];
+  /** Stops what was started. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Provides PostgreSQL and S3 for a run: a configured `DATABASE_URL` /
+ * `S3_ENDPOINT` is used as is and nothing is started for it; otherwise a
+ * throwaway server is started on loopback.
+ *
+ * @param options Which services, and the environment.
+ * @returns The services; dispose to stop what was started.
+ *
+ * @example
+ * ```ts ignore
+ * import { provisionServices } from "../../mod.ts";
+ *
+ * await using services = await provisionServices();
+ * console.log(services.env); // { DATABASE_URL: "postgres://...", S3_ENDPOINT: "http://127.0.0.1:..." , ... }
+ * ```
+ */
+export async function provisionServices(
+  options: ProvisionOptions = {},
+): Promise<ProvisionedServices> {
+  const wanted = options.services ?? ["postgres", "s3"];
+  const env = options.env ?? {
+    DATABASE_URL: readEnv("DATABASE_URL"),
+    S3_ENDPOINT: readEnv("S3_ENDPOINT"),
+  };
+  const stack = new AsyncDisposableStack();
+  const exported: Record<string, string> = {};
+  const services: ProvisionedService[] = [];
+  try {
+    if (wanted.includes("postgres")) {
+      if (env.DATABASE_URL) {
+        services.push({
+          kind: "postgres",
+          origin: "configured",
+          address: env.DATABASE_URL.replace(/(\/\/[^:/@]*:)[^@/]*@/, "$1***@"),
+        });
+      } else {
+        const pg = stack.use(await startPostgresServer());
+        Object.assign(exported, pg.env);
+        services.push({
+          kind: "postgres",
+          origin: pg.origin,
+          address: `${pg.config.host}:${pg.config.port}`,
+        });
+      }
+    }
+    if (wanted.includes("s3")) {
+      if (env.S3_ENDPOINT) {
+        services.push({
+          kind: "s3",
+          origin: "configured",
+          address: env.S3_ENDPOINT,
+        });
+      } else {
+        const s3 = stack.use(await startS3rver());
+        Object.assign(exported, s3.env);
+        services.push({
+          kind: "s3",
+          origin: s3.origin,
+          address: s3.env.S3_ENDPOINT,
+        });
+      }
+    }
+  } catch (error) {
+    await stack.disposeAsync();
+    throw error;
+  }
+  const moved = stack.move();
+  let closed: Promise<void> | undefined;
+  const close = () => closed ??= moved.disposeAsync();
+  return { env: exported, services, close, [Symbol.asyncDispose]: close };
+}
