@@ -44,7 +44,7 @@ export async function main(args: string[]): Promise<number> {
       console.error(`itkit: run needs a command after --\n${USAGE}`);
       return 2;
     }
-    return await run(argv);
+    return await runWithServices(argv);
   }
   console.error(USAGE);
   return 2;
@@ -74,7 +74,18 @@ async function services(): Promise<number> {
   return 0;
 }
 
-async function run(argv: string[]): Promise<number> {
+/**
+ * Runs a command with services provisioned (see {@linkcode provisionServices}),
+ * then checks the servers it started for leftovers.
+ *
+ * @param argv The command and its arguments.
+ * @param env Extra variables for the command.
+ * @returns The command's exit code, or 1 when it passed but left resources behind.
+ */
+export async function runWithServices(
+  argv: string[],
+  env: Record<string, string> = {},
+): Promise<number> {
   await using provisioned = await provisionServices();
   for (const service of provisioned.services) {
     console.error(
@@ -83,7 +94,7 @@ async function run(argv: string[]): Promise<number> {
   }
   const child = new Deno.Command(argv[0], {
     args: argv.slice(1),
-    env: provisioned.env,
+    env: { ...provisioned.env, ...env },
     stdin: "inherit",
     stdout: "inherit",
     stderr: "inherit",

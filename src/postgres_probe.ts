@@ -45,7 +45,7 @@ export function probePostgres(
   const target = postgresUrl(config);
   const hostPort = `${config.host}:${config.port}`;
   return cachedProbe(
-    `postgres ${target}`,
+    `postgres ${postgresUrl(config, true)}`,
     () =>
       runProbe("postgres", target, async (signal) => {
         const postgres = await loadPostgres();

@@ -41,7 +41,7 @@ export function probeS3(
     config.endpoint.port || (config.endpoint.protocol === "https:" ? 443 : 80)
   }`;
   return cachedProbe(
-    `s3 ${target} ${config.accessKeyId}`,
+    `s3 ${target} ${config.accessKeyId} ${config.secretAccessKey} ${config.region}`,
     () =>
       runProbe("s3", target, async (signal) => {
         const { ListBucketsCommand } = await loadS3Sdk();

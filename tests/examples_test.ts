@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { closedPort, expectRun, runDenoTest } from "./_harness.ts";
+import { bucketNames, itkitObjects, withAdmin } from "./_services.ts";
 
 Deno.test("the health example is ignored with its reason when nothing listens", async () => {
   const port = closedPort();
@@ -43,4 +44,49 @@ Deno.test("the local examples pass under the integration filter", async () => {
     run.output,
     /file processing turns input\.txt into output\.txt \.\.\. ok/,
   );
+});
+
+Deno.test("the S3 examples are ignored with their reason when S3 is unreachable", async () => {
+  const port = closedPort();
+  const run = await runDenoTest([
+    "examples/results_store_s3_test.ts",
+    "examples/minio_upload_test.ts",
+  ], { env: { S3_ENDPOINT: `http://127.0.0.1:${port}` } });
+  expectRun(run, run.code === 0, "ignored tests do not fail the run");
+  assert.equal(run.ignored, 2);
+  assert.match(
+    run.output,
+    new RegExp(
+      `results store saves a record to S3 \\(ignored: s3 http://127\\.0\\.0\\.1:${port}: connection refused 127\\.0\\.0\\.1:${port}\\) \\.\\.\\. ignored`,
+    ),
+  );
+});
+
+Deno.test("the S3 and database examples run against the servers and leave nothing behind", async () => {
+  const bucketsBefore = await bucketNames();
+  const objectsBefore = await itkitObjects();
+  const run = await runDenoTest([
+    "examples/results_store_s3_test.ts",
+    "examples/minio_upload_test.ts",
+    "examples/s3_settings_test.ts",
+    "examples/database_test.ts",
+    "examples/transaction_test.ts",
+  ], {
+    env: { ITKIT_REQUIRE: "1" },
+    args: ["--sanitize-ops", "--sanitize-resources"],
+  });
+  expectRun(
+    run,
+    run.code === 0 && run.passed === 5,
+    "the examples should pass",
+  );
+  const schema = /schema: (itkit_\S+)/.exec(run.output)?.[1];
+  assert.ok(schema, "the database example names its schema");
+  assert.deepEqual(await itkitObjects(), objectsBefore);
+  assert.ok(!objectsBefore.includes(`schema ${schema}`));
+  assert.deepEqual(await bucketNames(), bucketsBefore);
+  const testTable = await withAdmin((sql) =>
+    sql`select to_regclass('public.test_table') as t`
+  );
+  assert.equal(testTable[0].t, null);
 });

@@ -32,10 +32,14 @@ export async function listBuckets(config: S3Config): Promise<string[]> {
     const { Buckets = [] } = await client.send(new sdk.ListBucketsCommand({}));
     const lines: string[] = [];
     for (const bucket of Buckets) {
-      const { KeyCount = 0 } = await client.send(
-        new sdk.ListObjectsV2Command({ Bucket: bucket.Name! }),
+      const { Contents = [], IsTruncated } = await client.send(
+        new sdk.ListObjectsCommand({ Bucket: bucket.Name!, MaxKeys: 1000 }),
       );
-      lines.push(`bucket ${bucket.Name} (${KeyCount} objects)`);
+      lines.push(
+        `bucket ${bucket.Name} (${Contents.length}${
+          IsTruncated ? "+" : ""
+        } objects)`,
+      );
     }
     return lines;
   } finally {

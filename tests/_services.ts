@@ -1,0 +1,60 @@
+// The services `deno task test` provides (cli.ts run): configurations and
+// admin clients that inspect them from outside the fixtures.
+import {
+  type PostgresConfig,
+  postgresConfig,
+  s3Client,
+  type S3Config,
+  s3Config,
+} from "../mod.ts";
+import { ListBucketsCommand } from "@aws-sdk/client-s3";
+import postgres from "postgres";
+
+/** The S3 store of this run. */
+export const S3: S3Config = s3Config();
+/** The PostgreSQL server of this run. */
+export const PG: PostgresConfig = postgresConfig();
+
+/** Names of every bucket on the store. */
+export async function bucketNames(): Promise<string[]> {
+  const client = await s3Client(S3);
+  try {
+    const { Buckets = [] } = await client.send(new ListBucketsCommand({}));
+    return Buckets.map((b) => b.Name!);
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Runs `fn` with a superuser connection to the server, then closes it. */
+export async function withAdmin<T>(
+  fn: (sql: postgres.Sql) => Promise<T>,
+  database = PG.database,
+): Promise<T> {
+  const sql = postgres({
+    host: PG.host,
+    port: PG.port,
+    user: PG.user,
+    pass: PG.password,
+    database,
+    max: 1,
+    onnotice: () => {},
+  });
+  try {
+    return await fn(sql);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+/** Names of databases and schemas whose names start with `itkit`. */
+export function itkitObjects(): Promise<string[]> {
+  return withAdmin(async (sql) => {
+    const dbs = await sql<{ name: string }[]>`
+      select 'database ' || datname as name from pg_database where datname like 'itkit%'
+      union all
+      select 'schema ' || nspname from pg_namespace where nspname like 'itkit%'
+      order by 1`;
+    return dbs.map((r) => r.name);
+  });
+}

@@ -1,0 +1,68 @@
+import assert from "node:assert/strict";
+
+const ROOT = new URL("../", import.meta.url);
+
+async function runNoNpm(
+  code: string,
+): Promise<{ success: boolean; output: string }> {
+  const file = await Deno.makeTempFile({ suffix: ".ts" });
+  try {
+    await Deno.writeTextFile(
+      file,
+      code.replaceAll("MOD", new URL("mod.ts", ROOT).href),
+    );
+    const { success, stdout, stderr } = await new Deno.Command(
+      Deno.execPath(),
+      {
+        // --no-npm: any npm package that gets loaded makes the run fail.
+        args: [
+          "run",
+          "--no-npm",
+          "--no-check",
+          "-A",
+          "--config",
+          new URL("deno.json", ROOT).pathname,
+          file,
+        ],
+        env: { NO_COLOR: "1" },
+        stdout: "piped",
+        stderr: "piped",
+      },
+    ).output();
+    return {
+      success,
+      output: new TextDecoder().decode(stdout) +
+        new TextDecoder().decode(stderr),
+    };
+  } finally {
+    await Deno.remove(file);
+  }
+}
+
+Deno.test("importing mod.ts and using the local fixtures loads neither the AWS SDK nor postgres.js", async () => {
+  const run = await runNoNpm(`
+    import { env, fetchMock, probeTcp, tmpDir } from "MOD";
+    await using dir = await tmpDir();
+    await using vars = await env({ vars: { X: "1" } });
+    await using api = await fetchMock();
+    await probeTcp("127.0.0.1", 9);
+    console.log("LOCAL FIXTURES OK");
+  `);
+  assert.ok(run.success, run.output);
+  assert.match(run.output, /LOCAL FIXTURES OK/);
+});
+
+Deno.test("the S3 and PostgreSQL fixtures load their packages only when used", async () => {
+  const s3 = await runNoNpm(`
+    import { s3Bucket } from "MOD";
+    await s3Bucket({ config: { endpoint: new URL("http://127.0.0.1:9"), accessKeyId: "a", secretAccessKey: "b", region: "us-east-1" } });
+  `);
+  assert.equal(s3.success, false);
+  assert.match(s3.output, /npm/i);
+  const pg = await runNoNpm(`
+    import { postgresDatabase } from "MOD";
+    await postgresDatabase({ config: { host: "127.0.0.1", port: 9, user: "u", password: "", database: "d" } });
+  `);
+  assert.equal(pg.success, false);
+  assert.match(pg.output, /npm/i);
+});

@@ -1,0 +1,207 @@
+import assert from "node:assert/strict";
+import { postgresDatabase, probePostgres } from "../mod.ts";
+import { itkitObjects, PG, withAdmin } from "./_services.ts";
+import { closedPort, expectRun, runDenoTest } from "./_harness.ts";
+
+Deno.test("transaction isolation rolls everything back and keeps it private", async () => {
+  {
+    await using db = await postgresDatabase({
+      config: PG,
+      isolation: "transaction",
+      migrate: (sql) => sql`create table tx_items (name text)`,
+    });
+    await db.sql`insert into tx_items values ('a')`;
+    // Another connection does not see the uncommitted table.
+    const outside = await withAdmin((sql) =>
+      sql`select to_regclass('public.tx_items') as t`
+    );
+    assert.equal(outside[0].t, null);
+    // A nested transaction is a savepoint: its failure undoes only itself.
+    await assert.rejects(() =>
+      db.sql.begin(async (sql) => {
+        await sql`insert into tx_items values ('b')`;
+        throw new Error("undo b");
+      })
+    );
+    await db.sql.begin(async (sql) => {
+      await sql`insert into tx_items values ('c')`;
+    });
+    const rows = await db.sql<
+      { name: string }[]
+    >`select name from tx_items order by name`;
+    assert.deepEqual(rows.map((r) => r.name), ["a", "c"]);
+  }
+  const after = await withAdmin((sql) =>
+    sql`select to_regclass('public.tx_items') as t`
+  );
+  assert.equal(after[0].t, null);
+});
+
+Deno.test("schema isolation creates a schema on the search path and drops it", async () => {
+  let schema: string;
+  {
+    await using db = await postgresDatabase({
+      config: PG,
+      isolation: "schema",
+      migrate: (sql) => sql`create table items (name text)`,
+    });
+    schema = db.schema;
+    assert.match(schema, /^itkit_[0-9a-z]{12,13}_\d+$/);
+    await db.sql`insert into items values ('x')`;
+    const tables = await withAdmin((sql) =>
+      sql`select table_schema from information_schema.tables where table_name = 'items'`
+    );
+    assert.deepEqual(tables.map((t) => t.table_schema), [schema]);
+  }
+  assert.ok(!(await itkitObjects()).includes(`schema ${schema}`));
+});
+
+Deno.test("a migration failure is reported and leaves no schema behind", async () => {
+  const before = await itkitObjects();
+  await assert.rejects(
+    () =>
+      postgresDatabase({
+        config: PG,
+        isolation: "schema",
+        migrate: (sql) => sql`create table broken (`,
+      }),
+    /^Error: migration failed: syntax error at end of input/,
+  );
+  assert.deepEqual(await itkitObjects(), before);
+});
+
+Deno.test("a server that closes the connection mid-test fails the query, and cleanup still completes", async () => {
+  {
+    await using db = await postgresDatabase({
+      config: PG,
+      isolation: "transaction",
+    });
+    const [{ pid }] = await db.sql<
+      { pid: number }[]
+    >`select pg_backend_pid() as pid`;
+    await withAdmin((sql) => sql`select pg_terminate_backend(${pid})`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await assert.rejects(
+      async () => await db.sql`select 1`,
+      new Error(
+        'Cannot query: the server closed the connection during the test, and the test\'s transaction is gone with it (isolation "transaction")',
+      ),
+    );
+  }
+  let schema: string;
+  {
+    await using db = await postgresDatabase({
+      config: PG,
+      isolation: "schema",
+      max: 1,
+    });
+    schema = db.schema;
+    await db.sql`create table t (x int)`;
+    const [{ pid }] = await db.sql<
+      { pid: number }[]
+    >`select pg_backend_pid() as pid`;
+    await withAdmin((sql) => sql`select pg_terminate_backend(${pid})`);
+    // A query racing the close fails with a connection error; a later one
+    // reconnects (the schema is still first on the search path). Either
+    // way, cleanup must still drop the schema.
+    const outcome = await db.sql`select * from t`.then(
+      (rows) => `rows ${rows.length}`,
+      (error: Error & { code?: string }) =>
+        `error ${error.code ?? error.message}`,
+    );
+    assert.match(
+      outcome,
+      /^(rows 0|error (ECONNRESET|CONNECTION_CLOSED|57P01).*)$/,
+    );
+  }
+  assert.ok(!(await itkitObjects()).includes(`schema ${schema}`));
+});
+
+Deno.test("probePostgres() tells refused, bad credentials and missing database apart", async () => {
+  assert.equal((await probePostgres(PG)).reason, "ok");
+  const port = closedPort();
+  assert.equal(
+    (await probePostgres({ ...PG, port })).reason,
+    `connection refused 127.0.0.1:${port}`,
+  );
+  assert.equal(
+    (await probePostgres({ ...PG, password: "wrong" })).reason,
+    `bad credentials (password authentication failed for user "${PG.user}")`,
+  );
+  assert.equal(
+    (await probePostgres({ ...PG, database: "no_such_db" })).reason,
+    'database "no_such_db" does not exist',
+  );
+});
+
+Deno.test("postgresDatabase() rejects an unknown isolation", async () => {
+  await assert.rejects(
+    () => postgresDatabase({ config: PG, isolation: "table" as "schema" }),
+    new TypeError(
+      'Cannot create postgresDatabase fixture: isolation must be "transaction", "schema" or "database", got "table"',
+    ),
+  );
+});
+
+Deno.test("database isolation clones one template per process and leaves nothing behind", async () => {
+  const run = await runDenoTest(["postgres_database_mode.ts"]);
+  expectRun(
+    run,
+    run.code === 0 && run.passed === 3,
+    "3 database-mode tests should pass",
+  );
+  const clones = [...run.output.matchAll(/CLONE (\S+) FROM (\S+)/g)];
+  assert.equal(clones.length, 3);
+  assert.equal(
+    new Set(clones.map((c) => c[1])).size,
+    3,
+    "each test gets its own database",
+  );
+  assert.equal(
+    new Set(clones.map((c) => c[2])).size,
+    1,
+    "one template for the process",
+  );
+  // The template is dropped by a helper when the test process exits.
+  let left: string[] = [];
+  for (let i = 0; i < 40; i++) {
+    left = await itkitObjects();
+    if (left.length === 0) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  assert.deepEqual(left, []);
+});
+
+Deno.test("database isolation reports a migration failure and drops the half-built template", async () => {
+  const run = await runDenoTest(["postgres_database_errors.ts"], {
+    args: ["--filter", "migration"],
+  });
+  expectRun(run, run.failed === 1, "the test must fail");
+  assert.match(
+    run.output,
+    /fixture "db" \(postgresDatabase\) failed to set up: Cannot build template database "itkit_tpl_[0-9a-z]+_\d+": migration failed: relation "missing" does not exist \(the template was dropped\)/,
+  );
+  assert.deepEqual(await itkitObjects(), []);
+});
+
+Deno.test("database isolation without CREATEDB suggests schema isolation", async () => {
+  const role = `itkit_nocreatedb_${crypto.randomUUID().slice(0, 6)}`;
+  await withAdmin((sql) => sql`create role ${sql(role)} login password 'pw'`);
+  try {
+    const run = await runDenoTest(["postgres_database_errors.ts"], {
+      args: ["--filter", "CREATEDB"],
+      env: {
+        DATABASE_URL: `postgres://${role}:pw@${PG.host}:${PG.port}/postgres`,
+      },
+    });
+    expectRun(run, run.failed === 1, "the test must fail");
+    assert.match(
+      run.output,
+      new RegExp(
+        `Cannot create a database as user "${role}" on 127\\.0\\.0\\.1:${PG.port}: the role lacks the CREATEDB privilege \\(grant it with ALTER ROLE ${role} CREATEDB, or use isolation "schema"\\)`,
+      ),
+    );
+  } finally {
+    await withAdmin((sql) => sql`drop role ${sql(role)}`);
+  }
+});

@@ -1,0 +1,67 @@
+import assert from "node:assert/strict";
+import { parse } from "yaml";
+import { POSTGRES_ENV_VARS, S3_ENV_DEFAULTS } from "../mod.ts";
+
+const ROOT = new URL("../", import.meta.url);
+const versions = JSON.parse(
+  await Deno.readTextFile(new URL("versions.json", ROOT)),
+);
+
+// deno-lint-ignore no-explicit-any
+async function yaml(path: string): Promise<any> {
+  return parse(await Deno.readTextFile(new URL(path, ROOT)));
+}
+
+Deno.test("docker-compose.test.yml parses, pins the images of versions.json and uses the default credentials", async () => {
+  const compose = await yaml("docker-compose.test.yml");
+  assert.equal(compose.services.minio.image, versions.minioImage);
+  assert.equal(compose.services.postgres.image, versions.postgresImage);
+  assert.equal(
+    compose.services.minio.environment.MINIO_ROOT_USER,
+    S3_ENV_DEFAULTS.S3_ACCESS_KEY,
+  );
+  assert.equal(
+    compose.services.minio.environment.MINIO_ROOT_PASSWORD,
+    S3_ENV_DEFAULTS.S3_SECRET_KEY,
+  );
+  assert.ok(compose.services.minio.healthcheck.test.length > 0);
+  assert.ok(compose.services.postgres.healthcheck.test.length > 0);
+  assert.ok(
+    compose.services.postgres.ports.some((p: string) => p.endsWith(":5432")),
+  );
+  assert.ok(
+    compose.services.minio.ports.some((p: string) => p.endsWith(":9000")),
+  );
+});
+
+Deno.test("the GitHub workflow runs in require mode with the fixtures' variables and gates the deploy", async () => {
+  const workflow = await yaml(".github/workflows/integration.yml");
+  const job = workflow.jobs.integration;
+  const env = job.env;
+  for (const name of Object.keys(S3_ENV_DEFAULTS)) {
+    assert.ok(name in env, `${name} is not set`);
+  }
+  assert.ok(
+    POSTGRES_ENV_VARS.includes("DATABASE_URL") && "DATABASE_URL" in env,
+  );
+  assert.equal(env.ITKIT_REQUIRE, "1");
+  assert.equal(job.services.postgres.image, versions.postgresImage);
+  const steps = JSON.stringify(job.steps);
+  assert.ok(
+    steps.includes(versions.minioImage),
+    "MinIO image is the pinned one",
+  );
+  assert.ok(
+    steps.includes(`v${versions.deno}`),
+    "Deno version is the pinned one",
+  );
+  assert.match(
+    steps,
+    /deno test -A --filter integration --junit-path=junit\.xml/,
+  );
+  assert.equal(workflow.jobs.deploy.needs, "integration");
+  assert.match(
+    JSON.stringify(workflow.jobs.deploy.steps),
+    /denoland\/deployctl/,
+  );
+});
