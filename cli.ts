@@ -23,9 +23,11 @@ import {
 } from "./src/services/leftovers.ts";
 import { s3Config } from "./src/s3_config.ts";
 import { postgresConfig } from "./src/postgres_config.ts";
+import { formatSummary, mergeSummaries } from "./src/summary.ts";
 
 const USAGE = `usage:
-  cli.ts services              start services, print exports, stop on Ctrl-C
+  cli.ts services [--json] [--until-stdin-closes]
+                               start services, print exports, stop on Ctrl-C
   cli.ts run -- <command...>   run a command with services, then check for leftovers`;
 
 /**
@@ -36,7 +38,12 @@ const USAGE = `usage:
  */
 export async function main(args: string[]): Promise<number> {
   const [command, ...rest] = args;
-  if (command === "services") return await services();
+  if (command === "services") {
+    return await services({
+      json: rest.includes("--json"),
+      untilStdinCloses: rest.includes("--until-stdin-closes"),
+    });
+  }
   if (command === "run") {
     const dash = rest.indexOf("--");
     const argv = dash === -1 ? rest : rest.slice(dash + 1);
@@ -50,17 +57,26 @@ export async function main(args: string[]): Promise<number> {
   return 2;
 }
 
-async function services(): Promise<number> {
+async function services(
+  options: { json: boolean; untilStdinCloses: boolean },
+): Promise<number> {
   await using provisioned = await provisionServices();
-  for (const service of provisioned.services) {
-    console.error(
-      `itkit: ${service.kind}: ${service.origin} at ${service.address}`,
-    );
+  if (options.json) {
+    console.log(JSON.stringify({
+      env: provisioned.env,
+      services: provisioned.services,
+    }));
+  } else {
+    for (const service of provisioned.services) {
+      console.error(
+        `itkit: ${service.kind}: ${service.origin} at ${service.address}`,
+      );
+    }
+    for (const [name, value] of Object.entries(provisioned.env)) {
+      console.log(`export ${name}=${shellQuote(value)}`);
+    }
+    console.error("itkit: services are up; press Ctrl-C to stop them");
   }
-  for (const [name, value] of Object.entries(provisioned.env)) {
-    console.log(`export ${name}=${shellQuote(value)}`);
-  }
-  console.error("itkit: services are up; press Ctrl-C to stop them");
   await new Promise<void>((resolve) => {
     const stop = () => {
       Deno.removeSignalListener("SIGINT", stop);
@@ -69,8 +85,13 @@ async function services(): Promise<number> {
     };
     Deno.addSignalListener("SIGINT", stop);
     Deno.addSignalListener("SIGTERM", stop);
+    if (options.untilStdinCloses) {
+      // The parent holds our stdin; it closes when the parent exits, however
+      // it exits.
+      Deno.stdin.readable.pipeTo(new WritableStream()).then(stop, stop);
+    }
   });
-  console.error("itkit: stopping services");
+  if (!options.json) console.error("itkit: stopping services");
   return 0;
 }
 
@@ -92,9 +113,19 @@ export async function runWithServices(
       `itkit: ${service.kind}: ${service.origin} at ${service.address}`,
     );
   }
+  const summaryWanted = /^(1|true|yes)$/i.test(
+    env.ITKIT_SUMMARY ?? Deno.env.get("ITKIT_SUMMARY") ?? "",
+  );
+  const summaryFile = summaryWanted
+    ? await Deno.makeTempFile({ prefix: "itkit-summary-" })
+    : undefined;
   const child = new Deno.Command(argv[0], {
     args: argv.slice(1),
-    env: { ...provisioned.env, ...env },
+    env: {
+      ...provisioned.env,
+      ...env,
+      ...(summaryFile ? { ITKIT_SUMMARY_FILE: summaryFile } : {}),
+    },
     stdin: "inherit",
     stdout: "inherit",
     stderr: "inherit",
@@ -104,6 +135,15 @@ export async function runWithServices(
   const { code } = await child.status;
   Deno.removeSignalListener("SIGINT", forward);
 
+  if (summaryFile) {
+    const lines = (await Deno.readTextFile(summaryFile)).split("\n").filter(
+      Boolean,
+    );
+    await Deno.remove(summaryFile);
+    const records = mergeSummaries(lines.map((line) => JSON.parse(line)));
+    records.services = provisioned.services.map((s) => ({ ...s }));
+    console.error(formatSummary(records));
+  }
   const leftovers = await checkLeftovers(provisioned.env);
   if (leftovers.length > 0) {
     console.error(

@@ -51,3 +51,5 @@ export * from "./src/services/s3rver_server.ts";
 export type { Sql } from "postgres";
 export * from "./src/services/provision.ts";
 export * from "./src/services/leftovers.ts";
+export * from "./src/services/pglite_server.ts";
+export * from "./src/services/local_services.ts";

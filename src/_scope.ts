@@ -3,6 +3,7 @@
 
 import type { Fixture } from "./fixture.ts";
 import { FixtureError } from "./errors.ts";
+import { recordTiming } from "./summary.ts";
 
 /** A declared fixture with its name in the test's declaration. */
 export interface NamedFixture {
@@ -91,7 +92,9 @@ export class FixtureScopeRun {
       let value: AsyncDisposable;
       try {
         signal.throwIfAborted();
+        const started = performance.now();
         value = await fixture.start({ name, signal, deps });
+        recordTiming(fixture.kind, "setup", performance.now() - started);
         if (typeof value?.[Symbol.asyncDispose] !== "function") {
           throw new TypeError(
             "setup returned a value without [Symbol.asyncDispose]",
@@ -126,10 +129,13 @@ async function disposeNamed(
   kind: string,
   value: AsyncDisposable,
 ): Promise<void> {
+  const started = performance.now();
   try {
     await value[Symbol.asyncDispose]();
   } catch (error) {
     throw new FixtureError(name, kind, "cleanup", error);
+  } finally {
+    recordTiming(kind, "cleanup", performance.now() - started);
   }
 }
 

@@ -1,7 +1,11 @@
 /**
  * The run summary: which services the run used and where they came from,
- * which tests were ignored and why, and what fixtures cost. Printed once when
- * the process ends, when `ITKIT_SUMMARY=1`.
+ * which tests were ignored and why, and what fixtures cost.
+ *
+ * Under `cli.ts run` (and `deno task demo`) with `ITKIT_SUMMARY=1`, every test
+ * module appends its records to the file named by `ITKIT_SUMMARY_FILE` when it
+ * ends, and the runner prints one summary for the whole run. Run directly
+ * with `ITKIT_SUMMARY=1`, each test module prints its own when it ends.
  *
  * @module
  */
@@ -24,7 +28,6 @@ export interface ServiceRecord {
 const services: ServiceRecord[] = [];
 const ignored: { test: string; reason: string }[] = [];
 const timings = new Map<string, { setups: number[]; cleanups: number[] }>();
-let installed = false;
 
 /**
  * Records a service used by this run.
@@ -40,7 +43,6 @@ let installed = false;
  */
 export function recordService(record: ServiceRecord): void {
   services.push(record);
-  install();
 }
 
 /**
@@ -58,7 +60,6 @@ export function recordService(record: ServiceRecord): void {
  */
 export function recordIgnored(test: string, reason: string): void {
   ignored.push({ test, reason });
-  install();
 }
 
 /**
@@ -83,12 +84,78 @@ export function recordTiming(
   let entry = timings.get(kind);
   if (!entry) timings.set(kind, entry = { setups: [], cleanups: [] });
   (phase === "setup" ? entry.setups : entry.cleanups).push(ms);
-  install();
+}
+
+/** What one test module recorded; what `ITKIT_SUMMARY_FILE` holds, one per line. */
+export interface SummaryRecords {
+  /** Services used. */
+  services: ServiceRecord[];
+  /** Tests ignored because a service was down, and why. */
+  ignored: { test: string; reason: string }[];
+  /** Fixture setup and cleanup times in milliseconds, by fixture kind. */
+  timings: Record<string, { setups: number[]; cleanups: number[] }>;
 }
 
 /**
- * Formats the summary as text.
+ * This module's records so far.
  *
+ * @returns A copy of the records.
+ *
+ * @example
+ * ```ts
+ * import { summaryRecords } from "./summary.ts";
+ *
+ * console.log(summaryRecords().ignored.length);
+ * ```
+ */
+export function summaryRecords(): SummaryRecords {
+  return {
+    services: [...services],
+    ignored: [...ignored],
+    timings: Object.fromEntries(
+      [...timings].map(([kind, t]) => [kind, {
+        setups: [...t.setups],
+        cleanups: [...t.cleanups],
+      }]),
+    ),
+  };
+}
+
+/**
+ * Merges the records of several test modules.
+ *
+ * @param parts The records.
+ * @returns One set of records.
+ *
+ * @example
+ * ```ts
+ * import { mergeSummaries } from "./summary.ts";
+ *
+ * const merged = mergeSummaries([
+ *   { services: [], ignored: [], timings: { tmpDir: { setups: [1], cleanups: [2] } } },
+ *   { services: [], ignored: [], timings: { tmpDir: { setups: [3], cleanups: [4] } } },
+ * ]);
+ * console.log(merged.timings.tmpDir.setups); // [1, 3]
+ * ```
+ */
+export function mergeSummaries(parts: SummaryRecords[]): SummaryRecords {
+  const merged: SummaryRecords = { services: [], ignored: [], timings: {} };
+  for (const part of parts) {
+    merged.services.push(...part.services);
+    merged.ignored.push(...part.ignored);
+    for (const [kind, t] of Object.entries(part.timings)) {
+      const into = merged.timings[kind] ??= { setups: [], cleanups: [] };
+      into.setups.push(...t.setups);
+      into.cleanups.push(...t.cleanups);
+    }
+  }
+  return merged;
+}
+
+/**
+ * Formats a summary as text.
+ *
+ * @param records What to format; this module's records by default.
  * @returns The summary, one section per topic.
  *
  * @example
@@ -98,26 +165,29 @@ export function recordTiming(
  * console.log(formatSummary());
  * ```
  */
-export function formatSummary(): string {
+export function formatSummary(
+  records: SummaryRecords = summaryRecords(),
+): string {
   const lines = ["itkit run summary"];
   lines.push("  services:");
-  if (services.length === 0) lines.push("    (none)");
+  if (records.services.length === 0) lines.push("    (none)");
   const labels: Record<ServiceOrigin, string> = {
-    configured: "configured",
-    native: "native PostgreSQL binaries",
+    configured: "configured by the environment",
+    native: "throwaway PostgreSQL server (native binaries)",
     pglite: "embedded PGlite (in-process, not a PostgreSQL server)",
     s3rver: "s3rver (S3-compatible, not MinIO)",
   };
-  for (const s of services) {
+  for (const s of records.services) {
     lines.push(`    ${s.kind}: ${labels[s.origin]} at ${s.address}`);
   }
-  lines.push(`  ignored tests: ${ignored.length}`);
-  for (const i of ignored) lines.push(`    ${i.test}: ${i.reason}`);
-  lines.push("  fixture timings (count, mean setup ms, mean cleanup ms):");
-  if (timings.size === 0) lines.push("    (none)");
+  lines.push(`  ignored tests: ${records.ignored.length}`);
+  for (const i of records.ignored) lines.push(`    ${i.test}: ${i.reason}`);
+  lines.push("  fixtures (count, mean setup ms, mean cleanup ms):");
+  const kinds = Object.entries(records.timings);
+  if (kinds.length === 0) lines.push("    (none)");
   const mean = (xs: number[]) =>
     xs.length ? (xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(2) : "-";
-  for (const [kind, t] of timings) {
+  for (const [kind, t] of kinds) {
     lines.push(
       `    ${kind}: ${t.setups.length}, ${mean(t.setups)}, ${mean(t.cleanups)}`,
     );
@@ -125,12 +195,20 @@ export function formatSummary(): string {
   return lines.join("\n");
 }
 
+// Decided at module load: inside a test the environment may not be readable.
+install();
+
 function install(): void {
-  if (installed) return;
-  installed = true;
+  const file = readEnv("ITKIT_SUMMARY_FILE");
   const flag = readEnv("ITKIT_SUMMARY")?.trim().toLowerCase();
-  if (flag !== "1" && flag !== "true" && flag !== "yes") return;
+  if (!file && flag !== "1" && flag !== "true" && flag !== "yes") return;
   globalThis.addEventListener?.("unload", () => {
-    console.error(formatSummary());
+    if (file) {
+      Deno.writeTextFileSync(file, JSON.stringify(summaryRecords()) + "\n", {
+        append: true,
+      });
+    } else {
+      console.error(formatSummary());
+    }
   });
 }

@@ -6,7 +6,12 @@
  */
 
 import { readEnv } from "../_util.ts";
-import { startPostgresServer } from "./postgres_server.ts";
+import {
+  findPostgresBinaries,
+  type PostgresServer,
+  startPostgresServer,
+} from "./postgres_server.ts";
+import { type PgliteServer, startPglite } from "./pglite_server.ts";
 import { startS3rver } from "./s3rver_server.ts";
 import type { ServiceOrigin } from "../summary.ts";
 
@@ -50,7 +55,8 @@ export interface ProvisionedServices extends AsyncDisposable {
 /**
  * Provides PostgreSQL and S3 for a run: a configured `DATABASE_URL` /
  * `S3_ENDPOINT` is used as is and nothing is started for it; otherwise a
- * throwaway server is started on loopback.
+ * throwaway server is started on loopback: PostgreSQL from the native
+ * binaries when found (else embedded PGlite), and s3rver.
  *
  * @param options Which services, and the environment.
  * @returns The services; dispose to stop what was started.
@@ -83,7 +89,12 @@ export async function provisionServices(
           address: env.DATABASE_URL.replace(/(\/\/[^:/@]*:)[^@/]*@/, "$1***@"),
         });
       } else {
-        const pg = stack.use(await startPostgresServer());
+        // Native binaries when there are any, else embedded PGlite.
+        const pg: PostgresServer | PgliteServer = stack.use(
+          await findPostgresBinaries()
+            ? await startPostgresServer()
+            : await startPglite(),
+        );
         Object.assign(exported, pg.env);
         services.push({
           kind: "postgres",

@@ -1,0 +1,161 @@
+import assert from "node:assert/strict";
+import { provisionServices } from "../mod.ts";
+import { expectRun, runDenoTest } from "./_harness.ts";
+
+const ROOT = new URL("../", import.meta.url);
+const TMP = Deno.env.get("TMPDIR") ?? "/tmp";
+
+/** The toolkit's server directories in the temp dir. */
+async function serverDirs(): Promise<Set<string>> {
+  const dirs = new Set<string>();
+  for await (const entry of Deno.readDir(TMP)) {
+    if (/^itkit-(pg|s3rver)-/.test(entry.name)) {
+      dirs.add(`${TMP}/${entry.name}`);
+    }
+  }
+  return dirs;
+}
+
+/** Processes whose command line mentions `text`. */
+async function processesMentioning(text: string): Promise<number[]> {
+  const pids: number[] = [];
+  for await (const entry of Deno.readDir("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const cmdline = await Deno.readTextFile(`/proc/${entry.name}/cmdline`);
+      if (cmdline.includes(text)) pids.push(Number(entry.name));
+    } catch { /* gone */ }
+  }
+  return pids;
+}
+
+async function eventually(
+  check: () => Promise<boolean>,
+  what: string,
+): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting until ${what}`);
+}
+
+async function refused(port: number): Promise<boolean> {
+  try {
+    (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+    return false;
+  } catch (error) {
+    return error instanceof Deno.errors.ConnectionRefused;
+  }
+}
+
+Deno.test("with DATABASE_URL and S3_ENDPOINT set, nothing is provisioned", async () => {
+  const before = await serverDirs();
+  await using services = await provisionServices({
+    env: {
+      DATABASE_URL: "postgres://app:secret@127.0.0.1:5999/app",
+      S3_ENDPOINT: "http://127.0.0.1:9999",
+    },
+  });
+  assert.deepEqual(services.env, {});
+  assert.deepEqual(services.services, [
+    {
+      kind: "postgres",
+      origin: "configured",
+      address: "postgres://app:***@127.0.0.1:5999/app",
+    },
+    { kind: "s3", origin: "configured", address: "http://127.0.0.1:9999" },
+  ]);
+  assert.deepEqual(await serverDirs(), before);
+});
+
+Deno.test("a test module's localServices() start once, serve its fixtures and stop with the process", async () => {
+  const before = await serverDirs();
+  const run = await runDenoTest(["local_services.ts"], {
+    env: { DATABASE_URL: "", S3_ENDPOINT: "", ITKIT_REQUIRE: "1" },
+    args: ["--sanitize-ops", "--sanitize-resources"],
+  });
+  expectRun(run, run.code === 0 && run.passed === 1, "the test should pass");
+  const services = JSON.parse(/^SERVICES (.*)$/m.exec(run.output)![1]);
+  assert.deepEqual(
+    services.map((s: { kind: string; origin: string }) =>
+      `${s.kind} ${s.origin}`
+    ),
+    [
+      "postgres native",
+      "s3 s3rver",
+    ],
+  );
+  await eventually(async () => {
+    const now = await serverDirs();
+    return [...now].every((dir) => before.has(dir));
+  }, "the helper removed its server directories");
+});
+
+Deno.test("configured endpoints win over localServices()", async () => {
+  const before = await serverDirs();
+  const run = await runDenoTest(["local_services.ts"], {
+    env: { ITKIT_REQUIRE: "1" },
+  });
+  expectRun(
+    run,
+    run.code === 0,
+    "the test should pass against the configured servers",
+  );
+  const services = JSON.parse(/^SERVICES (.*)$/m.exec(run.output)![1]);
+  assert.deepEqual(services.map((s: { origin: string }) => s.origin), [
+    "configured",
+    "configured",
+  ]);
+  assert.deepEqual(await serverDirs(), before);
+});
+
+Deno.test("the services CLI stopped by SIGINT leaves no process, port or temp dir behind", async () => {
+  const before = await serverDirs();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "cli.ts", "services"],
+    cwd: ROOT,
+    env: { DATABASE_URL: "", S3_ENDPOINT: "", NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  while (!out.includes("S3_REGION")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    out += value;
+  }
+  const pgPort = Number(/DATABASE_URL=\S+@127\.0\.0\.1:(\d+)\//.exec(out)?.[1]);
+  const s3Port = Number(
+    /S3_ENDPOINT=http:\/\/127\.0\.0\.1:(\d+)/.exec(out)?.[1],
+  );
+  assert.ok(pgPort && s3Port, `no exports in:\n${out}`);
+  assert.equal(await refused(pgPort), false);
+  assert.equal(await refused(s3Port), false);
+  const dirs = [...await serverDirs()].filter((d) => !before.has(d));
+  assert.equal(
+    dirs.length,
+    2,
+    `expected a PostgreSQL and an s3rver dir, got ${dirs}`,
+  );
+  const pgDir = dirs.find((d) => d.includes("itkit-pg-"))!;
+  assert.ok(
+    (await processesMentioning(pgDir)).length > 0,
+    "postgres runs from its dir",
+  );
+
+  child.kill("SIGINT");
+  const status = await child.status;
+  reader.releaseLock();
+  await child.stdout.cancel();
+  const err = await new Response(child.stderr).text();
+  assert.equal(status.code, 0, err);
+  assert.match(err, /itkit: stopping services/);
+  assert.equal(await refused(pgPort), true);
+  assert.equal(await refused(s3Port), true);
+  assert.deepEqual(await processesMentioning(pgDir), []);
+  for (const dir of dirs) {
+    await assert.rejects(() => Deno.stat(dir), Deno.errors.NotFound);
+  }
+});
