@@ -19,6 +19,8 @@ export interface RunOptions {
   env?: Record<string, string>;
   /** Permission flags for the run. */
   permissions?: string[];
+  /** Variables to remove from the inherited environment. */
+  unset?: string[];
 }
 
 const ROOT = new URL("../", import.meta.url);
@@ -40,7 +42,14 @@ export async function runDenoTest(
       ...files.map((f) => f.includes("/") ? f : `tests/fixtures/${f}`),
     ],
     cwd: ROOT,
-    env: { NO_COLOR: "1", ITKIT_REQUIRE: "", ITKIT_SHARD: "", ...options.env },
+    clearEnv: true,
+    env: {
+      ...withoutNames(Deno.env.toObject(), options.unset ?? []),
+      NO_COLOR: "1",
+      ITKIT_REQUIRE: "",
+      ITKIT_SHARD: "",
+      ...options.env,
+    },
     stdout: "piped",
     stderr: "piped",
     stdin: "null",
@@ -92,4 +101,13 @@ export function expectRun(
   if (!condition) {
     throw new Error(`${what}\n--- deno test output ---\n${run.output}`);
   }
+}
+
+function withoutNames(
+  env: Record<string, string>,
+  names: string[],
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter(([name]) => !names.includes(name)),
+  );
 }
