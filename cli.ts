@@ -7,6 +7,8 @@
  * - `run -- <command...>`: the same services for one command (for example
  *   `deno test -A`), then a check that the run left no bucket, schema or
  *   database behind on the servers it started, then stop them.
+ * - `sweep [--older-than 1h] [--dry-run]`: remove what fixtures of crashed
+ *   runs left on the configured S3 store, PostgreSQL server and temp dir.
  *
  * @example
  * ```sh
@@ -24,11 +26,14 @@ import {
 import { s3Config } from "./src/s3_config.ts";
 import { postgresConfig } from "./src/postgres_config.ts";
 import { formatSummary, mergeSummaries } from "./src/summary.ts";
+import { sweep } from "./src/services/sweep.ts";
 
 const USAGE = `usage:
   cli.ts services [--json] [--until-stdin-closes]
                                start services, print exports, stop on Ctrl-C
-  cli.ts run -- <command...>   run a command with services, then check for leftovers`;
+  cli.ts run -- <command...>   run a command with services, then check for leftovers
+  cli.ts sweep [--older-than 1h] [--dry-run]
+                               remove what crashed runs left on the configured servers`;
 
 /**
  * Runs the command line.
@@ -53,8 +58,42 @@ export async function main(args: string[]): Promise<number> {
     }
     return await runWithServices(argv);
   }
+  if (command === "sweep") return await sweepCommand(rest);
   console.error(USAGE);
   return 2;
+}
+
+async function sweepCommand(args: string[]): Promise<number> {
+  const at = args.indexOf("--older-than");
+  const olderThan = at === -1 ? undefined : parseDuration(args[at + 1]);
+  const report = await sweep({ olderThan, dryRun: args.includes("--dry-run") });
+  const verb = args.includes("--dry-run") ? "would remove" : "removed";
+  for (const line of report.removed) console.log(`${verb} ${line}`);
+  for (const line of report.failed) console.error(`could not remove ${line}`);
+  console.error(
+    `itkit: sweep ${verb} ${report.removed.length}, failed ${report.failed.length}`,
+  );
+  return report.failed.length ? 1 : 0;
+}
+
+/** `90s`, `30m`, `2h`, `1d` or milliseconds. */
+function parseDuration(text: string | undefined): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text ?? "");
+  if (!match) {
+    throw new TypeError(
+      `Cannot sweep: --older-than ${
+        JSON.stringify(text ?? "")
+      } is not a duration (expected e.g. 0, 90s, 30m, 2h, 1d)`,
+    );
+  }
+  const unit = {
+    ms: 1,
+    s: 1e3,
+    m: 6e4,
+    h: 3.6e6,
+    d: 8.64e7,
+  }[match[2] ?? "ms"]!;
+  return Number(match[1]) * unit;
 }
 
 async function services(

@@ -53,3 +53,4 @@ export * from "./src/services/provision.ts";
 export * from "./src/services/leftovers.ts";
 export * from "./src/services/pglite_server.ts";
 export * from "./src/services/local_services.ts";
+export * from "./src/services/sweep.ts";

@@ -77,49 +77,103 @@ export function orderFixtures(
 export class FixtureScopeRun {
   readonly values: Record<string, unknown>;
   #stack = new AsyncDisposableStack();
+  #closed = false;
   #closing: Promise<FixtureError[]> | undefined;
+  /** The fixture being started, if any, with its name and kind. */
+  #starting: { name: string; kind: string; done: Promise<unknown> } | undefined;
+  /** How long close() waits for a fixture that is still starting. */
+  readonly #grace: number;
 
-  constructor(inherited: Record<string, unknown> = {}) {
+  constructor(inherited: Record<string, unknown> = {}, grace = 10_000) {
     this.values = { ...inherited };
+    this.#grace = grace;
   }
 
   /** Sets up the fixtures in order; throws a FixtureError on the first failure. */
   async setup(fixtures: NamedFixture[], signal: AbortSignal): Promise<void> {
     for (const { name, fixture } of fixtures) {
-      if (this.#closing) return;
+      if (this.#closed) return;
       const deps: Record<string, unknown> = {};
       for (const dep of fixture.deps) deps[dep] = this.values[dep];
-      let value: AsyncDisposable;
+      const done = this.#start(name, fixture, deps, signal);
+      this.#starting = { name, kind: fixture.kind, done };
       try {
-        signal.throwIfAborted();
-        const started = performance.now();
-        value = await fixture.start({ name, signal, deps });
-        recordTiming(fixture.kind, "setup", performance.now() - started);
-        if (typeof value?.[Symbol.asyncDispose] !== "function") {
-          throw new TypeError(
-            "setup returned a value without [Symbol.asyncDispose]",
-          );
-        }
-      } catch (error) {
-        throw new FixtureError(name, fixture.kind, "setup", error);
+        await done;
+      } finally {
+        this.#starting = undefined;
       }
-      if (this.#closing) {
-        // The scope was closed (timeout) while this fixture was starting:
-        // nothing else will dispose it, so do it now.
-        await disposeNamed(name, fixture.kind, value);
-        return;
-      }
-      this.#stack.defer(() => disposeNamed(name, fixture.kind, value));
-      this.values[name] = value;
     }
   }
 
-  /** Disposes every fixture set up so far, once; later calls share the result. */
+  async #start(
+    name: string,
+    fixture: Fixture,
+    deps: Record<string, unknown>,
+    signal: AbortSignal,
+  ): Promise<void> {
+    let value: AsyncDisposable;
+    try {
+      signal.throwIfAborted();
+      const started = performance.now();
+      value = await fixture.start({ name, signal, deps });
+      recordTiming(fixture.kind, "setup", performance.now() - started);
+      if (typeof value?.[Symbol.asyncDispose] !== "function") {
+        throw new TypeError(
+          "setup returned a value without [Symbol.asyncDispose]",
+        );
+      }
+    } catch (error) {
+      throw new FixtureError(name, fixture.kind, "setup", error);
+    }
+    if (this.#closed) {
+      // The scope was closed (timeout) while this fixture was starting; its
+      // close() waits for this disposal.
+      await disposeNamed(name, fixture.kind, value);
+      return;
+    }
+    this.#stack.defer(() => disposeNamed(name, fixture.kind, value));
+    this.values[name] = value;
+  }
+
+  /**
+   * Disposes every fixture set up so far, once; later calls share the result.
+   * A fixture still starting (the test timed out during its setup) is waited
+   * for, up to the grace period, and disposed as soon as it is up.
+   */
   close(): Promise<FixtureError[]> {
-    this.#closing ??= this.#stack.disposeAsync().then(
-      () => [],
-      (error: unknown) => flatten(error),
-    );
+    this.#closed = true;
+    this.#closing ??= (async () => {
+      const errors: FixtureError[] = [];
+      const starting = this.#starting;
+      if (starting) {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const gaveUp = await Promise.race([
+          starting.done.then(() => false, () => false),
+          new Promise<boolean>((resolve) => {
+            timer = setTimeout(() => resolve(true), this.#grace);
+          }),
+        ]);
+        clearTimeout(timer);
+        if (gaveUp) {
+          errors.push(
+            new FixtureError(
+              starting.name,
+              starting.kind,
+              "cleanup",
+              new Error(
+                `it was still starting ${this.#grace} ms after the test was stopped; it will be disposed if it ever starts, but may be left behind if the process ends first`,
+              ),
+            ),
+          );
+        }
+      }
+      try {
+        await this.#stack.disposeAsync();
+      } catch (error) {
+        errors.push(...flatten(error));
+      }
+      return errors;
+    })();
     return this.#closing;
   }
 }

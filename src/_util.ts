@@ -34,12 +34,24 @@ export function runIdTime(runId: string): Date | undefined {
 
 let sequence = 0;
 
+/** `<run id><sep><n>`, unique in this process. */
+export function uniqueSuffix(separator: string): string {
+  return `${RUN_ID}${separator}${++sequence}`;
+}
+
 /** A name unique in this run: `<prefix><sep><run id><sep><n>`. */
 export function uniqueName(prefix: string, separator: string): string {
-  return `${prefix}${separator}${RUN_ID}${separator}${++sequence}`;
+  return `${prefix}${separator}${uniqueSuffix(separator)}`;
 }
 
 /** `value` with any password in it replaced by `***`. */
 export function maskUrl(value: string): string {
   return value.replace(/(\/\/[^:/@]*:)[^@/]*@/, "$1***@");
+}
+
+/** The system temp dir: `$TMPDIR` (or `TMP`, `TEMP`), else the OS default. */
+export function systemTempDir(): string {
+  const fromEnv = readEnv("TMPDIR") ?? readEnv("TMP") ?? readEnv("TEMP");
+  if (fromEnv) return fromEnv.replace(/[\\/]+$/, "");
+  return Deno.build.os === "windows" ? "C:\\Windows\\Temp" : "/tmp";
 }

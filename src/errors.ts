@@ -117,3 +117,32 @@ export class ServiceUnavailableError extends Error {
     this.reasons = reasons;
   }
 }
+
+/**
+ * A promise rejection nobody handled, or an error thrown from a timer or event
+ * handler, while an integration test was running. Deno would abandon the whole
+ * test module (skipping every cleanup); the toolkit fails the test instead,
+ * after disposing its fixtures. The original error is the `cause`.
+ *
+ * @example
+ * ```ts
+ * import { UncaughtInTestError } from "./errors.ts";
+ *
+ * const error = new UncaughtInTestError("uploads", new Error("socket hang up"));
+ * console.log(error.message); // unhandled error during test "uploads": socket hang up
+ * ```
+ */
+export class UncaughtInTestError extends Error {
+  /**
+   * Creates the error.
+   *
+   * @param test The test's name.
+   * @param cause What escaped.
+   */
+  constructor(test: string, cause: unknown) {
+    super(`unhandled error during test "${test}": ${describe(cause)}`, {
+      cause,
+    });
+    this.name = "UncaughtInTestError";
+  }
+}

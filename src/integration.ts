@@ -10,7 +10,11 @@ import type { Fixture, FixtureScope } from "./fixture.ts";
 import type { ProbeResult } from "./probe.ts";
 import { mergePermissions } from "./permissions.ts";
 import { FixtureScopeRun, type NamedFixture, orderFixtures } from "./_scope.ts";
-import { IntegrationTimeoutError, ServiceUnavailableError } from "./errors.ts";
+import {
+  IntegrationTimeoutError,
+  ServiceUnavailableError,
+  UncaughtInTestError,
+} from "./errors.ts";
 import { describe, readEnv } from "./_util.ts";
 import { shardOf } from "./shard.ts";
 import { recordIgnored } from "./summary.ts";
@@ -212,6 +216,18 @@ export interface IntegrationDefinition<F extends FixtureRecord>
 
 let moduleLoaded = false;
 let testsStarted = false;
+/** Fails the integration test that is running, if any. */
+let running: ((error: unknown) => void) | undefined;
+globalThis.addEventListener?.("unhandledrejection", (event) => {
+  if (!running) return;
+  event.preventDefault();
+  running(event.reason);
+});
+globalThis.addEventListener?.("error", (event) => {
+  if (!running) return;
+  event.preventDefault();
+  running(event.error);
+});
 globalThis.addEventListener?.("load", () => {
   moduleLoaded = true;
 });
@@ -476,22 +492,32 @@ async function runTest<F extends FixtureRecord>(
 
   const errors: unknown[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
+  // An unhandled rejection or uncaught error while this test runs would make
+  // Deno abandon the whole module, skipping cleanup: fail this test instead.
+  let escaped!: (error: unknown) => void;
+  const crashed = new Promise<never>((_, reject) => escaped = reject);
+  crashed.catch(() => {});
+  running = (error) => escaped(new UncaughtInTestError(definition.name, error));
   try {
-    if (definition.timeout === undefined) {
-      await body;
-    } else {
+    const racers: Promise<unknown>[] = [body, crashed];
+    if (definition.timeout !== undefined) {
       const timeout = definition.timeout;
-      const expired = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new IntegrationTimeoutError(definition.name, timeout)),
-          timeout,
-        );
-      });
-      await Promise.race([body, expired]);
+      racers.push(
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new IntegrationTimeoutError(definition.name, timeout)),
+            timeout,
+          );
+        }),
+      );
     }
+    await Promise.race(racers);
   } catch (error) {
     errors.push(error);
-    if (error instanceof IntegrationTimeoutError) {
+    if (
+      error instanceof IntegrationTimeoutError ||
+      error instanceof UncaughtInTestError
+    ) {
       controller.abort(error);
       // The body is abandoned; keep its eventual rejection from surfacing
       // as an unhandled one after this test has been reported.
@@ -499,6 +525,7 @@ async function runTest<F extends FixtureRecord>(
     }
   } finally {
     clearTimeout(timer);
+    running = undefined;
   }
   // Innermost first: open steps' fixtures, then the test's own.
   for (const open of live.toReversed()) errors.push(...await open.close());

@@ -147,8 +147,7 @@ Deno.test("the services CLI stopped by SIGINT leaves no process, port or temp di
 
   child.kill("SIGINT");
   const status = await child.status;
-  reader.releaseLock();
-  await child.stdout.cancel();
+  await reader.cancel();
   const err = await new Response(child.stderr).text();
   assert.equal(status.code, 0, err);
   assert.match(err, /itkit: stopping services/);

@@ -1,0 +1,65 @@
+// The fault matrix: every fault against every fixture kind, counting what is
+// left afterwards, inside the test process and on the servers. Target: 0.
+import assert from "node:assert/strict";
+import { runDenoTest } from "./_harness.ts";
+import { bucketNames, itkitObjects } from "./_services.ts";
+
+const TMP = Deno.env.get("TMPDIR") ?? "/tmp";
+const KINDS = 8;
+
+async function fixtureDirs(): Promise<Set<string>> {
+  const dirs = new Set<string>();
+  for await (const entry of Deno.readDir(TMP)) {
+    // Fixture dirs are itkit-<run id>-<n>; server dirs (itkit-pg-, itkit-s3rver-) are not.
+    if (/^itkit-[0-9a-z]{12,13}-\d+$/.test(entry.name)) dirs.add(entry.name);
+  }
+  return dirs;
+}
+
+async function settle<T>(read: () => Promise<T[]>, before: T[]): Promise<T[]> {
+  // Template databases are dropped by a helper after the process exits.
+  let extra: T[] = [];
+  for (let i = 0; i < 40; i++) {
+    extra = (await read()).filter((x) => !before.includes(x));
+    if (extra.length === 0) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return extra;
+}
+
+const faults: { fault: string; args?: string[]; ran: number }[] = [
+  { fault: "throw", ran: KINDS },
+  { fault: "assert", ran: KINDS },
+  { fault: "step", ran: KINDS },
+  { fault: "setup", ran: KINDS },
+  { fault: "cleanup", ran: KINDS },
+  { fault: "timeout", ran: KINDS },
+  { fault: "unhandled", ran: KINDS },
+  { fault: "failfast", args: ["--fail-fast"], ran: 1 },
+];
+
+for (const { fault, args, ran } of faults) {
+  Deno.test(`fault matrix: ${fault} leaves nothing behind for any fixture kind`, async () => {
+    const dirsBefore = await fixtureDirs();
+    const bucketsBefore = await bucketNames();
+    const objectsBefore = await itkitObjects();
+    const run = await runDenoTest(["fault_matrix.ts"], {
+      env: { ITKIT_FAULT: fault },
+      args: args ?? [],
+    });
+    // Every faulty test fails; every in-process check passes.
+    assert.equal(run.failed, ran, run.output);
+    assert.equal(run.passed, fault === "failfast" ? 0 : KINDS, run.output);
+    const inProcess = [...run.output.matchAll(/^LEFTOVERS .*: (\d+)/gm)]
+      .reduce((sum, m) => sum + Number(m[1]), 0);
+    assert.equal(inProcess, 0, run.output);
+    const dirs = [...await fixtureDirs()].filter((d) => !dirsBefore.has(d));
+    const buckets = await settle(bucketNames, bucketsBefore);
+    const objects = await settle(itkitObjects, objectsBefore);
+    assert.deepEqual({ dirs, buckets, objects }, {
+      dirs: [],
+      buckets: [],
+      objects: [],
+    });
+  });
+}

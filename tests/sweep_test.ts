@@ -1,0 +1,122 @@
+import assert from "node:assert/strict";
+import { CreateBucketCommand, DeleteBucketCommand } from "@aws-sdk/client-s3";
+import { isSweepable, s3Client, sweep } from "../mod.ts";
+import { bucketNames, itkitObjects, PG, S3, withAdmin } from "./_services.ts";
+
+const ROOT = new URL("../", import.meta.url);
+
+async function exists(path: string): Promise<boolean> {
+  return await Deno.stat(path).then(() => true, () => false);
+}
+
+Deno.test("isSweepable() accepts only toolkit names old enough", () => {
+  const now = new Date();
+  const runId = (Date.now() - 5_000).toString(36) + "abcd";
+  assert.equal(isSweepable(`itkit-${runId}-3`, "bucket", now), true);
+  assert.equal(isSweepable(`reports-${runId}-3`, "bucket", now), true);
+  assert.equal(isSweepable(`itkit_${runId}_3`, "sql", now), true);
+  assert.equal(isSweepable(`itkit_tpl_${runId}_3`, "sql", now), true);
+  assert.equal(
+    isSweepable(`itkit-${runId}-3`, "bucket", new Date(Date.now() - 60_000)),
+    false,
+  );
+  for (
+    const name of [
+      "itkit-data",
+      "itkit-notarunid00-1",
+      "user_schema",
+      "itkit_zzzzzzzzzzzz_1",
+    ]
+  ) {
+    assert.equal(
+      isSweepable(name, "bucket", now) || isSweepable(name, "sql", now),
+      false,
+      name,
+    );
+  }
+});
+
+Deno.test("after a SIGKILL mid-test, sweep removes what the run left and nothing else", async () => {
+  // Resources the toolkit did not create, some with look-alike names.
+  const admin = await s3Client(S3);
+  const userBuckets = ["user-data-keep", "itkit-notarunid00-1"];
+  for (const Bucket of userBuckets) {
+    await admin.send(new CreateBucketCommand({ Bucket }));
+  }
+  await withAdmin((sql) => sql`create schema user_schema_keep`);
+  await withAdmin((sql) => sql`create database user_db_keep`);
+  const userDir = await Deno.makeTempDir({ prefix: "itkit-user-keep-" });
+  try {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["test", "-A", "--no-check", "tests/fixtures/crash.ts"],
+      cwd: ROOT,
+      env: { NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    const reader = child.stdout.pipeThrough(new TextDecoderStream())
+      .getReader();
+    let out = "";
+    while (!/READY .*\n/.test(out)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += value;
+    }
+    const [, dir, bucket, schema, database] = /READY (\S+) (\S+) (\S+) (\S+)/
+      .exec(out)!;
+    child.kill("SIGKILL");
+    await child.status;
+    await reader.cancel();
+
+    // The crash left everything behind.
+    assert.ok(await exists(dir), "the temp dir survived the crash");
+    assert.ok((await bucketNames()).includes(bucket));
+    const left = await itkitObjects();
+    assert.ok(
+      left.includes(`schema ${schema}`) &&
+        left.includes(`database ${database}`),
+      String(left),
+    );
+
+    const report = await sweep({ olderThan: 0, s3: S3, postgres: PG });
+    assert.deepEqual(report.failed, []);
+    assert.ok(
+      report.removed.includes(`bucket ${bucket}`),
+      String(report.removed),
+    );
+    assert.ok(report.removed.includes(`database ${database}`));
+    assert.ok(report.removed.includes(`schema ${PG.database}.${schema}`));
+
+    // Zero leftovers...
+    assert.equal(await exists(dir), false);
+    assert.ok(!(await bucketNames()).includes(bucket));
+    assert.deepEqual(await itkitObjects(), []);
+    // ...and what the toolkit did not create is untouched.
+    for (const name of userBuckets) {
+      assert.ok((await bucketNames()).includes(name), name);
+    }
+    const kept = await withAdmin((sql) =>
+      sql`select (select count(*)::int from pg_namespace where nspname = 'user_schema_keep') as s,
+                 (select count(*)::int from pg_database where datname = 'user_db_keep') as d`
+    );
+    assert.deepEqual({ ...kept[0] }, { s: 1, d: 1 });
+    assert.ok(await exists(userDir));
+  } finally {
+    for (const Bucket of userBuckets) {
+      await admin.send(new DeleteBucketCommand({ Bucket }));
+    }
+    admin.destroy();
+    await withAdmin((sql) => sql`drop schema if exists user_schema_keep`);
+    await withAdmin((sql) => sql`drop database if exists user_db_keep`);
+    await Deno.remove(userDir, { recursive: true });
+  }
+});
+
+Deno.test("sweep() rejects a negative age", async () => {
+  await assert.rejects(
+    () => sweep({ olderThan: -1, s3: false, postgres: false, tmpDir: false }),
+    new RangeError(
+      "Cannot sweep: olderThan must be a non-negative number of milliseconds, got -1",
+    ),
+  );
+});
