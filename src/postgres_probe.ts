@@ -6,6 +6,7 @@
 
 import {
   cachedProbe,
+  checkProbeOptions,
   type ProbeOptions,
   type ProbeResult,
   runProbe,
@@ -44,6 +45,7 @@ export function probePostgres(
 ): Promise<ProbeResult> {
   const target = postgresUrl(config);
   const hostPort = `${config.host}:${config.port}`;
+  checkProbeOptions(`postgres ${target}`, options);
   return cachedProbe(
     `postgres ${postgresUrl(config, true)}`,
     () =>

@@ -130,12 +130,7 @@ export async function runProbe(
   check: (signal: AbortSignal) => Promise<string | void> | string | void,
   options: ProbeOptions = {},
 ): Promise<ProbeResult> {
-  const timeout = options.timeout ?? DEFAULT_PROBE_TIMEOUT;
-  if (!Number.isFinite(timeout) || timeout <= 0) {
-    throw new RangeError(
-      `Cannot probe ${name} ${target}: timeout must be a positive number of milliseconds, got ${timeout}`,
-    );
-  }
+  const timeout = checkProbeOptions(`${name} ${target}`, options);
   const started = performance.now();
   const controller = new AbortController();
   const onAbort = () => controller.abort(options.signal?.reason);
@@ -210,6 +205,7 @@ export function probeTcp(
     );
   }
   const target = `${hostname}:${port}`;
+  checkProbeOptions(`tcp ${target}`, options);
   return cachedProbe(
     `tcp ${target}`,
     () =>
@@ -272,6 +268,7 @@ export function probeHttp(
     ? (s: number) => s === expect
     : expect;
   const method = options.method ?? "GET";
+  checkProbeOptions(`http ${parsed.href}`, options);
   const hostPort = `${parsed.hostname}:${
     parsed.port || (parsed.protocol === "https:" ? 443 : 80)
   }`;
@@ -326,6 +323,7 @@ export function probe(
   if (typeof check !== "function") {
     throw new TypeError(`Cannot probe ${name}: check must be a function`);
   }
+  checkProbeOptions(name, options);
   return cachedProbe(
     `check ${name}`,
     () =>
@@ -335,6 +333,29 @@ export function probe(
         if (typeof value === "string") return value;
       }, options),
   );
+}
+
+/**
+ * Validates probe options synchronously, so a bad value is thrown where the
+ * probe is called rather than cached as a failed result.
+ *
+ * @param what The probe and target, for the message.
+ * @param options The options.
+ * @returns The timeout in milliseconds.
+ * @throws {RangeError} When the timeout is not a positive number.
+ */
+export function checkProbeOptions(what: string, options: ProbeOptions): number {
+  const timeout = options.timeout ?? DEFAULT_PROBE_TIMEOUT;
+  if (
+    typeof timeout !== "number" || !Number.isFinite(timeout) || timeout <= 0
+  ) {
+    throw new RangeError(
+      `Cannot probe ${what}: timeout must be a positive number of milliseconds, got ${
+        JSON.stringify(timeout)
+      }`,
+    );
+  }
+  return timeout;
 }
 
 /** Turns a connection failure into a short reason naming the target. */

@@ -6,6 +6,7 @@
 
 import {
   cachedProbe,
+  checkProbeOptions,
   type ProbeOptions,
   type ProbeResult,
   runProbe,
@@ -40,6 +41,7 @@ export function probeS3(
   const hostPort = `${config.endpoint.hostname}:${
     config.endpoint.port || (config.endpoint.protocol === "https:" ? 443 : 80)
   }`;
+  checkProbeOptions(`s3 ${target}`, options);
   return cachedProbe(
     `s3 ${target} ${config.accessKeyId} ${config.secretAccessKey} ${config.region}`,
     () =>
