@@ -474,19 +474,24 @@ async function runTest<F extends FixtureRecord>(
 ): Promise<void> {
   const controller = new AbortController();
   const live: FixtureScopeRun[] = [];
-  const scope = new FixtureScopeRun();
-  live.push(scope);
   const run = {
     signal: controller.signal,
     live,
     stepScoped,
   };
   const body = (async () => {
-    await scope.setup(testScoped, controller.signal);
-    const context = new Context(t, run, scope.values);
+    // Without fixtures there is nothing to set up or dispose: skip the scope.
+    let values: Record<string, unknown> = {};
+    if (testScoped.length > 0) {
+      const scope = new FixtureScopeRun();
+      live.push(scope);
+      await scope.setup(testScoped, controller.signal);
+      values = scope.values;
+    }
+    const context = new Context(t, run, values);
     await definition.fn(
       context as unknown as IntegrationContext<StepFixtures<F>>,
-      scope.values as TestFixtures<F>,
+      values as TestFixtures<F>,
     );
   })();
 
@@ -529,11 +534,16 @@ async function runTest<F extends FixtureRecord>(
   }
   // Innermost first: open steps' fixtures, then the test's own.
   for (const open of live.toReversed()) errors.push(...await open.close());
+  throwAll(errors, `"${definition.name}"`);
+}
+
+/** Throws nothing, the one error, or all of them together. */
+function throwAll(errors: unknown[], where: string): void {
   if (errors.length === 1) throw errors[0];
   if (errors.length > 1) {
     throw new AggregateError(
       errors,
-      `${errors.length} failures in "${definition.name}":\n${
+      `${errors.length} failures in ${where}:\n${
         errors.map((e, i) => `  ${i + 1}. ${describe(e)}`).join("\n")
       }`,
     );
@@ -588,6 +598,10 @@ class Context {
       ...rest,
       fn: async (t) => {
         const run = this.#run;
+        if (run.stepScoped.length === 0) {
+          await fn(new Context(t, run, this.#values), this.#values);
+          return;
+        }
         const scope = new FixtureScopeRun(this.#values);
         run.live.push(scope);
         const errors: unknown[] = [];
@@ -600,15 +614,7 @@ class Context {
           errors.push(...await scope.close());
           run.live.splice(run.live.indexOf(scope), 1);
         }
-        if (errors.length === 1) throw errors[0];
-        if (errors.length > 1) {
-          throw new AggregateError(
-            errors,
-            `${errors.length} failures in step "${definition.name}":\n${
-              errors.map((e, i) => `  ${i + 1}. ${describe(e)}`).join("\n")
-            }`,
-          );
-        }
+        throwAll(errors, `step "${definition.name}"`);
       },
     });
   }

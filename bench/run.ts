@@ -1,0 +1,377 @@
+// `deno task bench`: what the toolkit costs, measured against bare Deno.test
+// (and hand-written equivalents) in the same run, on this machine. Writes
+// bench/results.json and prints a table. Run through `cli.ts run`, which
+// provides PostgreSQL and S3.
+import { PutObjectCommand } from "@aws-sdk/client-s3";
+import postgres from "postgres";
+import {
+  postgresConfig,
+  postgresDatabase,
+  probeTcp,
+  s3Bucket,
+  s3Config,
+} from "../mod.ts";
+
+const ROOT = new URL("../", import.meta.url);
+const QUICK = Deno.args.includes("--quick");
+const ROUNDS = QUICK ? 2 : 5;
+
+interface Row {
+  name: string;
+  value: number;
+  unit: string;
+  baseline?: number;
+  ratio?: number;
+  target?: string;
+  met?: boolean;
+  note?: string;
+}
+const rows: Row[] = [];
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2
+    ? s[(s.length - 1) / 2]
+    : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+function p95(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil(s.length * 0.95) - 1)];
+}
+
+/** Runs `deno test` on generated code; returns Deno's reported test time in ms. */
+async function denoTestTime(code: string): Promise<number> {
+  const file = await Deno.makeTempFile({ suffix: "_test.ts" });
+  try {
+    await Deno.writeTextFile(
+      file,
+      code.replaceAll("MOD", new URL("mod.ts", ROOT).href),
+    );
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "test",
+        "-A",
+        "--no-check",
+        "--config",
+        new URL("deno.json", ROOT).pathname,
+        file,
+      ],
+      env: { NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout);
+    const match = /^ok \| \d+ passed.*\(([\d.]+)(ms|s)\)$/m.exec(text);
+    if (!out.success || !match) {
+      throw new Error(
+        `bench run failed:\n${text}\n${new TextDecoder().decode(out.stderr)}`,
+      );
+    }
+    return Number(match[1]) * (match[2] === "s" ? 1000 : 1);
+  } finally {
+    await Deno.remove(file);
+  }
+}
+
+/** Alternates two `deno test` runs ROUNDS times; returns medians. */
+async function compareRuns(a: string, b: string): Promise<[number, number]> {
+  const ta: number[] = [];
+  const tb: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    ta.push(await denoTestTime(a));
+    tb.push(await denoTestTime(b));
+  }
+  return [median(ta), median(tb)];
+}
+
+// 1. Per-test cost of integration() without fixtures.
+{
+  const n = 2000;
+  const [toolkit, bare] = await compareRuns(
+    `import { integration } from "MOD";\nfor (let i = 0; i < ${n}; i++) integration("t" + i, () => {});`,
+    `for (let i = 0; i < ${n}; i++) Deno.test("t" + i, () => {});`,
+  );
+  const ratio = toolkit / bare;
+  rows.push({
+    name: `${n} integration() tests, no fixtures`,
+    value: toolkit,
+    unit: "ms",
+    baseline: bare,
+    ratio,
+    target: "<= 1.05x bare Deno.test",
+    met: ratio <= 1.05,
+  });
+}
+
+// 2. A temp dir: the fixture against hand-written makeTempDir + remove.
+{
+  const n = 500;
+  const [toolkit, bare] = await compareRuns(
+    `import { integration, tmpDir } from "MOD";
+for (let i = 0; i < ${n}; i++) {
+  integration("t" + i, { fixtures: { dir: tmpDir.fixture() } }, async (_t, { dir }) => {
+    await Deno.writeTextFile(dir.join("a.txt"), "x");
+  });
+}`,
+    `for (let i = 0; i < ${n}; i++) {
+  Deno.test("t" + i, async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      await Deno.writeTextFile(dir + "/a.txt", "x");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}`,
+  );
+  rows.push({
+    name: `${n} tests with a temp dir`,
+    value: toolkit / n,
+    unit: "ms/test",
+    baseline: bare / n,
+    ratio: toolkit / bare,
+    note: "tmpDir.fixture() vs Deno.makeTempDir + remove in try/finally",
+  });
+}
+
+// 3. Probes.
+{
+  const refused: number[] = [];
+  for (let i = 0; i < 30; i++) {
+    const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (l.addr as Deno.NetAddr).port;
+    l.close();
+    const t0 = performance.now();
+    await probeTcp("127.0.0.1", port);
+    refused.push(performance.now() - t0);
+  }
+  rows.push({
+    name: "probe: refused port",
+    value: median(refused),
+    unit: "ms",
+    target: "<= 2 ms",
+    met: median(refused) <= 2,
+  });
+
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  let accepted = 0;
+  const loop = (async () => {
+    for await (const conn of listener) {
+      accepted++;
+      conn.close();
+    }
+  })().catch(() => {});
+  const port = (listener.addr as Deno.NetAddr).port;
+  const t0 = performance.now();
+  await probeTcp("127.0.0.1", port);
+  const open = performance.now() - t0;
+  rows.push({ name: "probe: open port (first call)", value: open, unit: "ms" });
+  const cached: number[] = [];
+  for (let i = 0; i < 1000; i++) {
+    const t = performance.now();
+    await probeTcp("127.0.0.1", port);
+    cached.push(performance.now() - t);
+  }
+  rows.push({
+    name: "probe: cached result",
+    value: median(cached) * 1000,
+    unit: "us",
+  });
+  // 500 tests sharing one probe: how many connections reach the server?
+  await Promise.all(
+    Array.from({ length: 500 }, () => probeTcp("127.0.0.1", port)),
+  );
+  await new Promise((r) => setTimeout(r, 50));
+  rows.push({
+    name: "probe: network probes for 500 tests sharing one target",
+    value: accepted,
+    unit: "connections",
+    target: "1",
+    met: accepted === 1,
+  });
+  listener.close();
+  await loop;
+}
+
+// 4. PostgreSQL isolation handout + return, per test.
+{
+  const config = postgresConfig();
+  const n = QUICK ? 10 : 40;
+  // Baseline: what a test pays without the toolkit to get a fresh connection.
+  const bare: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    const sql = postgres({
+      host: config.host,
+      port: config.port,
+      user: config.user,
+      pass: config.password,
+      database: config.database,
+      max: 1,
+      onnotice: () => {},
+    });
+    await sql`select 1`;
+    await sql.end();
+    bare.push(performance.now() - t);
+  }
+  rows.push({
+    name: "postgres: bare connect + select 1 + end",
+    value: median(bare),
+    unit: "ms",
+    note: `p95 ${p95(bare).toFixed(2)} ms`,
+  });
+  const targets: Record<string, [string, number]> = {
+    transaction: ["<= 0.3 ms overhead", 0.3],
+    schema: ["<= 2 ms overhead", 2],
+    database: ["p95 <= 2 ms handout", 2],
+  };
+  for (const isolation of ["transaction", "schema", "database"] as const) {
+    const times: number[] = [];
+    // Warm up: the database mode builds its template once per process.
+    await (await postgresDatabase({ config, isolation })).close();
+    for (let i = 0; i < n; i++) {
+      const t = performance.now();
+      const db = await postgresDatabase({ config, isolation });
+      await db.sql`select 1`;
+      await db.close();
+      times.push(performance.now() - t);
+    }
+    const overhead = median(times) - median(bare);
+    const [target, limit] = targets[isolation];
+    const measured = isolation === "database" ? p95(times) : overhead;
+    rows.push({
+      name: `postgres: ${isolation} isolation, setup + select 1 + dispose`,
+      value: median(times),
+      unit: "ms",
+      baseline: median(bare),
+      note: `overhead over bare ${overhead.toFixed(2)} ms, p95 ${
+        p95(times).toFixed(2)
+      } ms`,
+      target,
+      met: measured <= limit,
+    });
+  }
+}
+
+// 5. S3 bucket create + dispose.
+{
+  const config = s3Config();
+  const empty: number[] = [];
+  for (let i = 0; i < (QUICK ? 5 : 20); i++) {
+    const t = performance.now();
+    await (await s3Bucket({ config })).close();
+    empty.push(performance.now() - t);
+  }
+  rows.push({
+    name: "s3: bucket create + dispose, empty",
+    value: median(empty),
+    unit: "ms",
+    target: "<= 5 ms",
+    met: median(empty) <= 5,
+  });
+  const full: number[] = [];
+  for (let i = 0; i < (QUICK ? 1 : 3); i++) {
+    const bucket = await s3Bucket({ config });
+    for (let k = 0; k < 1000; k += 100) {
+      await Promise.all(
+        Array.from({ length: 100 }, (_, j) =>
+          bucket.client.send(
+            new PutObjectCommand({
+              Bucket: bucket.name,
+              Key: `o/${k + j}`,
+              Body: "x",
+            }),
+          )),
+      );
+    }
+    const t = performance.now();
+    await bucket.close();
+    full.push(performance.now() - t);
+  }
+  rows.push({
+    name: "s3: dispose of a bucket with 1,000 objects",
+    value: median(full),
+    unit: "ms",
+    target: "<= 150 ms",
+    met: median(full) <= 150,
+  });
+}
+
+// 6. Import cost of mod.ts, and that the heavy packages stay unloaded.
+{
+  const timeImport = async (code: string, extra: string[] = []) => {
+    const file = await Deno.makeTempFile({ suffix: ".ts" });
+    await Deno.writeTextFile(
+      file,
+      code.replaceAll("MOD", new URL("mod.ts", ROOT).href),
+    );
+    try {
+      const times: number[] = [];
+      let ok = true;
+      for (let i = 0; i < ROUNDS; i++) {
+        const out = await new Deno.Command(Deno.execPath(), {
+          args: [
+            "run",
+            "-A",
+            "--no-check",
+            ...extra,
+            "--config",
+            new URL("deno.json", ROOT).pathname,
+            file,
+          ],
+          stdout: "piped",
+          stderr: "null",
+        }).output();
+        ok &&= out.success;
+        times.push(Number(new TextDecoder().decode(out.stdout).trim()));
+      }
+      return { ms: median(times), ok };
+    } finally {
+      await Deno.remove(file);
+    }
+  };
+  const { ms } = await timeImport(
+    `const t = performance.now(); await import("MOD"); console.log(performance.now() - t);`,
+  );
+  rows.push({ name: "import mod.ts", value: ms, unit: "ms" });
+  const lazy = await timeImport(
+    `const t = performance.now(); const m = await import("MOD"); await using d = await m.tmpDir(); console.log(performance.now() - t);`,
+    ["--no-npm"],
+  );
+  rows.push({
+    name: "mod.ts with npm disabled (AWS SDK, postgres.js unloaded)",
+    value: lazy.ok ? 1 : 0,
+    unit: "passes",
+    target: "1",
+    met: lazy.ok,
+  });
+}
+
+const machine = {
+  date: new Date().toISOString(),
+  deno: Deno.version.deno,
+  os: `${Deno.build.os} ${Deno.build.arch}`,
+  cpus: navigator.hardwareConcurrency,
+  memoryGiB: Math.round(Deno.systemMemoryInfo().total / 2 ** 30),
+  quick: QUICK,
+};
+await Deno.writeTextFile(
+  new URL("bench/results.json", ROOT),
+  JSON.stringify({ machine, rows }, null, 2) + "\n",
+);
+const fmt = (x: number | undefined) =>
+  x === undefined ? "" : x.toFixed(x < 10 ? 3 : 1);
+console.log(`| measurement | value | unit | bare | ratio | target | met |`);
+console.log(`| --- | ---: | --- | ---: | ---: | --- | --- |`);
+for (const r of rows) {
+  console.log(
+    `| ${r.name}${r.note ? ` (${r.note})` : ""} | ${
+      fmt(r.value)
+    } | ${r.unit} | ${fmt(r.baseline)} | ${
+      r.ratio === undefined ? "" : r.ratio.toFixed(3) + "x"
+    } | ${r.target ?? ""} | ${
+      r.met === undefined ? "" : r.met ? "yes" : "no"
+    } |`,
+  );
+}
+console.log(`\nmachine: ${JSON.stringify(machine)}`);
