@@ -28,7 +28,8 @@ interface Pool {
   size: number;
   ready: string[];
   waiting: ((name: string | Error) => void)[];
-  filling: boolean;
+  making: number;
+  failed: boolean;
 }
 
 const admins = new Map<string, postgres.Sql>();
@@ -68,26 +69,27 @@ async function createClone(pool: Pool): Promise<string> {
 }
 
 function refill(pool: Pool): void {
-  if (pool.filling) return;
-  pool.filling = true;
-  (async () => {
-    try {
-      while (pool.ready.length < pool.size || pool.waiting.length > 0) {
-        let name: string | Error;
-        try {
-          name = await createClone(pool);
-        } catch (error) {
-          name = error as Error;
-        }
+  // Create clones concurrently until the ready ones, the ones being made and
+  // the waiting takers balance out.
+  while (pool.ready.length + pool.making < pool.size + pool.waiting.length) {
+    pool.making++;
+    createClone(pool).then(
+      (name) => {
         const waiter = pool.waiting.shift();
         if (waiter) waiter(name);
-        else if (typeof name === "string") pool.ready.push(name);
-        else break;
-      }
-    } finally {
-      pool.filling = false;
-    }
-  })();
+        else pool.ready.push(name);
+      },
+      (error) => {
+        const waiter = pool.waiting.shift();
+        if (waiter) waiter(error as Error);
+        pool.failed = true;
+      },
+    ).finally(() => {
+      pool.making--;
+      if (!pool.failed) refill(pool);
+    });
+    if (pool.failed) break;
+  }
 }
 
 async function handle(request: Request): Promise<void> {
@@ -103,7 +105,8 @@ async function handle(request: Request): Promise<void> {
       size: request.size ?? 3,
       ready: [],
       waiting: [],
-      filling: false,
+      making: 0,
+      failed: false,
     };
     pools.set(request.template!, pool);
     refill(pool);
@@ -118,6 +121,7 @@ async function handle(request: Request): Promise<void> {
       });
       return;
     }
+    pool.failed = false;
     const ready = pool.ready.shift();
     const name = ready ?? await new Promise<string | Error>((resolve) => {
       pool.waiting.push(resolve);
@@ -134,13 +138,18 @@ async function handle(request: Request): Promise<void> {
     return;
   }
   if (op === "drop") {
+    // Fire and forget: the test does not wait; anything not yet dropped when
+    // this process ends is dropped then.
     const sql = admin(config);
     try {
       await sql`drop database if exists ${sql(request.database!)} with (force)`;
       tracked.delete(request.database!);
-      await reply({ id: request.id });
     } catch (error) {
-      await reply({ id: request.id, error: String((error as Error).message) });
+      console.error(
+        `itkit: could not drop database ${request.database}: ${
+          (error as Error).message
+        }`,
+      );
     }
   }
 }
@@ -162,7 +171,8 @@ for await (
 // Our parent is gone: drop everything, clones before their templates.
 await Promise.allSettled(queue);
 for (const pool of pools.values()) {
-  while (pool.filling) await new Promise((r) => setTimeout(r, 20));
+  pool.size = 0;
+  while (pool.making > 0) await new Promise((r) => setTimeout(r, 20));
 }
 const templates = new Set([...pools.keys()]);
 const order = [...tracked.values()].sort((a, b) =>

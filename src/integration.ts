@@ -374,10 +374,27 @@ export function integration<F extends FixtureRecord>(
   Deno.test(test);
 }
 
-/** Whether require mode is on: `ITKIT_REQUIRE` is `1`, `true` or `yes`. */
+let requireMode: boolean | undefined;
+
+/**
+ * Whether require mode is on: `ITKIT_REQUIRE` is `1`, `true` or `yes`. Read
+ * once per module, at the first registration.
+ *
+ * @returns Whether a down service fails the test instead of ignoring it.
+ *
+ * @example
+ * ```ts
+ * import { isRequireMode } from "./integration.ts";
+ *
+ * console.log(isRequireMode());
+ * ```
+ */
 export function isRequireMode(): boolean {
-  const value = readEnv("ITKIT_REQUIRE")?.trim().toLowerCase();
-  return value === "1" || value === "true" || value === "yes";
+  if (requireMode === undefined) {
+    const value = readEnv("ITKIT_REQUIRE")?.trim().toLowerCase();
+    requireMode = value === "1" || value === "true" || value === "yes";
+  }
+  return requireMode;
 }
 
 function normalize<F extends FixtureRecord>(
