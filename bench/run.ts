@@ -40,19 +40,30 @@ function p95(xs: number[]): number {
   return s[Math.min(s.length - 1, Math.ceil(s.length * 0.95) - 1)];
 }
 
-/** Runs `deno test` on generated code; returns Deno's reported test time in ms. */
-async function denoTestTime(code: string): Promise<number> {
-  const file = await Deno.makeTempFile({ suffix: "_test.ts" });
+/**
+ * Writes `code` (with `MOD` replaced by mod.ts's URL) to a temp file and runs
+ * Deno on it with this project's config: `deno <subcommand> -A --no-check
+ * [extra] <file>`.
+ */
+async function runScript(
+  subcommand: "test" | "run",
+  code: string,
+  extra: string[] = [],
+): Promise<Deno.CommandOutput> {
+  const file = await Deno.makeTempFile({
+    suffix: subcommand === "test" ? "_test.ts" : ".ts",
+  });
   try {
     await Deno.writeTextFile(
       file,
       code.replaceAll("MOD", new URL("mod.ts", ROOT).href),
     );
-    const out = await new Deno.Command(Deno.execPath(), {
+    return await new Deno.Command(Deno.execPath(), {
       args: [
-        "test",
+        subcommand,
         "-A",
         "--no-check",
+        ...extra,
         "--config",
         new URL("deno.json", ROOT).pathname,
         file,
@@ -61,17 +72,22 @@ async function denoTestTime(code: string): Promise<number> {
       stdout: "piped",
       stderr: "piped",
     }).output();
-    const text = new TextDecoder().decode(out.stdout);
-    const match = /^ok \| \d+ passed.*\(([\d.]+)(ms|s)\)$/m.exec(text);
-    if (!out.success || !match) {
-      throw new Error(
-        `bench run failed:\n${text}\n${new TextDecoder().decode(out.stderr)}`,
-      );
-    }
-    return Number(match[1]) * (match[2] === "s" ? 1000 : 1);
   } finally {
     await Deno.remove(file);
   }
+}
+
+/** Runs `deno test` on generated code; returns Deno's reported test time in ms. */
+async function denoTestTime(code: string): Promise<number> {
+  const out = await runScript("test", code);
+  const text = new TextDecoder().decode(out.stdout);
+  const match = /^ok \| \d+ passed.*\(([\d.]+)(ms|s)\)$/m.exec(text);
+  if (!out.success || !match) {
+    throw new Error(
+      `bench run failed:\n${text}\n${new TextDecoder().decode(out.stderr)}`,
+    );
+  }
+  return Number(match[1]) * (match[2] === "s" ? 1000 : 1);
 }
 
 /** Alternates two `deno test` runs ROUNDS times; returns medians. */
@@ -154,29 +170,11 @@ async function compareRuns(a: string, b: string): Promise<[number, number]> {
     const run = (performance.now() - s) / N * 1000;
     console.log(JSON.stringify({ register, run }));
   `;
-  const file = await Deno.makeTempFile({ suffix: ".js" });
-  await Deno.writeTextFile(
-    file,
-    code.replaceAll("MOD", new URL("mod.ts", ROOT).href),
-  );
   const samples: { register: number; run: number }[] = [];
-  try {
-    for (let i = 0; i < ROUNDS; i++) {
-      const out = await new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "-A",
-          "--no-check",
-          "--config",
-          new URL("deno.json", ROOT).pathname,
-          file,
-        ],
-        stdout: "piped",
-      }).output();
-      samples.push(JSON.parse(new TextDecoder().decode(out.stdout)));
-    }
-  } finally {
-    await Deno.remove(file);
+  for (let i = 0; i < ROUNDS; i++) {
+    // The stand-in Deno.test is untyped JavaScript in a .ts file: no check.
+    const out = await runScript("run", "// @ts-nocheck\n" + code);
+    samples.push(JSON.parse(new TextDecoder().decode(out.stdout)));
   }
   rows.push({
     name:
@@ -431,35 +429,14 @@ for (let i = 0; i < ${n}; i++) {
 // 6. Import cost of mod.ts, and that the heavy packages stay unloaded.
 {
   const timeImport = async (code: string, extra: string[] = []) => {
-    const file = await Deno.makeTempFile({ suffix: ".ts" });
-    await Deno.writeTextFile(
-      file,
-      code.replaceAll("MOD", new URL("mod.ts", ROOT).href),
-    );
-    try {
-      const times: number[] = [];
-      let ok = true;
-      for (let i = 0; i < ROUNDS; i++) {
-        const out = await new Deno.Command(Deno.execPath(), {
-          args: [
-            "run",
-            "-A",
-            "--no-check",
-            ...extra,
-            "--config",
-            new URL("deno.json", ROOT).pathname,
-            file,
-          ],
-          stdout: "piped",
-          stderr: "null",
-        }).output();
-        ok &&= out.success;
-        times.push(Number(new TextDecoder().decode(out.stdout).trim()));
-      }
-      return { ms: median(times), ok };
-    } finally {
-      await Deno.remove(file);
+    const times: number[] = [];
+    let ok = true;
+    for (let i = 0; i < ROUNDS; i++) {
+      const out = await runScript("run", code, extra);
+      ok &&= out.success;
+      times.push(Number(new TextDecoder().decode(out.stdout).trim()));
     }
+    return { ms: median(times), ok };
   };
   const { ms } = await timeImport(
     `const t = performance.now(); await import("MOD"); console.log(performance.now() - t);`,

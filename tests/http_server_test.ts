@@ -19,19 +19,6 @@ Deno.test("httpServer() serves on loopback and stops listening on dispose", asyn
   );
 });
 
-Deno.test("httpServer() refuses a non-loopback hostname", async () => {
-  await assert.rejects(
-    () =>
-      httpServer({
-        handler: () => new Response(),
-        hostname: "0.0.0.0" as "127.0.0.1",
-      }),
-    new TypeError(
-      'Cannot create httpServer fixture: hostname must be "127.0.0.1" or "::1" (loopback only), got "0.0.0.0"',
-    ),
-  );
-});
-
 Deno.test("httpServer.fixture() declares net to the loopback host", () => {
   const fixture = httpServer.fixture({ handler: () => new Response() });
   assert.deepEqual(fixture.permissions, { net: ["127.0.0.1"] });

@@ -26,12 +26,3 @@ Deno.test("mergePermissions() of nothing is none, and inherit anywhere is inheri
   );
   assert.equal(mergePermissions([{ net: ["x"] }, "inherit"]), "inherit");
 });
-
-Deno.test("mergePermissions() names an unknown kind", () => {
-  assert.throws(
-    () => mergePermissions([{ network: true } as Deno.PermissionOptionsObject]),
-    new TypeError(
-      'Cannot merge permissions: unknown permission kind "network" (expected one of env, ffi, import, net, read, run, sys, write)',
-    ),
-  );
-});

@@ -146,15 +146,6 @@ Deno.test("probePostgres() tells refused, bad credentials and missing database a
   );
 });
 
-Deno.test("postgresDatabase() rejects an unknown isolation", async () => {
-  await assert.rejects(
-    () => postgresDatabase({ config: PG, isolation: "table" as "schema" }),
-    new TypeError(
-      'Cannot create postgresDatabase fixture: isolation must be "transaction", "schema" or "database", got "table"',
-    ),
-  );
-});
-
 Deno.test("database isolation clones one template per process and leaves nothing behind", async () => {
   const before = await itkitObjects();
   const run = await runDenoTest(["postgres_database_mode.ts"]);
