@@ -341,8 +341,8 @@ export function integration<F extends FixtureRecord>(
     fullName += ` (ignored: ${shard.reason})`;
   } else if (unavailable.length > 0 && !requireMode && !ignore) {
     ignore = true;
-    fullName += ` (ignored: ${unavailable.join("; ")})`;
     recordIgnored(fullName, unavailable.join("; "));
+    fullName += ` (ignored: ${unavailable.join("; ")})`;
   }
 
   const test: Deno.TestDefinition = {

@@ -203,6 +203,8 @@ function install(): void {
   const flag = readEnv("ITKIT_SUMMARY")?.trim().toLowerCase();
   if (!file && flag !== "1" && flag !== "true" && flag !== "yes") return;
   globalThis.addEventListener?.("unload", () => {
+    // A module (or the runner itself) that used nothing has nothing to say.
+    if (services.length + ignored.length + timings.size === 0) return;
     if (file) {
       Deno.writeTextFileSync(file, JSON.stringify(summaryRecords()) + "\n", {
         append: true,

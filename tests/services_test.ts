@@ -158,3 +158,59 @@ Deno.test("the services CLI stopped by SIGINT leaves no process, port or temp di
     await assert.rejects(() => Deno.stat(dir), Deno.errors.NotFound);
   }
 });
+
+Deno.test("the run summary names each service's origin, the ignored tests and fixture timings, once", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  const env = Deno.env.toObject();
+  delete env.DATABASE_URL;
+  delete env.S3_ENDPOINT;
+  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "cli.ts",
+      "run",
+      "--",
+      Deno.execPath(),
+      "test",
+      "-A",
+      "--no-check",
+      "tests/fixtures/summary.ts",
+    ],
+    cwd: ROOT,
+    clearEnv: true,
+    env: {
+      ...env,
+      NO_COLOR: "1",
+      ITKIT_SUMMARY: "1",
+      ITKIT_TEST_PORT: String(port),
+      ITKIT_REQUIRE: "",
+    },
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  const err = new TextDecoder().decode(stderr);
+  assert.equal(code, 0, err);
+  assert.equal(err.match(/itkit run summary/g)?.length, 1, err);
+  assert.match(
+    err,
+    /postgres: throwaway PostgreSQL server \(native binaries\) at 127\.0\.0\.1:\d+/,
+  );
+  assert.match(
+    err,
+    /s3: s3rver \(S3-compatible, not MinIO\) at http:\/\/127\.0\.0\.1:\d+/,
+  );
+  assert.doesNotMatch(err, /s3: .*MinIO at/);
+  assert.match(err, /ignored tests: 1/);
+  assert.match(
+    err,
+    new RegExp(
+      `\\[integration\\] needs a service that is down: tcp 127\\.0\\.0\\.1:${port}: connection refused 127\\.0\\.0\\.1:${port}`,
+    ),
+  );
+  for (const kind of ["tmpDir", "s3Bucket", "postgresDatabase"]) {
+    assert.match(err, new RegExp(`    ${kind}: 1, \\d+\\.\\d+, \\d+\\.\\d+`));
+  }
+});
