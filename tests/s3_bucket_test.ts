@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
 import {
   CreateBucketCommand,
+  CreateMultipartUploadCommand,
   DeleteBucketCommand,
   DeleteObjectCommand,
   HeadBucketCommand,
   ListObjectsV2Command,
   PutObjectCommand,
+  UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import { probeS3, s3Bucket, s3Client, s3Config, s3Reason } from "../mod.ts";
 import { bucketNames, S3 } from "./_services.ts";
@@ -157,4 +159,28 @@ Deno.test("a declared s3Bucket gets the endpoint and nothing more", async () => 
     /NotCapable: Requires net access to "127\.0\.0\.1:\d+"/,
   );
   assert.match(run.output, /NotCapable: Requires read access to/);
+});
+
+Deno.test("s3Bucket() removes a bucket that has an open multipart upload", async () => {
+  let name: string;
+  {
+    await using bucket = await s3Bucket({ config: S3 });
+    name = bucket.name;
+    const { UploadId } = await bucket.client.send(
+      new CreateMultipartUploadCommand({ Bucket: bucket.name, Key: "big.bin" }),
+    );
+    await bucket.client.send(
+      new UploadPartCommand({
+        Bucket: bucket.name,
+        Key: "big.bin",
+        UploadId,
+        PartNumber: 1,
+        Body: new Uint8Array(5 * 1024 * 1024),
+      }),
+    );
+  }
+  assert.ok(
+    !(await bucketNames()).includes(name),
+    `bucket ${name} still exists`,
+  );
 });
