@@ -332,14 +332,13 @@ export function integration<F extends FixtureRecord>(
   const unavailable = (definition.requires ?? [])
     .filter((result) => !result.ok)
     .map((result) => `${result.name} ${result.target}: ${result.reason}`);
-  const requireMode = isRequireMode();
   let fullName = `${INTEGRATION_MARKER} ${name}`;
   let ignore = definition.ignore ?? false;
   const shard = shardOf(fullName);
   if (!shard.included && !ignore) {
     ignore = true;
     fullName += ` (ignored: ${shard.reason})`;
-  } else if (unavailable.length > 0 && !requireMode && !ignore) {
+  } else if (unavailable.length > 0 && !isRequireMode() && !ignore) {
     ignore = true;
     recordIgnored(fullName, unavailable.join("; "));
     fullName += ` (ignored: ${unavailable.join("; ")})`;
