@@ -5,6 +5,7 @@
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import postgres from "postgres";
 import {
+  type PostgresConfig,
   postgresConfig,
   postgresDatabase,
   probeTcp,
@@ -277,6 +278,22 @@ for (let i = 0; i < ${n}; i++) {
   await loop;
 }
 
+/** A plain one-connection postgres.js client, as a test without the toolkit would open. */
+function connect(
+  config: PostgresConfig,
+  database = config.database,
+): postgres.Sql {
+  return postgres({
+    host: config.host,
+    port: config.port,
+    user: config.user,
+    pass: config.password,
+    database,
+    max: 1,
+    onnotice: () => {},
+  });
+}
+
 // 4. PostgreSQL isolation handout + return, per test.
 {
   const config = postgresConfig();
@@ -285,15 +302,7 @@ for (let i = 0; i < ${n}; i++) {
   const bare: number[] = [];
   for (let i = 0; i < n; i++) {
     const t = performance.now();
-    const sql = postgres({
-      host: config.host,
-      port: config.port,
-      user: config.user,
-      pass: config.password,
-      database: config.database,
-      max: 1,
-      onnotice: () => {},
-    });
+    const sql = connect(config);
     await sql`select 1`;
     await sql.end();
     bare.push(performance.now() - t);
@@ -339,15 +348,7 @@ for (let i = 0; i < ${n}; i++) {
   // worth of work between takes.
   {
     const template = `itkit_tpl_${Date.now().toString(36)}bnch_1`;
-    const admin = postgres({
-      host: config.host,
-      port: config.port,
-      user: config.user,
-      pass: config.password,
-      database: config.database,
-      max: 1,
-      onnotice: () => {},
-    });
+    const admin = connect(config);
     await admin`create database ${admin(template)}`;
     await trackUntilExit(config, template);
     await warm(config, template, 4);
@@ -357,15 +358,7 @@ for (let i = 0; i < ${n}; i++) {
       const t = performance.now();
       const database = await take(config, template);
       handouts.push(performance.now() - t);
-      const sql = postgres({
-        host: config.host,
-        port: config.port,
-        user: config.user,
-        pass: config.password,
-        database,
-        max: 1,
-        onnotice: () => {},
-      });
+      const sql = connect(config, database);
       await sql`select 1`;
       await sql.end();
       await drop(config, database);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { provisionServices } from "../mod.ts";
-import { expectRun, runDenoTest } from "./_harness.ts";
+import { closedPort, expectRun, runDenoTest } from "./_harness.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const TMP = Deno.env.get("TMPDIR") ?? "/tmp";
@@ -160,9 +160,7 @@ Deno.test("the services CLI stopped by SIGINT leaves no process, port or temp di
 });
 
 Deno.test("the run summary names each service's origin, the ignored tests and fixture timings, once", async () => {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
+  const port = closedPort();
   const env = Deno.env.toObject();
   delete env.DATABASE_URL;
   delete env.S3_ENDPOINT;

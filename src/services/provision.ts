@@ -5,7 +5,7 @@
  * @module
  */
 
-import { readEnv } from "../_util.ts";
+import { maskUrl, readEnv } from "../_util.ts";
 import {
   findPostgresBinaries,
   type PostgresServer,
@@ -86,7 +86,7 @@ export async function provisionServices(
         services.push({
           kind: "postgres",
           origin: "configured",
-          address: env.DATABASE_URL.replace(/(\/\/[^:/@]*:)[^@/]*@/, "$1***@"),
+          address: maskUrl(env.DATABASE_URL),
         });
       } else {
         // Native binaries when there are any, else embedded PGlite.
