@@ -18,15 +18,15 @@
  * @module
  */
 
-import { provisionServices } from "./src/services/provision.ts";
 import {
   listBuckets,
   listPostgresLeftovers,
-} from "./src/services/leftovers.ts";
-import { s3Config } from "./src/s3_config.ts";
-import { postgresConfig } from "./src/postgres_config.ts";
-import { formatSummary, mergeSummaries } from "./src/summary.ts";
-import { sweep } from "./src/services/sweep.ts";
+  provisionServices,
+  sweep,
+} from "./services.ts";
+import { s3Config } from "./s3.ts";
+import { postgresConfig } from "./postgres.ts";
+import { formatSummary, mergeSummaries } from "./src/run/summary.ts";
 
 const USAGE = `usage:
   cli.ts services [--json] [--until-stdin-closes]

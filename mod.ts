@@ -8,6 +8,10 @@
  * and disposes every fixture in reverse order whatever happens, timeouts
  * included.
  *
+ * This entry point holds the core and the built-in fixtures. PostgreSQL is in
+ * `@itkit/core/postgres`, S3 in `@itkit/core/s3`, local servers, the sweep and
+ * the leftover check in `@itkit/core/services`.
+ *
  * @example
  * ```ts ignore
  * import { fetchMock, integration, tmpDir } from "./mod.ts";
@@ -28,29 +32,58 @@
  * @module
  */
 
-export * from "./src/integration.ts";
-export * from "./src/fixture.ts";
-export * from "./src/permissions.ts";
-export * from "./src/probe.ts";
-export * from "./src/errors.ts";
-export * from "./src/shard.ts";
-export * from "./src/summary.ts";
-export * from "./src/fixtures/tmp_dir.ts";
-export * from "./src/fixtures/env.ts";
-export * from "./src/fixtures/fetch_mock.ts";
-export * from "./src/fixtures/http_server.ts";
-export * from "./src/delay.ts";
-export * from "./src/s3_config.ts";
-export * from "./src/s3_probe.ts";
-export * from "./src/postgres_config.ts";
-export * from "./src/postgres_probe.ts";
-export * from "./src/fixtures/s3_bucket.ts";
-export * from "./src/fixtures/postgres_database.ts";
-export * from "./src/services/postgres_server.ts";
-export * from "./src/services/s3rver_server.ts";
-export type { Sql } from "postgres";
-export * from "./src/services/provision.ts";
-export * from "./src/services/leftovers.ts";
-export * from "./src/services/pglite_server.ts";
-export * from "./src/services/local_services.ts";
-export * from "./src/services/sweep.ts";
+export {
+  EXCLUDE_INTEGRATION_FILTER,
+  type FixtureRecord,
+  integration,
+  type IntegrationContext,
+  type IntegrationDefinition,
+  type IntegrationFn,
+  type IntegrationOptions,
+  type StepDefinition,
+  type StepFixtures,
+  type TestFixtures,
+} from "./src/core/integration.ts";
+export {
+  defineFixture,
+  type Fixture,
+  type FixtureContext,
+  type FixtureDefinition,
+  type FixtureFactory,
+  type FixtureScope,
+} from "./src/core/fixture.ts";
+export {
+  type HttpProbeOptions,
+  probe,
+  probeHttp,
+  type ProbeOptions,
+  type ProbeResult,
+  probeTcp,
+} from "./src/core/probe.ts";
+export { delay } from "./src/core/delay.ts";
+export {
+  FixtureError,
+  IntegrationTimeoutError,
+  ServiceUnavailableError,
+  UncaughtInTestError,
+} from "./src/core/errors.ts";
+export {
+  type TmpDir,
+  tmpDir,
+  type TmpDirOptions,
+} from "./src/fixtures/tmp_dir.ts";
+export { env, type EnvHandle, type EnvOptions } from "./src/fixtures/env.ts";
+export {
+  type FetchCall,
+  type FetchHandler,
+  type FetchMock,
+  fetchMock,
+  type FetchMockOptions,
+  type FetchReply,
+  type FetchRoute,
+} from "./src/fixtures/fetch_mock.ts";
+export {
+  type HttpServer,
+  httpServer,
+  type HttpServerOptions,
+} from "./src/fixtures/http_server.ts";

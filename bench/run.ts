@@ -8,11 +8,15 @@ import {
   type PostgresConfig,
   postgresConfig,
   postgresDatabase,
-  probeTcp,
-  s3Bucket,
-  s3Config,
-} from "../mod.ts";
-import { drop, take, trackUntilExit, warm } from "../src/_clone_pool.ts";
+} from "../postgres.ts";
+import { probeTcp } from "../mod.ts";
+import { s3Bucket, s3Config } from "../s3.ts";
+import {
+  drop,
+  take,
+  trackUntilExit,
+  warm,
+} from "../src/postgres/_clone_pool.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const QUICK = Deno.args.includes("--quick");

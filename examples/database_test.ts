@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { integration, postgresDatabase, probePostgres } from "../mod.ts";
+import { integration } from "../mod.ts";
+import { postgresDatabase, probePostgres } from "../postgres.ts";
 
 // DATABASE_URL, else PGHOST/PGPORT/PGUSER/PGPASSWORD/PGDATABASE.
 const db = await probePostgres();

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
-import { integration, probeS3, s3Bucket, tmpDir } from "../mod.ts";
+import { integration, tmpDir } from "../mod.ts";
+import { probeS3, s3Bucket } from "../s3.ts";
 
 const s3 = await probeS3();
 

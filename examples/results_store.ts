@@ -6,7 +6,7 @@
  */
 
 import { HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
-import type { S3ClientLike } from "../mod.ts";
+import type { S3ClientLike } from "../s3.ts";
 
 /** One benchmark result. */
 export interface ResultRecord {

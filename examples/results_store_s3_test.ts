@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { integration, probeS3, s3Bucket } from "../mod.ts";
+import { integration } from "../mod.ts";
+import { probeS3, s3Bucket } from "../s3.ts";
 import { S3ResultsStore } from "./results_store.ts";
 
 // Ignored, with the reason, when S3 (S3_ENDPOINT, default localhost:9000)

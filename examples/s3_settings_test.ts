@@ -1,15 +1,14 @@
 import assert from "node:assert/strict";
 import { ListBucketsCommand } from "@aws-sdk/client-s3";
+import { defineFixture, integration } from "../mod.ts";
 import {
-  defineFixture,
-  integration,
   probeS3,
   s3Client,
   type S3ClientLike,
   type S3Config,
   s3Config,
   s3Permissions,
-} from "../mod.ts";
+} from "../s3.ts";
 
 /** An S3 client configured from S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY, S3_REGION. */
 interface S3Settings extends AsyncDisposable {

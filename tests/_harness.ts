@@ -26,7 +26,7 @@ export interface RunOptions {
 const ROOT = new URL("../", import.meta.url);
 
 /**
- * Runs `deno test` on fixture files: bare names are in tests/fixtures/, paths
+ * Runs `deno test` on fixture files: bare names are in tests/testdata/, paths
  * with a slash are relative to the repository root.
  */
 export async function runDenoTest(
@@ -39,7 +39,7 @@ export async function runDenoTest(
       "--no-check",
       ...(options.permissions ?? ["-A"]),
       ...(options.args ?? []),
-      ...files.map((f) => f.includes("/") ? f : `tests/fixtures/${f}`),
+      ...files.map((f) => f.includes("/") ? f : `tests/testdata/${f}`),
     ],
     cwd: ROOT,
     clearEnv: true,

@@ -1,12 +1,7 @@
 // The services `deno task test` provides (cli.ts run): configurations and
 // admin clients that inspect them from outside the fixtures.
-import {
-  type PostgresConfig,
-  postgresConfig,
-  s3Client,
-  type S3Config,
-  s3Config,
-} from "../mod.ts";
+import { type PostgresConfig, postgresConfig } from "../postgres.ts";
+import { s3Client, type S3Config, s3Config } from "../s3.ts";
 import { ListBucketsCommand } from "@aws-sdk/client-s3";
 import postgres from "postgres";
 

@@ -5,19 +5,16 @@ import {
   env,
   fetchMock,
   httpServer,
-  mergePermissions,
-  parseShard,
-  postgresConfig,
-  postgresDatabase,
   probe,
   probeHttp,
-  probeS3,
   probeTcp,
-  s3Bucket,
-  s3Config,
-  sweep,
   tmpDir,
 } from "../mod.ts";
+import { mergePermissions } from "../src/core/permissions.ts";
+import { parseShard } from "../src/run/shard.ts";
+import { postgresConfig, postgresDatabase } from "../postgres.ts";
+import { probeS3, s3Bucket, s3Config } from "../s3.ts";
+import { sweep } from "../services.ts";
 import { runDenoTest } from "./_harness.ts";
 
 // deno-lint-ignore no-explicit-any

@@ -16,7 +16,9 @@ async function* sources(dir: URL): AsyncGenerator<URL> {
 
 async function extract(): Promise<{ origin: string; code: string }[]> {
   const examples: { origin: string; code: string }[] = [];
-  const files = [new URL("mod.ts", ROOT)];
+  const files = ["mod.ts", "postgres.ts", "s3.ts", "services.ts"].map((f) =>
+    new URL(f, ROOT)
+  );
   for await (const url of sources(new URL("src/", ROOT))) files.push(url);
   for (const file of files) {
     const text = await Deno.readTextFile(file);

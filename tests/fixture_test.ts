@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { defineFixture, tmpDir } from "../mod.ts";
-import { orderFixtures } from "../src/_scope.ts";
-import { fakeFixture } from "./fixtures/_fake_fixture.ts";
+import { orderFixtures } from "../src/core/_scope.ts";
+import { fakeFixture } from "./testdata/_fake_fixture.ts";
 
 Deno.test("orderFixtures() puts dependencies first and keeps declaration order", () => {
   const order = orderFixtures("t", {

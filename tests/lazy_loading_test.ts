@@ -9,7 +9,9 @@ async function runNoNpm(
   try {
     await Deno.writeTextFile(
       file,
-      code.replaceAll("MOD", new URL("mod.ts", ROOT).href),
+      code.replaceAll("S3MOD", new URL("s3.ts", ROOT).href)
+        .replaceAll("PGMOD", new URL("postgres.ts", ROOT).href)
+        .replaceAll("MOD", new URL("mod.ts", ROOT).href),
     );
     const { success, stdout, stderr } = await new Deno.Command(
       Deno.execPath(),
@@ -39,6 +41,17 @@ async function runNoNpm(
   }
 }
 
+Deno.test("importing every entry point loads neither the AWS SDK nor postgres.js", async () => {
+  const run = await runNoNpm(`
+    import "MOD";
+    import "S3MOD";
+    import "PGMOD";
+    console.log("ENTRY POINTS OK");
+  `);
+  assert.ok(run.success, run.output);
+  assert.match(run.output, /ENTRY POINTS OK/);
+});
+
 Deno.test("importing mod.ts and using the local fixtures loads neither the AWS SDK nor postgres.js", async () => {
   const run = await runNoNpm(`
     import { env, fetchMock, probeTcp, tmpDir } from "MOD";
@@ -54,13 +67,13 @@ Deno.test("importing mod.ts and using the local fixtures loads neither the AWS S
 
 Deno.test("the S3 and PostgreSQL fixtures load their packages only when used", async () => {
   const s3 = await runNoNpm(`
-    import { s3Bucket } from "MOD";
+    import { s3Bucket } from "S3MOD";
     await s3Bucket({ config: { endpoint: new URL("http://127.0.0.1:9"), accessKeyId: "a", secretAccessKey: "b", region: "us-east-1" } });
   `);
   assert.equal(s3.success, false);
   assert.match(s3.output, /npm/i);
   const pg = await runNoNpm(`
-    import { postgresDatabase } from "MOD";
+    import { postgresDatabase } from "PGMOD";
     await postgresDatabase({ config: { host: "127.0.0.1", port: 9, user: "u", password: "", database: "d" } });
   `);
   assert.equal(pg.success, false);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mergePermissions } from "../mod.ts";
+import { mergePermissions } from "../src/core/permissions.ts";
 
 Deno.test("mergePermissions() joins lists, and true and inherit win", () => {
   assert.deepEqual(

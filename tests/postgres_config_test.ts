@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
-import { postgresConfig, postgresPermissions, postgresUrl } from "../mod.ts";
+import {
+  postgresConfig,
+  postgresPermissions,
+  postgresUrl,
+} from "../postgres.ts";
 
 Deno.test("postgresConfig() prefers DATABASE_URL", () => {
   const config = postgresConfig({

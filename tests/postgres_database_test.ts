@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { postgresDatabase, probePostgres } from "../mod.ts";
+import { postgresDatabase, probePostgres } from "../postgres.ts";
 import { itkitObjects, PG, withAdmin } from "./_services.ts";
 import { closedPort, expectRun, runDenoTest } from "./_harness.ts";
 

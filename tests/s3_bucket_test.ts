@@ -9,7 +9,8 @@ import {
   PutObjectCommand,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
-import { probeS3, s3Bucket, s3Client, s3Config, s3Reason } from "../mod.ts";
+import { probeS3, s3Bucket, s3Client, s3Config } from "../s3.ts";
+import { s3Reason } from "../src/s3/probe.ts";
 import { bucketNames, S3 } from "./_services.ts";
 import { closedPort, expectRun, runDenoTest } from "./_harness.ts";
 

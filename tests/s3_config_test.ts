@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { s3Config, s3Permissions } from "../mod.ts";
+import { s3Config, s3Permissions } from "../s3.ts";
 
 Deno.test("s3Config() has MinIO's local defaults", () => {
   const config = s3Config({});

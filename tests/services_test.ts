@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { provisionServices } from "../mod.ts";
+import { provisionServices } from "../services.ts";
 import { closedPort, expectRun, runDenoTest } from "./_harness.ts";
 
 const ROOT = new URL("../", import.meta.url);
@@ -175,7 +175,7 @@ Deno.test("the run summary names each service's origin, the ignored tests and fi
       "test",
       "-A",
       "--no-check",
-      "tests/fixtures/summary.ts",
+      "tests/testdata/summary.ts",
     ],
     cwd: ROOT,
     clearEnv: true,

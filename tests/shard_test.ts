@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseShard, shardIndex } from "../mod.ts";
+import { parseShard, shardIndex } from "../src/run/shard.ts";
 import { expectRun, runDenoTest } from "./_harness.ts";
 
 Deno.test("parseShard() reads i/n and rejects anything else, naming ITKIT_SHARD", () => {

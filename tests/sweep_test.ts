@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { CreateBucketCommand, DeleteBucketCommand } from "@aws-sdk/client-s3";
-import { isSweepable, s3Client, sweep } from "../mod.ts";
+import { isSweepable } from "../src/run/naming.ts";
+import { s3Client } from "../s3.ts";
+import { sweep } from "../services.ts";
 import { bucketNames, itkitObjects, PG, S3, withAdmin } from "./_services.ts";
 
 const ROOT = new URL("../", import.meta.url);
@@ -48,7 +50,7 @@ Deno.test("after a SIGKILL mid-test, sweep removes what the run left and nothing
   const userDir = await Deno.makeTempDir({ prefix: "itkit-user-keep-" });
   try {
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["test", "-A", "--no-check", "tests/fixtures/crash.ts"],
+      args: ["test", "-A", "--no-check", "tests/testdata/crash.ts"],
       cwd: ROOT,
       env: { NO_COLOR: "1" },
       stdout: "piped",

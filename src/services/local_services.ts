@@ -6,10 +6,11 @@
  * @module
  */
 
-import { type PostgresConfig, postgresConfig } from "../postgres_config.ts";
-import { type S3Config, s3Config } from "../s3_config.ts";
+import { type PostgresConfig, postgresConfig } from "../postgres/config.ts";
+import { type S3Config, s3Config } from "../s3/config.ts";
 import type { ProvisionedService } from "./provision.ts";
-import { recordService } from "../summary.ts";
+import { recordService } from "../run/summary.ts";
+import { disposeOnce } from "../util/dispose_once.ts";
 
 /** Options of {@linkcode localServices}. */
 export interface LocalServicesOptions {
@@ -59,7 +60,9 @@ globalThis.addEventListener?.("load", () => {
  *
  * @example
  * ```ts ignore
- * import { integration, localServices, postgresDatabase } from "../../mod.ts";
+ * import { integration } from "../../mod.ts";
+ * import { localServices } from "../../services.ts";
+ * import { postgresDatabase } from "../../postgres.ts";
  *
  * await using services = await localServices(); // stays up for the tests
  *
@@ -119,21 +122,16 @@ async function start(options: LocalServicesOptions): Promise<LocalServices> {
   }
   for (const service of report.services) recordService({ ...service });
   const env = { ...Deno.env.toObject(), ...report.env };
-  let closed: Promise<void> | undefined;
-  const close = (): Promise<void> => {
-    if (!loaded) return Promise.resolve();
-    return closed ??= (async () => {
-      await stdin.close().catch(() => {});
-      await child.status;
-      started = undefined;
-    })();
-  };
   return {
     postgres: postgresConfig(env),
     s3: s3Config(env),
     env: report.env,
     services: report.services,
-    close,
-    [Symbol.asyncDispose]: close,
+    ...disposeOnce(async () => {
+      if (!loaded) return;
+      await stdin.close().catch(() => {});
+      await child.status;
+      started = undefined;
+    }),
   };
 }

@@ -5,15 +5,17 @@
  * @module
  */
 
-import { maskUrl, readEnv } from "../_util.ts";
+import { maskUrl } from "../util/text.ts";
+import { readEnv } from "../util/env.ts";
 import {
   findPostgresBinaries,
   type PostgresServer,
   startPostgresServer,
-} from "./postgres_server.ts";
-import { type PgliteServer, startPglite } from "./pglite_server.ts";
-import { startS3rver } from "./s3rver_server.ts";
-import type { ServiceOrigin } from "../summary.ts";
+} from "../postgres/server.ts";
+import { type PgliteServer, startPglite } from "../postgres/pglite_server.ts";
+import { startS3rver } from "../s3/s3rver_server.ts";
+import type { ServiceOrigin } from "../run/summary.ts";
+import { disposeOnce } from "../util/dispose_once.ts";
 
 /** A service the run uses. */
 export interface ProvisionedService {
@@ -63,7 +65,7 @@ export interface ProvisionedServices extends AsyncDisposable {
  *
  * @example
  * ```ts ignore
- * import { provisionServices } from "../../mod.ts";
+ * import { provisionServices } from "../../services.ts";
  *
  * await using services = await provisionServices();
  * console.log(services.env); // { DATABASE_URL: "postgres://...", S3_ENDPOINT: "http://127.0.0.1:..." , ... }
@@ -125,7 +127,9 @@ export async function provisionServices(
     throw error;
   }
   const moved = stack.move();
-  let closed: Promise<void> | undefined;
-  const close = () => closed ??= moved.disposeAsync();
-  return { env: exported, services, close, [Symbol.asyncDispose]: close };
+  return {
+    env: exported,
+    services,
+    ...disposeOnce(() => moved.disposeAsync()),
+  };
 }

@@ -7,12 +7,13 @@
  * @module
  */
 
-import { s3Client, type S3Config, s3Config } from "../s3_config.ts";
-import { type PostgresConfig, postgresConfig } from "../postgres_config.ts";
-import { loadPostgres, loadS3Sdk } from "../_lazy.ts";
-import { postgresOptions } from "../_postgres_options.ts";
-import { describe, runIdTime, systemTempDir } from "../_util.ts";
-import { emptyBucket } from "../fixtures/s3_bucket.ts";
+import { type S3Config, s3Config } from "../s3/config.ts";
+import { sweepS3 } from "../s3/sweep.ts";
+import { type PostgresConfig, postgresConfig } from "../postgres/config.ts";
+import { sweepPostgres } from "../postgres/sweep.ts";
+import { isSweepable } from "../run/naming.ts";
+import { describe } from "../util/text.ts";
+import { systemTempDir } from "../util/env.ts";
 
 /** Options of {@linkcode sweep}. */
 export interface SweepOptions {
@@ -63,42 +64,6 @@ export interface SweepReport {
   failed: string[];
 }
 
-const BUCKET = /^[a-z0-9][a-z0-9-]*?-([0-9a-z]{8,9}[0-9a-f]{4})-\d+$/;
-const PREFIX = /^itkit-([0-9a-z]{8,9}[0-9a-f]{4})-\d+\/$/;
-const SQL_NAME = /^itkit(?:_tpl)?_([0-9a-z]{8,9}[0-9a-f]{4})_\d+$/;
-const DIR = /^itkit-([0-9a-z]{8,9}[0-9a-f]{4})-\d+$/;
-
-/**
- * Whether `name` is a toolkit resource name created before `cutoff`.
- *
- * @param name A bucket, schema, database or directory name.
- * @param kind Which naming scheme applies.
- * @param cutoff The latest creation time to accept.
- * @returns Whether a sweep may remove it.
- *
- * @example
- * ```ts
- * import { isSweepable } from "./sweep.ts";
- *
- * console.log(isSweepable("itkit-mx03snpm07eb-5", "bucket", new Date())); // true
- * console.log(isSweepable("customer-data", "bucket", new Date())); // false
- * ```
- */
-export function isSweepable(
-  name: string,
-  kind: "bucket" | "prefix" | "sql" | "dir",
-  cutoff: Date,
-): boolean {
-  const pattern =
-    { bucket: BUCKET, prefix: PREFIX, sql: SQL_NAME, dir: DIR }[kind];
-  const runId = pattern.exec(name)?.[1];
-  if (!runId) return false;
-  const created = runIdTime(runId);
-  // A run id from before this toolkit existed is a coincidence, not ours.
-  if (!created || created < new Date("2025-01-01")) return false;
-  return created <= cutoff;
-}
-
 /**
  * Removes resources that fixtures created and never cleaned up (the process
  * was killed), older than `olderThan`, from the configured S3 store,
@@ -110,7 +75,7 @@ export function isSweepable(
  *
  * @example
  * ```ts ignore
- * import { sweep } from "../../mod.ts";
+ * import { sweep } from "../../services.ts";
  *
  * const report = await sweep({ olderThan: 60 * 60 * 1000 });
  * console.log(report.removed);
@@ -151,84 +116,4 @@ export async function sweep(options: SweepOptions = {}): Promise<SweepReport> {
     }
   }
   return report;
-}
-
-type Attempt = (what: string, action: () => Promise<unknown>) => Promise<void>;
-
-async function sweepS3(
-  config: S3Config,
-  shared: string[],
-  cutoff: Date,
-  attempt: Attempt,
-): Promise<void> {
-  const sdk = await loadS3Sdk();
-  const client = await s3Client(config);
-  try {
-    const { Buckets = [] } = await client.send(new sdk.ListBucketsCommand({}));
-    for (const { Name } of Buckets) {
-      if (
-        !Name || shared.includes(Name) || !isSweepable(Name, "bucket", cutoff)
-      ) continue;
-      await attempt(`bucket ${Name}`, async () => {
-        await emptyBucket(client, Name);
-        await client.send(new sdk.DeleteBucketCommand({ Bucket: Name }));
-      });
-    }
-    for (const bucket of shared) {
-      const { CommonPrefixes = [] } = await client.send(
-        new sdk.ListObjectsCommand({ Bucket: bucket, Delimiter: "/" }),
-      );
-      for (const { Prefix } of CommonPrefixes) {
-        if (!Prefix || !isSweepable(Prefix, "prefix", cutoff)) continue;
-        await attempt(
-          `prefix ${bucket}/${Prefix}`,
-          () => emptyBucket(client, bucket, Prefix),
-        );
-      }
-    }
-  } finally {
-    client.destroy();
-  }
-}
-
-async function sweepPostgres(
-  config: PostgresConfig,
-  cutoff: Date,
-  attempt: Attempt,
-): Promise<void> {
-  const postgres = await loadPostgres();
-  const admin = postgres(postgresOptions(config, { max: 1 }));
-  try {
-    const databases = await admin<{ datname: string }[]>`
-      select datname from pg_database where datallowconn order by datname`;
-    for (const { datname } of databases) {
-      if (isSweepable(datname, "sql", cutoff)) {
-        await attempt(
-          `database ${datname}`,
-          () => admin`drop database if exists ${admin(datname)} with (force)`,
-        );
-        continue;
-      }
-      const sql = postgres(
-        postgresOptions({ ...config, database: datname }, { max: 1 }),
-      );
-      try {
-        const schemas = await sql<{ nspname: string }[]>`
-          select nspname from pg_namespace where nspname like 'itkit%'`;
-        for (const { nspname } of schemas) {
-          if (!isSweepable(nspname, "sql", cutoff)) continue;
-          await attempt(
-            `schema ${datname}.${nspname}`,
-            () => sql`drop schema if exists ${sql(nspname)} cascade`,
-          );
-        }
-      } catch (error) {
-        if ((error as { code?: string }).code !== "42501") throw error;
-      } finally {
-        await sql.end({ timeout: 5 });
-      }
-    }
-  } finally {
-    await admin.end({ timeout: 5 });
-  }
 }

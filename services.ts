@@ -1,0 +1,52 @@
+/**
+ * Local services for a test run, and what cleans up after it: throwaway
+ * PostgreSQL (native binaries or embedded PGlite) and s3rver on loopback,
+ * provisioning that prefers what the environment configures, the sweep that
+ * removes what crashed runs left, and the leftover check.
+ *
+ * @example
+ * ```ts
+ * import { startS3rver } from "./services.ts";
+ *
+ * await using s3 = await startS3rver();
+ * console.log(s3.env.S3_ENDPOINT); // http://127.0.0.1:...
+ * ```
+ *
+ * @module
+ */
+
+export type { ServerHandle } from "./src/services/server_handle.ts";
+export type { ServiceOrigin } from "./src/run/summary.ts";
+export {
+  type LocalServices,
+  localServices,
+  type LocalServicesOptions,
+} from "./src/services/local_services.ts";
+export {
+  type ProvisionedService,
+  type ProvisionedServices,
+  type ProvisionOptions,
+  provisionServices,
+} from "./src/services/provision.ts";
+export {
+  type PostgresServer,
+  type PostgresServerOptions,
+  startPostgresServer,
+} from "./src/postgres/server.ts";
+export {
+  type PgliteOptions,
+  type PgliteServer,
+  startPglite,
+} from "./src/postgres/pglite_server.ts";
+export {
+  type S3rverOptions,
+  type S3rverServer,
+  startS3rver,
+} from "./src/s3/s3rver_server.ts";
+export {
+  sweep,
+  type SweepOptions,
+  type SweepReport,
+} from "./src/services/sweep.ts";
+export { listPostgresLeftovers } from "./src/postgres/leftovers.ts";
+export { listBuckets } from "./src/s3/leftovers.ts";

@@ -1,0 +1,206 @@
+// Internal: sets up a group of declared fixtures and disposes them in reverse
+// order, whatever happens, collecting every cleanup failure.
+
+import { raceDeadline } from "../util/deadline.ts";
+import type { Fixture } from "./fixture.ts";
+import { FixtureError } from "./errors.ts";
+import { recordTiming } from "../run/summary.ts";
+
+/** A declared fixture with its name in the test's declaration. */
+export interface NamedFixture {
+  name: string;
+  fixture: Fixture;
+}
+
+/**
+ * Orders a test's fixture declaration so that every fixture comes after its
+ * dependencies, keeping declaration order otherwise. Throws a `TypeError`
+ * naming the test and the fixtures for an unknown dependency, a cycle, or a
+ * test-scoped fixture that depends on a step-scoped one.
+ */
+export function orderFixtures(
+  test: string,
+  fixtures: Record<string, Fixture>,
+): NamedFixture[] {
+  const declared = Object.keys(fixtures);
+  const where = `Cannot register integration test "${test}"`;
+  for (const name of declared) {
+    const fixture = fixtures[name];
+    if (
+      typeof fixture !== "object" || fixture === null ||
+      typeof fixture.start !== "function"
+    ) {
+      throw new TypeError(
+        `${where}: fixture "${name}" is not a fixture declaration (use a factory's .fixture(), e.g. tmpDir.fixture())`,
+      );
+    }
+    for (const dep of fixture.deps) {
+      if (!(dep in fixtures)) {
+        throw new TypeError(
+          `${where}: fixture "${name}" (${fixture.kind}) depends on "${dep}", which is not declared (declared: ${
+            declared.join(", ")
+          })`,
+        );
+      }
+      if (fixture.scope === "test" && fixtures[dep].scope === "step") {
+        throw new TypeError(
+          `${where}: fixture "${name}" is test-scoped but depends on step-scoped "${dep}"; make "${name}" step-scoped too`,
+        );
+      }
+    }
+  }
+  const ordered: NamedFixture[] = [];
+  const state = new Map<string, "visiting" | "done">();
+  const visit = (name: string, path: string[]): void => {
+    if (state.get(name) === "done") return;
+    if (state.get(name) === "visiting") {
+      const cycle = [...path.slice(path.indexOf(name)), name];
+      throw new TypeError(
+        `${where}: fixtures depend on each other in a cycle: ${
+          cycle.join(" -> ")
+        }`,
+      );
+    }
+    state.set(name, "visiting");
+    for (const dep of fixtures[name].deps) visit(dep, [...path, name]);
+    state.set(name, "done");
+    ordered.push({ name, fixture: fixtures[name] });
+  };
+  for (const name of declared) visit(name, []);
+  return ordered;
+}
+
+/**
+ * One group of live fixtures (a test's, or one step's). Owns an
+ * `AsyncDisposableStack`; `close()` disposes it once, in reverse order, and
+ * returns every cleanup failure as a {@linkcode FixtureError}.
+ */
+export class FixtureScopeRun {
+  readonly values: Record<string, unknown>;
+  #stack = new AsyncDisposableStack();
+  #closed = false;
+  #closing: Promise<FixtureError[]> | undefined;
+  /** The fixture being started, if any, with its name and kind. */
+  #starting: { name: string; kind: string; done: Promise<unknown> } | undefined;
+  /** How long close() waits for a fixture that is still starting. */
+  readonly #grace: number;
+
+  constructor(inherited: Record<string, unknown> = {}, grace = 10_000) {
+    this.values = { ...inherited };
+    this.#grace = grace;
+  }
+
+  /** Sets up the fixtures in order; throws a FixtureError on the first failure. */
+  async setup(fixtures: NamedFixture[], signal: AbortSignal): Promise<void> {
+    for (const { name, fixture } of fixtures) {
+      if (this.#closed) return;
+      const deps: Record<string, unknown> = {};
+      for (const dep of fixture.deps) deps[dep] = this.values[dep];
+      const done = this.#start(name, fixture, deps, signal);
+      this.#starting = { name, kind: fixture.kind, done };
+      try {
+        await done;
+      } finally {
+        this.#starting = undefined;
+      }
+    }
+  }
+
+  async #start(
+    name: string,
+    fixture: Fixture,
+    deps: Record<string, unknown>,
+    signal: AbortSignal,
+  ): Promise<void> {
+    let value: AsyncDisposable;
+    try {
+      signal.throwIfAborted();
+      const started = performance.now();
+      value = await fixture.start({ name, signal, deps });
+      recordTiming(fixture.kind, "setup", performance.now() - started);
+      if (typeof value?.[Symbol.asyncDispose] !== "function") {
+        throw new TypeError(
+          "setup returned a value without [Symbol.asyncDispose]",
+        );
+      }
+    } catch (error) {
+      throw new FixtureError(name, fixture.kind, "setup", error);
+    }
+    if (this.#closed) {
+      // The scope was closed (timeout) while this fixture was starting; its
+      // close() waits for this disposal.
+      await disposeNamed(name, fixture.kind, value);
+      return;
+    }
+    this.#stack.defer(() => disposeNamed(name, fixture.kind, value));
+    this.values[name] = value;
+  }
+
+  /**
+   * Disposes every fixture set up so far, once; later calls share the result.
+   * A fixture still starting (the test timed out during its setup) is waited
+   * for, up to the grace period, and disposed as soon as it is up.
+   */
+  close(): Promise<FixtureError[]> {
+    this.#closed = true;
+    this.#closing ??= (async () => {
+      const errors: FixtureError[] = [];
+      const starting = this.#starting;
+      if (starting) {
+        const gaveUp = await raceDeadline(
+          starting.done.then(() => false, () => false),
+          this.#grace,
+          () => true,
+        );
+        if (gaveUp) {
+          errors.push(
+            new FixtureError(
+              starting.name,
+              starting.kind,
+              "cleanup",
+              new Error(
+                `it was still starting ${this.#grace} ms after the test was stopped; it will be disposed if it ever starts, but may be left behind if the process ends first`,
+              ),
+            ),
+          );
+        }
+      }
+      try {
+        await this.#stack.disposeAsync();
+      } catch (error) {
+        errors.push(...flatten(error));
+      }
+      return errors;
+    })();
+    return this.#closing;
+  }
+}
+
+async function disposeNamed(
+  name: string,
+  kind: string,
+  value: AsyncDisposable,
+): Promise<void> {
+  const started = performance.now();
+  try {
+    await value[Symbol.asyncDispose]();
+  } catch (error) {
+    throw new FixtureError(name, kind, "cleanup", error);
+  } finally {
+    recordTiming(kind, "cleanup", performance.now() - started);
+  }
+}
+
+/** Unrolls the `SuppressedError` chain a disposable stack throws, oldest first. */
+function flatten(error: unknown): FixtureError[] {
+  const errors: unknown[] = [];
+  let current = error;
+  while (current instanceof SuppressedError) {
+    errors.unshift(current.error);
+    current = current.suppressed;
+  }
+  errors.unshift(current);
+  return errors.map((e) =>
+    e instanceof FixtureError ? e : new FixtureError("?", "?", "cleanup", e)
+  );
+}

@@ -1,0 +1,145 @@
+/**
+ * Errors the toolkit throws where callers may want to tell them apart.
+ *
+ * @module
+ */
+
+import { describe } from "../util/text.ts";
+
+/**
+ * A fixture failed to set up or to clean up. The message names the fixture as
+ * declared on the test and its kind; the original failure is the `cause`.
+ *
+ * @example Telling a cleanup failure apart
+ * ```ts
+ * import { FixtureError } from "../../mod.ts";
+ *
+ * const error = new FixtureError("dir", "tmpDir", "cleanup", new Error("busy"));
+ * console.log(error.message); // fixture "dir" (tmpDir) failed to clean up: busy
+ * ```
+ */
+export class FixtureError extends Error {
+  /** The fixture's name in the test's `fixtures` declaration. */
+  readonly fixture: string;
+  /** The fixture's kind (`tmpDir`, `s3Bucket`, ...). */
+  readonly kind: string;
+  /** Whether setup or cleanup failed. */
+  readonly phase: "setup" | "cleanup";
+
+  /**
+   * Creates the error.
+   *
+   * @param fixture The fixture's name in the declaration.
+   * @param kind The fixture's kind.
+   * @param phase Whether setup or cleanup failed.
+   * @param cause The original failure.
+   */
+  constructor(
+    fixture: string,
+    kind: string,
+    phase: "setup" | "cleanup",
+    cause: unknown,
+  ) {
+    const verb = phase === "setup" ? "set up" : "clean up";
+    super(
+      `fixture "${fixture}" (${kind}) failed to ${verb}: ${describe(cause)}`,
+      { cause },
+    );
+    this.name = "FixtureError";
+    this.fixture = fixture;
+    this.kind = kind;
+    this.phase = phase;
+  }
+}
+
+/**
+ * A test ran past the toolkit's `timeout`. Its fixtures were disposed before
+ * the test was reported as failed.
+ *
+ * @example
+ * ```ts
+ * import { IntegrationTimeoutError } from "../../mod.ts";
+ *
+ * console.log(new IntegrationTimeoutError("uploads", 500).message);
+ * // test "uploads" timed out after 500 ms
+ * ```
+ */
+export class IntegrationTimeoutError extends Error {
+  /** The budget that ran out, in milliseconds. */
+  readonly timeout: number;
+
+  /**
+   * Creates the error.
+   *
+   * @param test The test's name.
+   * @param timeout The budget in milliseconds.
+   */
+  constructor(test: string, timeout: number) {
+    super(`test "${test}" timed out after ${timeout} ms`);
+    this.name = "IntegrationTimeoutError";
+    this.timeout = timeout;
+  }
+}
+
+/**
+ * A required service was not available in require mode (`ITKIT_REQUIRE=1`).
+ * The message carries the probe's reason.
+ *
+ * @example
+ * ```ts
+ * import { ServiceUnavailableError } from "../../mod.ts";
+ *
+ * const error = new ServiceUnavailableError([
+ *   "s3 http://127.0.0.1:9000: connection refused 127.0.0.1:9000",
+ * ]);
+ * console.log(error.message);
+ * ```
+ */
+export class ServiceUnavailableError extends Error {
+  /** One line per unavailable service: probe name, target and reason. */
+  readonly reasons: readonly string[];
+
+  /**
+   * Creates the error.
+   *
+   * @param reasons One line per unavailable service.
+   */
+  constructor(reasons: readonly string[]) {
+    super(
+      `required service unavailable (ITKIT_REQUIRE is set): ${
+        reasons.join("; ")
+      }`,
+    );
+    this.name = "ServiceUnavailableError";
+    this.reasons = reasons;
+  }
+}
+
+/**
+ * A promise rejection nobody handled, or an error thrown from a timer or event
+ * handler, while an integration test was running. Deno would abandon the whole
+ * test module (skipping every cleanup); the toolkit fails the test instead,
+ * after disposing its fixtures. The original error is the `cause`.
+ *
+ * @example
+ * ```ts
+ * import { UncaughtInTestError } from "../../mod.ts";
+ *
+ * const error = new UncaughtInTestError("uploads", new Error("socket hang up"));
+ * console.log(error.message); // unhandled error during test "uploads": socket hang up
+ * ```
+ */
+export class UncaughtInTestError extends Error {
+  /**
+   * Creates the error.
+   *
+   * @param test The test's name.
+   * @param cause What escaped.
+   */
+  constructor(test: string, cause: unknown) {
+    super(`unhandled error during test "${test}": ${describe(cause)}`, {
+      cause,
+    });
+    this.name = "UncaughtInTestError";
+  }
+}

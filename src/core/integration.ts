@@ -1,0 +1,453 @@
+/**
+ * `integration()`: a `Deno.test` that owns fixtures, runs with the union of
+ * their permissions, is ignored (or fails, in require mode) when a required
+ * service is down, and always cleans up, even after a timeout.
+ *
+ * @module
+ */
+
+import type { Fixture, FixtureScope } from "./fixture.ts";
+import type { ProbeResult } from "./probe.ts";
+import { mergePermissions } from "./permissions.ts";
+import { orderFixtures } from "./_scope.ts";
+import { runTest } from "./_run.ts";
+import { ServiceUnavailableError } from "./errors.ts";
+import { isRequireMode } from "../run/settings.ts";
+import { shardOf } from "../run/shard.ts";
+import { recordIgnored } from "../run/summary.ts";
+
+/** The prefix every integration test's name carries; `--filter integration` matches it. */
+const INTEGRATION_MARKER = "[integration]";
+
+/**
+ * A `deno test --filter` value that selects every test **except** the
+ * integration tests: names that do not start with `[integration] `. Deno's
+ * regular expressions have no look-ahead, hence the spelled-out form.
+ *
+ * @example
+ * ```ts
+ * import { EXCLUDE_INTEGRATION_FILTER } from "../../mod.ts";
+ *
+ * // deno test --filter "<this value>"
+ * console.log(EXCLUDE_INTEGRATION_FILTER);
+ * ```
+ */
+export const EXCLUDE_INTEGRATION_FILTER: string = excludePrefixRegex(
+  `${INTEGRATION_MARKER} `,
+);
+
+/** Any record of declared fixtures. */
+// deno-lint-ignore no-explicit-any
+export type FixtureRecord = Record<string, Fixture<any, FixtureScope>>;
+
+/** The values the test body receives: its test-scoped fixtures. */
+export type TestFixtures<F extends FixtureRecord> = {
+  [K in keyof F as F[K] extends Fixture<AsyncDisposable, "test"> ? K : never]:
+    F[K] extends Fixture<infer T, FixtureScope> ? T : never;
+};
+
+/** The values a step receives: test-scoped fixtures plus fresh step-scoped ones. */
+export type StepFixtures<F extends FixtureRecord> = {
+  [K in keyof F]: F[K] extends Fixture<infer T, FixtureScope> ? T : never;
+};
+
+/** A step defined as an object, as with Deno's `t.step({ ... })`. */
+export interface StepDefinition<S> {
+  /** The step's name. */
+  name: string;
+  /** The step's body. */
+  fn: (t: IntegrationContext<S>, fixtures: S) => void | Promise<void>;
+  /**
+   * Skip this step.
+   *
+   * @default {false}
+   */
+  ignore?: boolean;
+  /**
+   * Check that the step completes its async ops.
+   *
+   * @default {true}
+   */
+  sanitizeOps?: boolean;
+  /**
+   * Check that the step closes its resources.
+   *
+   * @default {true}
+   */
+  sanitizeResources?: boolean;
+  /**
+   * Check that the step does not call `Deno.exit`.
+   *
+   * @default {true}
+   */
+  sanitizeExit?: boolean;
+}
+
+/**
+ * What an integration test (or step) body receives as `t`: Deno's context
+ * plus an abort signal, and a `step` that hands step-scoped fixtures over.
+ */
+export interface IntegrationContext<S = Record<string, never>> {
+  /** The test's or step's name as Deno reports it. */
+  readonly name: string;
+  /** The URL of the test module. */
+  readonly origin: string;
+  /** Deno's own context, for anything not wrapped here. */
+  readonly deno: Deno.TestContext;
+  /** Aborted when the toolkit's `timeout` fires; pass it to your I/O. */
+  readonly signal: AbortSignal;
+  /**
+   * Runs a step with fresh step-scoped fixtures, disposed when it ends.
+   *
+   * @param name The step's name.
+   * @param fn The step's body.
+   * @returns Whether the step passed.
+   */
+  step(
+    name: string,
+    fn: (t: IntegrationContext<S>, fixtures: S) => void | Promise<void>,
+  ): Promise<boolean>;
+  /**
+   * Runs a step defined as an object.
+   *
+   * @param definition The step.
+   * @returns Whether the step passed.
+   */
+  step(definition: StepDefinition<S>): Promise<boolean>;
+}
+
+/** A test body: the context, then the test-scoped fixtures. */
+export type IntegrationFn<F extends FixtureRecord> = (
+  t: IntegrationContext<StepFixtures<F>>,
+  fixtures: TestFixtures<F>,
+) => void | Promise<void>;
+
+/** Options of {@linkcode integration}, beside name and body. */
+export interface IntegrationOptions<F extends FixtureRecord> {
+  /**
+   * The fixtures the test owns, by name. They are set up in declaration order
+   * (dependencies first) and disposed in reverse order whatever happens.
+   *
+   * @default {{}}
+   */
+  fixtures?: F;
+  /**
+   * Probe results for the services the test needs (awaited at top level).
+   * When one is not ok the test is reported as ignored with its reason, or
+   * fails with the reason in require mode (`ITKIT_REQUIRE=1`).
+   *
+   * @default {[]}
+   */
+  requires?: readonly ProbeResult[];
+  /**
+   * Extra permissions for the body, merged with the fixtures' declarations.
+   * `"inherit"` gives the process's permissions. See
+   * {@linkcode mergePermissions} for the rules.
+   *
+   * @default {"none"}
+   */
+  permissions?: Deno.PermissionOptions;
+  /**
+   * A budget in milliseconds for setup and body. When it runs out the
+   * signal is aborted, every fixture is disposed, and the test fails with
+   * `timed out after N ms`. Unlike Deno's own `timeout`, cleanup always runs.
+   *
+   * @default {undefined} (no budget)
+   */
+  timeout?: number;
+  /**
+   * Skip the test.
+   *
+   * @default {false}
+   */
+  ignore?: boolean;
+  /**
+   * Run only this test (and other `only` tests); Deno then fails the run.
+   *
+   * @default {false}
+   */
+  only?: boolean;
+  /**
+   * Deno's ops sanitizer.
+   *
+   * @default {true}
+   */
+  sanitizeOps?: boolean;
+  /**
+   * Deno's resources sanitizer.
+   *
+   * @default {true}
+   */
+  sanitizeResources?: boolean;
+  /**
+   * Deno's exit sanitizer.
+   *
+   * @default {true}
+   */
+  sanitizeExit?: boolean;
+  /**
+   * Re-runs on failure (Deno's `retry`); fixtures are fresh for each attempt.
+   *
+   * @default {0}
+   */
+  retry?: number;
+  /**
+   * Extra runs that must all pass (Deno's `repeats`).
+   *
+   * @default {0}
+   */
+  repeats?: number;
+}
+
+/** The object form of {@linkcode integration}. */
+export interface IntegrationDefinition<F extends FixtureRecord>
+  extends IntegrationOptions<F> {
+  /** The test's name; `[integration] ` is put in front of it. */
+  name: string;
+  /** The test body. */
+  fn: IntegrationFn<F>;
+}
+
+let moduleLoaded = false;
+let testsStarted = false;
+globalThis.addEventListener?.("load", () => {
+  moduleLoaded = true;
+});
+
+/**
+ * Registers an integration test: one top-level `Deno.test`, registered
+ * synchronously, named `[integration] <name>`.
+ *
+ * @param name The test's name.
+ * @param fn The body: `(t, fixtures) => ...`.
+ * @throws {TypeError} For bad options or fixture declarations.
+ * @throws {Error} When called after the test module finished loading (Deno
+ *   would drop such a test silently).
+ *
+ * @example Name and body
+ * ```ts ignore
+ * import { integration } from "../../mod.ts";
+ *
+ * integration("adds numbers", () => {
+ *   if (1 + 1 !== 2) throw new Error("math is broken");
+ * });
+ * ```
+ */
+export function integration<F extends FixtureRecord = Record<string, never>>(
+  name: string,
+  fn: IntegrationFn<F>,
+): void;
+/**
+ * Registers an integration test with options.
+ *
+ * @param name The test's name.
+ * @param options Fixtures, required services, permissions, timeout, Deno options.
+ * @param fn The body: `(t, fixtures) => ...`.
+ * @throws {TypeError} For bad options or fixture declarations.
+ * @throws {Error} When called after the test module finished loading.
+ *
+ * @example Fixtures, a required service and a timeout
+ * ```ts ignore
+ * import { integration, probeHttp, tmpDir } from "../../mod.ts";
+ *
+ * const api = await probeHttp("http://127.0.0.1:8787/health", { timeout: 200 });
+ *
+ * integration("exports a report", {
+ *   fixtures: { dir: tmpDir.fixture() },
+ *   requires: [api],
+ *   timeout: 5_000,
+ * }, async (t, { dir }) => {
+ *   await Deno.writeTextFile(`${dir.path}/report.txt`, "ok", { signal: t.signal });
+ * });
+ * ```
+ */
+export function integration<F extends FixtureRecord = Record<string, never>>(
+  name: string,
+  options: IntegrationOptions<F>,
+  fn: IntegrationFn<F>,
+): void;
+/**
+ * Registers an integration test defined as one object.
+ *
+ * @param definition Name, body and options.
+ * @throws {TypeError} For bad options or fixture declarations.
+ * @throws {Error} When called after the test module finished loading.
+ *
+ * @example
+ * ```ts ignore
+ * import { env, integration } from "../../mod.ts";
+ *
+ * integration({
+ *   name: "reads its configuration",
+ *   fixtures: { vars: env.fixture({ vars: { APP_MODE: "test" } }) },
+ *   fn: () => {
+ *     if (Deno.env.get("APP_MODE") !== "test") throw new Error("not set");
+ *   },
+ * });
+ * ```
+ */
+export function integration<F extends FixtureRecord = Record<string, never>>(
+  definition: IntegrationDefinition<F>,
+): void;
+export function integration<F extends FixtureRecord>(
+  nameOrDefinition: string | IntegrationDefinition<F>,
+  optionsOrFn?: IntegrationOptions<F> | IntegrationFn<F>,
+  maybeFn?: IntegrationFn<F>,
+): void {
+  const definition = normalize(nameOrDefinition, optionsOrFn, maybeFn);
+  const { name } = definition;
+  if (moduleLoaded || testsStarted) {
+    throw new Error(
+      `Cannot register integration test "${name}": the test module has already finished loading, and Deno would silently drop a test registered now. Call integration() at the top level of the module; await probes at top level and pass their results in \`requires\`.`,
+    );
+  }
+  validateOptions(definition);
+  const fixtures = (definition.fixtures ?? {}) as FixtureRecord;
+  const ordered = orderFixtures(name, fixtures);
+  const testScoped = ordered.filter((f) => f.fixture.scope === "test");
+  const stepScoped = ordered.filter((f) => f.fixture.scope === "step");
+  const permissions = mergePermissions([
+    ...ordered.map((f) => f.fixture.permissions),
+    definition.permissions ?? "none",
+  ]);
+
+  const unavailable = (definition.requires ?? [])
+    .filter((result) => !result.ok)
+    .map((result) => `${result.name} ${result.target}: ${result.reason}`);
+  let fullName = `${INTEGRATION_MARKER} ${name}`;
+  let ignore = definition.ignore ?? false;
+  const shard = shardOf(fullName);
+  if (!shard.included && !ignore) {
+    ignore = true;
+    fullName += ` (ignored: ${shard.reason})`;
+  } else if (unavailable.length > 0 && !isRequireMode() && !ignore) {
+    ignore = true;
+    recordIgnored(fullName, unavailable.join("; "));
+    fullName += ` (ignored: ${unavailable.join("; ")})`;
+  }
+
+  const test: Deno.TestDefinition = {
+    name: fullName,
+    ignore,
+    permissions,
+    fn: async (t) => {
+      testsStarted = true;
+      if (unavailable.length > 0) {
+        throw new ServiceUnavailableError(unavailable);
+      }
+      await runTest(t, definition, testScoped, stepScoped);
+    },
+  };
+  for (
+    const key of [
+      "only",
+      "sanitizeOps",
+      "sanitizeResources",
+      "sanitizeExit",
+      "retry",
+      "repeats",
+    ] as const
+  ) {
+    if (definition[key] !== undefined) {
+      (test as unknown as Record<string, unknown>)[key] = definition[key];
+    }
+  }
+  Deno.test(test);
+}
+
+function normalize<F extends FixtureRecord>(
+  nameOrDefinition: string | IntegrationDefinition<F>,
+  optionsOrFn?: IntegrationOptions<F> | IntegrationFn<F>,
+  maybeFn?: IntegrationFn<F>,
+): IntegrationDefinition<F> {
+  if (typeof nameOrDefinition === "string") {
+    if (typeof optionsOrFn === "function") {
+      if (maybeFn !== undefined) {
+        throw new TypeError(
+          `Cannot register integration test "${nameOrDefinition}": the second argument is a function, so there must be no third`,
+        );
+      }
+      return { name: nameOrDefinition, fn: optionsOrFn };
+    }
+    if (typeof maybeFn !== "function") {
+      throw new TypeError(
+        `Cannot register integration test "${nameOrDefinition}": expected a test function as the last argument`,
+      );
+    }
+    if (optionsOrFn !== undefined && typeof optionsOrFn !== "object") {
+      throw new TypeError(
+        `Cannot register integration test "${nameOrDefinition}": options must be an object`,
+      );
+    }
+    return { ...optionsOrFn, name: nameOrDefinition, fn: maybeFn };
+  }
+  if (typeof nameOrDefinition !== "object" || nameOrDefinition === null) {
+    throw new TypeError(
+      "Cannot register integration test: expected a name or a definition object",
+    );
+  }
+  return nameOrDefinition;
+}
+
+function validateOptions<F extends FixtureRecord>(
+  definition: IntegrationDefinition<F>,
+): void {
+  const where = `Cannot register integration test "${definition.name}"`;
+  if (typeof definition.name !== "string" || definition.name.trim() === "") {
+    throw new TypeError(
+      "Cannot register integration test: name must be a non-empty string",
+    );
+  }
+  if (typeof definition.fn !== "function") {
+    throw new TypeError(`${where}: fn must be a function`);
+  }
+  const { timeout, requires, fixtures } = definition;
+  if (
+    timeout !== undefined &&
+    (!Number.isFinite(timeout) || timeout <= 0)
+  ) {
+    throw new RangeError(
+      `${where}: timeout must be a positive number of milliseconds, got ${timeout}`,
+    );
+  }
+  if (requires !== undefined) {
+    if (!Array.isArray(requires)) {
+      throw new TypeError(
+        `${where}: requires must be an array of probe results`,
+      );
+    }
+    for (const [i, result] of requires.entries()) {
+      if (result instanceof Promise) {
+        throw new TypeError(
+          `${where}: requires[${i}] is a Promise; await the probe at the top level of the module (const db = await probeTcp(...)) and pass the result`,
+        );
+      }
+      if (typeof result?.ok !== "boolean") {
+        throw new TypeError(
+          `${where}: requires[${i}] is not a probe result (expected { ok, name, target, reason })`,
+        );
+      }
+    }
+  }
+  if (
+    fixtures !== undefined &&
+    (typeof fixtures !== "object" || fixtures === null ||
+      Array.isArray(fixtures))
+  ) {
+    throw new TypeError(
+      `${where}: fixtures must be an object of fixture declarations ({ dir: tmpDir.fixture() })`,
+    );
+  }
+}
+
+/** A regex (as a `/.../` filter) matching names that do not start with `prefix`. */
+function excludePrefixRegex(prefix: string): string {
+  const escape = (s: string) => s.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&");
+  const escapeClass = (c: string) => c.replace(/[\\\]^[-]/g, "\\$&");
+  const branches: string[] = [];
+  for (let i = 0; i < prefix.length; i++) {
+    branches.push(`${escape(prefix.slice(0, i))}[^${escapeClass(prefix[i])}]`);
+  }
+  branches.push(`.{0,${prefix.length - 1}}$`);
+  return `/^(?:${branches.join("|")})/`;
+}

@@ -1,0 +1,132 @@
+// Internal: the test process's side of the clone pool (see
+// _clone_pool_main.ts). Requests are serialized, and each reply is read
+// within the request's own await, so no read is left pending across tests.
+
+import type { PostgresConfig } from "./config.ts";
+
+let child: Deno.ChildProcess | undefined;
+let writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
+let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+const decoder = new TextDecoder();
+let buffered = "";
+let chain: Promise<unknown> = Promise.resolve();
+let nextId = 0;
+
+/**
+ * Starts the helper once. Must run where the process may spawn Deno: at
+ * module load for declared fixtures.
+ */
+export function startClonePool(): void {
+  if (child) return;
+  const main = new URL("./_clone_pool_main.ts", import.meta.url);
+  const args = [
+    "run",
+    "--allow-net",
+    "--allow-env",
+    "--allow-read",
+    "--no-prompt",
+  ];
+  if (main.protocol === "file:") {
+    args.push("--config", new URL("../../deno.json", import.meta.url).pathname);
+  }
+  try {
+    child = new Deno.Command(Deno.execPath(), {
+      args: [...args, main.href],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+  } catch (error) {
+    throw new Error(
+      `Cannot prepare isolation "database": starting its helper process failed (${error}); run deno test with --allow-run (or -A), or use isolation "schema"`,
+      { cause: error },
+    );
+  }
+  child.unref();
+  writer = child.stdin.getWriter();
+  // A plain reader, read only while awaiting a reply: nothing stays pending.
+  reader = child.stdout.getReader();
+}
+
+async function send(message: Record<string, unknown>): Promise<void> {
+  if (!writer) startClonePool();
+  await writer!.write(new TextEncoder().encode(JSON.stringify(message) + "\n"));
+}
+
+function request(
+  message: Record<string, unknown>,
+): Promise<{ database?: string; error?: string; code?: string }> {
+  const result = chain.then(async () => {
+    const id = ++nextId;
+    // The helper is unref'd (it must not keep a finished test process
+    // alive), which unrefs its pipes too: ref it while a reply is awaited.
+    child?.ref();
+    try {
+      return await exchange(message, id);
+    } finally {
+      child?.unref();
+    }
+  });
+  chain = result.catch(() => {});
+  return result;
+}
+
+async function exchange(
+  message: Record<string, unknown>,
+  id: number,
+): Promise<{ database?: string; error?: string; code?: string }> {
+  await send({ ...message, id });
+  for (;;) {
+    const newline = buffered.indexOf("\n");
+    if (newline !== -1) {
+      const line = buffered.slice(0, newline);
+      buffered = buffered.slice(newline + 1);
+      const reply = JSON.parse(line);
+      if (reply.id === id) return reply;
+      continue;
+    }
+    const { value, done } = await reader!.read();
+    if (done) throw new Error("the database helper process exited");
+    buffered += decoder.decode(value, { stream: true });
+  }
+}
+
+/** Drops `database` (a template) when the test process exits. */
+export async function trackUntilExit(
+  config: PostgresConfig,
+  database: string,
+): Promise<void> {
+  await send({ op: "track", config, database });
+}
+
+/** Keeps `size` clones of `template` ready. */
+export async function warm(
+  config: PostgresConfig,
+  template: string,
+  size: number,
+): Promise<void> {
+  await send({ op: "warm", config, template, size });
+}
+
+/** Takes a ready clone of `template` (or waits for one). */
+export async function take(
+  config: PostgresConfig,
+  template: string,
+): Promise<string> {
+  const reply = await request({ op: "take", config, template });
+  if (reply.error) {
+    throw Object.assign(new Error(reply.error), { code: reply.code });
+  }
+  return reply.database!;
+}
+
+/**
+ * Has the helper drop a clone, without waiting: the test is done with it, and
+ * the helper drops whatever is left when the test process ends.
+ */
+export async function drop(
+  config: PostgresConfig,
+  database: string,
+): Promise<void> {
+  await send({ op: "drop", config, database });
+}

@@ -1,0 +1,191 @@
+// Internal: the helper process behind `isolation: "database"`, started once
+// per test process (see _clone_pool.ts). It keeps a few clones of each
+// template database ready, so a test gets its database without waiting for
+// CREATE DATABASE, refills in the background (in this process, out of reach
+// of the test's sanitizers), and when its stdin closes (the test process
+// ended, however it ended) drops every clone and template it knows about.
+//
+// Protocol: JSON lines. In: {op:"track"|"warm"|"take"|"drop", id, config,
+// template?, database?, size?}. Out, for take and drop: {id, database?, error?}.
+
+import postgres from "postgres";
+import type { PostgresConfig } from "./config.ts";
+import { postgresOptions } from "./client.ts";
+import { uniqueName } from "../run/naming.ts";
+
+interface Request {
+  op: "track" | "warm" | "take" | "drop";
+  id?: number;
+  config: PostgresConfig;
+  template?: string;
+  database?: string;
+  size?: number;
+}
+
+interface Pool {
+  config: PostgresConfig;
+  template: string;
+  size: number;
+  ready: string[];
+  waiting: ((name: string | Error) => void)[];
+  making: number;
+  failed: boolean;
+}
+
+const admins = new Map<string, postgres.Sql>();
+const tracked = new Map<string, { config: PostgresConfig; database: string }>();
+const pools = new Map<string, Pool>();
+const encoder = new TextEncoder();
+
+function admin(config: PostgresConfig): postgres.Sql {
+  const key = `${config.host}:${config.port}/${config.database}/${config.user}`;
+  let sql = admins.get(key);
+  if (!sql) {
+    sql = postgres(
+      postgresOptions(config, { max: 2 }) as postgres.Options<
+        Record<string, postgres.PostgresType>
+      >,
+    );
+    admins.set(key, sql);
+  }
+  return sql;
+}
+
+async function reply(message: Record<string, unknown>): Promise<void> {
+  await Deno.stdout.write(encoder.encode(JSON.stringify(message) + "\n"));
+}
+
+async function createClone(pool: Pool): Promise<string> {
+  const name = uniqueName("itkit", "_");
+  const sql = admin(pool.config);
+  tracked.set(name, { config: pool.config, database: name });
+  try {
+    await sql`create database ${sql(name)} template ${sql(pool.template)}`;
+  } catch (error) {
+    tracked.delete(name);
+    throw error;
+  }
+  return name;
+}
+
+function refill(pool: Pool): void {
+  // Create clones concurrently until the ready ones, the ones being made and
+  // the waiting takers balance out.
+  while (pool.ready.length + pool.making < pool.size + pool.waiting.length) {
+    pool.making++;
+    createClone(pool).then(
+      (name) => {
+        const waiter = pool.waiting.shift();
+        if (waiter) waiter(name);
+        else pool.ready.push(name);
+      },
+      (error) => {
+        const waiter = pool.waiting.shift();
+        if (waiter) waiter(error as Error);
+        pool.failed = true;
+      },
+    ).finally(() => {
+      pool.making--;
+      if (!pool.failed) refill(pool);
+    });
+    if (pool.failed) break;
+  }
+}
+
+async function handle(request: Request): Promise<void> {
+  const { op, config } = request;
+  if (op === "track") {
+    tracked.set(request.database!, { config, database: request.database! });
+    return;
+  }
+  if (op === "warm") {
+    const pool: Pool = {
+      config,
+      template: request.template!,
+      size: request.size ?? 3,
+      ready: [],
+      waiting: [],
+      making: 0,
+      failed: false,
+    };
+    pools.set(request.template!, pool);
+    refill(pool);
+    return;
+  }
+  if (op === "take") {
+    const pool = pools.get(request.template!);
+    if (!pool) {
+      await reply({
+        id: request.id,
+        error: `no pool for template ${request.template}`,
+      });
+      return;
+    }
+    pool.failed = false;
+    const ready = pool.ready.shift();
+    const name = ready ?? await new Promise<string | Error>((resolve) => {
+      pool.waiting.push(resolve);
+      refill(pool);
+    });
+    refill(pool);
+    if (typeof name === "string") {
+      await reply({ id: request.id, database: name });
+    } else {await reply({
+        id: request.id,
+        error: String(name.message ?? name),
+        code: (name as { code?: string }).code,
+      });}
+    return;
+  }
+  if (op === "drop") {
+    // Fire and forget: the test does not wait; anything not yet dropped when
+    // this process ends is dropped then.
+    const sql = admin(config);
+    try {
+      await sql`drop database if exists ${sql(request.database!)} with (force)`;
+      tracked.delete(request.database!);
+    } catch (error) {
+      console.error(
+        `itkit: could not drop database ${request.database}: ${
+          (error as Error).message
+        }`,
+      );
+    }
+  }
+}
+
+let buffer = "";
+const queue: Promise<void>[] = [];
+for await (
+  const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream())
+) {
+  buffer += chunk;
+  let newline: number;
+  while ((newline = buffer.indexOf("\n")) !== -1) {
+    const line = buffer.slice(0, newline);
+    buffer = buffer.slice(newline + 1);
+    if (line.trim()) queue.push(handle(JSON.parse(line)).catch(() => {}));
+  }
+}
+
+// Our parent is gone: drop everything, clones before their templates.
+await Promise.allSettled(queue);
+for (const pool of pools.values()) {
+  pool.size = 0;
+  while (pool.making > 0) await new Promise((r) => setTimeout(r, 20));
+}
+const templates = new Set([...pools.keys()]);
+const order = [...tracked.values()].sort((a, b) =>
+  Number(templates.has(a.database)) - Number(templates.has(b.database))
+);
+for (const { config, database } of order) {
+  const sql = admin(config);
+  try {
+    await sql`drop database if exists ${sql(database)} with (force)`;
+  } catch (error) {
+    console.error(
+      `itkit: could not drop database ${database}: ${(error as Error).message}`,
+    );
+  }
+}
+for (const sql of admins.values()) await sql.end({ timeout: 1 });

@@ -1,0 +1,85 @@
+/**
+ * An embedded PostgreSQL for machines without the server binaries: PGlite
+ * (PostgreSQL compiled to WebAssembly, in this process, in memory) served
+ * over TCP by `@electric-sql/pglite-socket`, so postgres.js can connect.
+ *
+ * It is not a PostgreSQL server: one database, one backend shared by all
+ * connections (queries are queued; a transaction holds the others back), and
+ * startup parameters such as `search_path` are ignored.
+ *
+ * @module
+ */
+
+import type { ServerHandle } from "../services/server_handle.ts";
+import type { PostgresConfig } from "./config.ts";
+import { postgresUrl } from "./config.ts";
+import { disposeOnce } from "../util/dispose_once.ts";
+
+/** Options of {@linkcode startPglite}. */
+export interface PgliteOptions {
+  /**
+   * How many client connections it accepts at once.
+   *
+   * @default {64}
+   */
+  maxConnections?: number;
+}
+
+/**
+ * A running embedded PGlite server (any password is accepted); `env` holds
+ * its `DATABASE_URL`.
+ */
+export type PgliteServer = ServerHandle<PostgresConfig, "pglite">;
+
+/**
+ * Starts PGlite in memory and serves it on 127.0.0.1 and a free port.
+ *
+ * @param options Connection limit.
+ * @returns The running server.
+ *
+ * @example
+ * ```ts ignore
+ * import { startPglite } from "../../services.ts";
+ *
+ * await using pg = await startPglite();
+ * console.log(pg.env.DATABASE_URL);
+ * ```
+ */
+export async function startPglite(
+  options: PgliteOptions = {},
+): Promise<PgliteServer> {
+  const [{ PGlite }, { PGLiteSocketServer }] = await Promise.all([
+    import("@electric-sql/pglite"),
+    import("@electric-sql/pglite-socket"),
+  ]);
+  const db = await PGlite.create();
+  const server = new PGLiteSocketServer({
+    db,
+    host: "127.0.0.1",
+    port: 0,
+    maxConnections: options.maxConnections ?? 64,
+  });
+  try {
+    await server.start();
+  } catch (error) {
+    await db.close();
+    throw new Error(`Cannot start PGlite: ${error}`, { cause: error });
+  }
+  const port = Number(server.getServerConn().split(":").pop());
+  const config: PostgresConfig = {
+    host: "127.0.0.1",
+    port,
+    user: "postgres",
+    password: "postgres",
+    database: "postgres",
+  };
+  return {
+    origin: "pglite",
+    config,
+    env: { DATABASE_URL: postgresUrl(config, true) },
+    ...disposeOnce(async () => {
+      await server.stop();
+      await db.close();
+    }),
+  };
+}

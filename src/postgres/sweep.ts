@@ -1,0 +1,49 @@
+// Internal: the PostgreSQL part of the sweep: databases, and schemas in every
+// database, named by fixtures of runs older than the cutoff.
+
+import { loadPostgres, postgresOptions } from "./client.ts";
+import type { PostgresConfig } from "./config.ts";
+import { isSweepable, type SweepAttempt } from "../run/naming.ts";
+
+/** Drops the server's sweepable databases and schemas. */
+export async function sweepPostgres(
+  config: PostgresConfig,
+  cutoff: Date,
+  attempt: SweepAttempt,
+): Promise<void> {
+  const postgres = await loadPostgres();
+  const admin = postgres(postgresOptions(config, { max: 1 }));
+  try {
+    const databases = await admin<{ datname: string }[]>`
+      select datname from pg_database where datallowconn order by datname`;
+    for (const { datname } of databases) {
+      if (isSweepable(datname, "sql", cutoff)) {
+        await attempt(
+          `database ${datname}`,
+          () => admin`drop database if exists ${admin(datname)} with (force)`,
+        );
+        continue;
+      }
+      const sql = postgres(
+        postgresOptions({ ...config, database: datname }, { max: 1 }),
+      );
+      try {
+        const schemas = await sql<{ nspname: string }[]>`
+          select nspname from pg_namespace where nspname like 'itkit%'`;
+        for (const { nspname } of schemas) {
+          if (!isSweepable(nspname, "sql", cutoff)) continue;
+          await attempt(
+            `schema ${datname}.${nspname}`,
+            () => sql`drop schema if exists ${sql(nspname)} cascade`,
+          );
+        }
+      } catch (error) {
+        if ((error as { code?: string }).code !== "42501") throw error;
+      } finally {
+        await sql.end({ timeout: 5 });
+      }
+    }
+  } finally {
+    await admin.end({ timeout: 5 });
+  }
+}

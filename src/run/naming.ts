@@ -1,0 +1,70 @@
+// Internal: the naming scheme of everything fixtures create, and the patterns
+// the sweep matches. One file, so that the two cannot drift apart.
+//
+// Every resource is named `<prefix><sep><run id><sep><n>`, and the run id
+// starts with its creation time, so a sweeper can tell its age from the name.
+
+/**
+ * An id for this process, used in the names of everything fixtures create:
+ * the creation time in base 36 (so a sweeper can tell its age) and four random
+ * hex digits, lowercase and DNS-safe (`mi3k2j1a4f2c`).
+ */
+export const RUN_ID: string = Date.now().toString(36) +
+  crypto.randomUUID().slice(0, 4);
+
+/** The creation time encoded in a run id, or `undefined` if it is not one. */
+export function runIdTime(runId: string): Date | undefined {
+  const match = /^([0-9a-z]{8,9})[0-9a-f]{4}$/.exec(runId);
+  if (!match) return undefined;
+  const time = parseInt(match[1]!, 36);
+  return Number.isFinite(time) ? new Date(time) : undefined;
+}
+
+let sequence = 0;
+
+/** `<run id><sep><n>`, unique in this process. */
+export function uniqueSuffix(separator: string): string {
+  return `${RUN_ID}${separator}${++sequence}`;
+}
+
+/** A name unique in this run: `<prefix><sep><run id><sep><n>`. */
+export function uniqueName(prefix: string, separator: string): string {
+  return `${prefix}${separator}${uniqueSuffix(separator)}`;
+}
+
+/** The kinds of resource names the sweep recognizes. */
+export type SweepKind = "bucket" | "prefix" | "sql" | "dir";
+
+const PATTERNS: Record<SweepKind, RegExp> = {
+  bucket: /^[a-z0-9][a-z0-9-]*?-([0-9a-z]{8,9}[0-9a-f]{4})-\d+$/,
+  prefix: /^itkit-([0-9a-z]{8,9}[0-9a-f]{4})-\d+\/$/,
+  sql: /^itkit(?:_tpl)?_([0-9a-z]{8,9}[0-9a-f]{4})_\d+$/,
+  dir: /^itkit-([0-9a-z]{8,9}[0-9a-f]{4})-\d+$/,
+};
+
+/**
+ * Whether `name` is a toolkit resource name created before `cutoff`.
+ *
+ * @param name A bucket, schema, database or directory name.
+ * @param kind Which naming scheme applies.
+ * @param cutoff The latest creation time to accept.
+ * @returns Whether a sweep may remove it.
+ */
+export function isSweepable(
+  name: string,
+  kind: SweepKind,
+  cutoff: Date,
+): boolean {
+  const runId = PATTERNS[kind].exec(name)?.[1];
+  if (!runId) return false;
+  const created = runIdTime(runId);
+  // A run id from before this toolkit existed is a coincidence, not ours.
+  if (!created || created < new Date("2025-01-01")) return false;
+  return created <= cutoff;
+}
+
+/** Runs one removal for a sweep, recording it as removed or failed. */
+export type SweepAttempt = (
+  what: string,
+  action: () => Promise<unknown>,
+) => Promise<void>;

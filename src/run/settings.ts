@@ -1,0 +1,55 @@
+// Internal: the one place that reads the run-wide `ITKIT_*` variables. Each is
+// read once per process, on first use, without prompting (a variable the
+// process may not read counts as unset).
+
+import { readEnv } from "../util/env.ts";
+
+const TRUE = ["1", "true", "yes", "on"];
+const FALSE = ["", "0", "false", "no", "off"];
+
+/**
+ * Parses a boolean `ITKIT_*` flag: unset, empty, `0`, `false`, `no`, `off` are
+ * off; `1`, `true`, `yes`, `on` are on (any case). Anything else is an error,
+ * never a silent "off".
+ *
+ * @throws {TypeError} Naming the variable, its value and what is expected.
+ */
+export function parseFlag(name: string, value: string | undefined): boolean {
+  const normalized = (value ?? "").trim().toLowerCase();
+  if (TRUE.includes(normalized)) return true;
+  if (FALSE.includes(normalized)) return false;
+  throw new TypeError(
+    `Cannot read ${name}: ${
+      JSON.stringify(value)
+    } is not a flag (expected 1, true, yes or on to turn it on; 0, false, no, off or unset for off)`,
+  );
+}
+
+let requireMode: boolean | undefined;
+
+/** Whether require mode is on (`ITKIT_REQUIRE`): a down service fails its tests. */
+export function isRequireMode(): boolean {
+  return requireMode ??= parseFlag("ITKIT_REQUIRE", readEnv("ITKIT_REQUIRE"));
+}
+
+/** The raw `ITKIT_SHARD` value (`i/n`), or `undefined` when unsharded. */
+export function shardSpec(): string | undefined {
+  const spec = readEnv("ITKIT_SHARD");
+  return spec === undefined || spec.trim() === "" ? undefined : spec;
+}
+
+/** Where the run summary goes: `ITKIT_SUMMARY_FILE`, and `ITKIT_SUMMARY`. */
+export interface SummarySettings {
+  /** Append records to this file (set by `cli.ts run`). */
+  file: string | undefined;
+  /** Print the summary when the module ends. */
+  print: boolean;
+}
+
+/** The run summary settings (`ITKIT_SUMMARY_FILE`, `ITKIT_SUMMARY`). */
+export function summarySettings(): SummarySettings {
+  return {
+    file: readEnv("ITKIT_SUMMARY_FILE") || undefined,
+    print: parseFlag("ITKIT_SUMMARY", readEnv("ITKIT_SUMMARY")),
+  };
+}

@@ -1,0 +1,174 @@
+/**
+ * A fresh S3 bucket per use (or a fresh key prefix in a shared bucket),
+ * emptied and removed on dispose: objects, versions, delete markers and open
+ * multipart uploads.
+ *
+ * @module
+ */
+
+import { defineFixture, type FixtureFactory } from "../core/fixture.ts";
+import { loadS3Sdk, s3Client, type S3ClientLike } from "./client.ts";
+import { type S3Config, s3Config, s3Permissions } from "./config.ts";
+import { emptyBucket } from "./empty_bucket.ts";
+import { describe } from "../util/text.ts";
+import { uniqueName } from "../run/naming.ts";
+import { disposeOnce } from "../util/dispose_once.ts";
+
+/** Options of {@linkcode s3Bucket}. */
+export interface S3BucketOptions {
+  /**
+   * Where the store is.
+   *
+   * @default {s3Config() (S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY, S3_REGION)}
+   */
+  config?: S3Config;
+  /**
+   * The start of the bucket's (or, with `bucket`, the key prefix's) name;
+   * lowercase letters, digits and hyphens. The rest is the run id and a
+   * counter: `itkit-mi3k2j1a4f2c-7`.
+   *
+   * @default {"itkit"}
+   */
+  prefix?: string;
+  /**
+   * An existing, shared bucket to use instead of creating one (for accounts
+   * that may not create buckets). The fixture then owns a unique key prefix
+   * in it, and deletes only the objects under that prefix.
+   *
+   * @default {undefined} (create a bucket)
+   */
+  bucket?: string;
+}
+
+/** A started bucket fixture. */
+export interface S3Bucket extends AsyncDisposable {
+  /** An S3 client for the store; destroyed on dispose. */
+  readonly client: S3ClientLike;
+  /** The bucket's name. */
+  readonly name: string;
+  /** `""` for an own bucket; `"itkit-…/"` in a shared bucket. */
+  readonly keyPrefix: string;
+  /** The settings used. */
+  readonly config: S3Config;
+  /**
+   * A key inside this fixture's space: `keyPrefix + path`.
+   *
+   * @param path The key relative to the fixture.
+   * @returns The full key.
+   */
+  key(path: string): string;
+  /** Deletes everything the fixture owns and destroys the client. Idempotent. */
+  close(): Promise<void>;
+}
+
+interface Prepared {
+  config: S3Config;
+  prefix: string;
+  bucket?: string;
+}
+
+const NAME_PREFIX = /^[a-z0-9][a-z0-9-]{0,30}$/;
+
+/**
+ * Creates a fresh bucket (or a key prefix in a shared bucket) and removes
+ * everything in it on dispose. Declared on a test, it grants the network to
+ * the endpoint and the variables the AWS SDK reads, nothing else.
+ *
+ * @param options Settings, name prefix, shared bucket.
+ * @returns The bucket's handle.
+ * @throws {TypeError} For a bad prefix or bucket name, or a malformed `S3_*` variable.
+ *
+ * @example
+ * ```ts ignore
+ * import { PutObjectCommand } from "npm:@aws-sdk/client-s3";
+ * import { s3Bucket } from "../../s3.ts";
+ *
+ * await using bucket = await s3Bucket();
+ * await bucket.client.send(new PutObjectCommand({ Bucket: bucket.name, Key: bucket.key("a.txt"), Body: "hi" }));
+ * // the object and the bucket are gone after this scope
+ * ```
+ */
+export const s3Bucket: FixtureFactory<S3BucketOptions, S3Bucket> =
+  defineFixture<
+    S3BucketOptions,
+    S3Bucket,
+    Record<string, unknown>,
+    Prepared
+  >({
+    name: "s3Bucket",
+    prepare(options, mode): Prepared {
+      const prefix = options?.prefix ?? "itkit";
+      if (typeof prefix !== "string" || !NAME_PREFIX.test(prefix)) {
+        throw new TypeError(
+          `Cannot create s3Bucket fixture: prefix ${
+            JSON.stringify(prefix)
+          } is not usable in a bucket name (expected 1-31 lowercase letters, digits and hyphens, starting with a letter or digit)`,
+        );
+      }
+      const bucket = options?.bucket;
+      if (bucket !== undefined && !validBucketName(bucket)) {
+        throw new TypeError(
+          `Cannot create s3Bucket fixture: bucket ${
+            JSON.stringify(bucket)
+          } is not a bucket name (expected 3-63 lowercase letters, digits, dots and hyphens)`,
+        );
+      }
+      if (mode === "declared") loadS3Sdk(); // start loading at module load
+      return { config: options?.config ?? s3Config(), prefix, bucket };
+    },
+    permissions: (options) => s3Permissions(options.config),
+    async setup(options): Promise<S3Bucket> {
+      const sdk = await loadS3Sdk();
+      const client = await s3Client(options.config);
+      const own = options.bucket === undefined;
+      const id = uniqueName(options.prefix, "-");
+      const name = own ? id : options.bucket!;
+      const keyPrefix = own ? "" : `${id}/`;
+      try {
+        if (own) {
+          await client.send(new sdk.CreateBucketCommand({ Bucket: name }));
+        } else {
+          await client.send(new sdk.HeadBucketCommand({ Bucket: name }));
+        }
+      } catch (error) {
+        client.destroy();
+        const what = own
+          ? `create bucket "${name}"`
+          : `use shared bucket "${name}"`;
+        throw new Error(
+          `Cannot ${what} at ${options.config.endpoint.origin}: ${
+            (error as Error).name
+          }: ${describe(error)}`,
+          { cause: error },
+        );
+      }
+      return {
+        client,
+        name,
+        keyPrefix,
+        config: options.config,
+        key: (path: string) => keyPrefix + path.replace(/^\/+/, ""),
+        ...disposeOnce(async () => {
+          try {
+            await emptyBucket(
+              client,
+              name,
+              keyPrefix,
+              options.config.endpoint.href,
+            );
+            if (own) {
+              await client.send(new sdk.DeleteBucketCommand({ Bucket: name }));
+            }
+          } finally {
+            client.destroy();
+          }
+        }),
+      };
+    },
+  });
+
+function validBucketName(name: string): boolean {
+  return typeof name === "string" &&
+    /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name) &&
+    !/\.\.|^\d+\.\d+\.\d+\.\d+$/.test(name);
+}
