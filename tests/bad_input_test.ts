@@ -111,7 +111,7 @@ const rows: [
     "tmpDir scope unknown",
     () => tmpDir.fixture({ scope: "suite" as Any }),
     TypeError,
-    'Cannot declare fixture "tmpDir": scope must be "test" or "step", got "suite"',
+    'Cannot declare fixture "tmpDir": scope must be "test", "step" or "module", got "suite"',
   ],
   [
     "env vars not an object",
@@ -349,6 +349,22 @@ const registrations: [string, string][] = [
   [
     "unknown permission",
     'TypeError: Cannot merge permissions: unknown permission kind "network" (expected one of env, ffi, import, net, read, run, sys, write)',
+  ],
+  [
+    "module on test",
+    'TypeError: Cannot register integration test "t": fixture "a" is module-scoped but depends on test-scoped "b"; a module-scoped fixture may depend only on module-scoped ones',
+  ],
+  [
+    "group body async",
+    'TypeError: Cannot define group "g": the body returned a promise; register tests synchronously (await probes at the top level of the module, before the group)',
+  ],
+  [
+    "group requires promise",
+    'TypeError: Cannot define group "g": requires[0] is a Promise; await the probe at the top level of the module (const db = await probeTcp(...)) and pass the result',
+  ],
+  [
+    "fixture requires promise",
+    'TypeError: Cannot declare fixture "tmpDir": requires[0] is a Promise; await the probe at the top level of the module (const db = await probeTcp(...)) and pass the result',
   ],
 ];
 

@@ -3,13 +3,12 @@
 
 import type {
   FixtureRecord,
-  IntegrationContext,
   IntegrationDefinition,
+  IntegrationFn,
   StepDefinition,
-  StepFixtures,
-  TestFixtures,
 } from "./integration.ts";
 import { FixtureScopeRun, type NamedFixture } from "./_scope.ts";
+import { type ModuleFixture, moduleValues } from "./_module_scope.ts";
 import { IntegrationTimeoutError, UncaughtInTestError } from "./errors.ts";
 import { describe } from "../util/text.ts";
 import { raceDeadline } from "../util/deadline.ts";
@@ -30,6 +29,7 @@ globalThis.addEventListener?.("error", (event) => {
 export async function runTest<F extends FixtureRecord>(
   t: Deno.TestContext,
   definition: IntegrationDefinition<F>,
+  moduleScoped: Map<string, ModuleFixture>,
   testScoped: NamedFixture[],
   stepScoped: NamedFixture[],
 ): Promise<void> {
@@ -42,17 +42,19 @@ export async function runTest<F extends FixtureRecord>(
   };
   const body = (async () => {
     // Without fixtures there is nothing to set up or dispose: skip the scope.
-    let values: Record<string, unknown> = {};
+    let values: Record<string, unknown> = moduleScoped.size > 0
+      ? await moduleValues(moduleScoped)
+      : {};
     if (testScoped.length > 0) {
-      const scope = new FixtureScopeRun();
+      const scope = new FixtureScopeRun(values);
       live.push(scope);
       await scope.setup(testScoped, controller.signal);
       values = scope.values;
     }
     const context = new Context(t, run, values);
     await definition.fn(
-      context as unknown as IntegrationContext<StepFixtures<F>>,
-      values as TestFixtures<F>,
+      context as unknown as Parameters<IntegrationFn<F>>[0],
+      values as Parameters<IntegrationFn<F>>[1],
     );
   })();
 

@@ -6,12 +6,16 @@
  * @module
  */
 
+import { checkRequires, type ProbeResult } from "./probe.ts";
+
 /**
  * Where a declared fixture lives: `"test"` (default) is set up once and shared
  * by the test body and all its steps; `"step"` is set up fresh for each step
- * and disposed when that step ends.
+ * and disposed when that step ends; `"module"` is set up once per test module,
+ * before the first test that declares it, shared by every test that declares
+ * the same declaration object, and disposed after the module's last test.
  */
-export type FixtureScope = "test" | "step";
+export type FixtureScope = "test" | "step" | "module";
 
 /** What a fixture's `setup` receives besides its options. */
 export interface FixtureContext<D = Record<string, unknown>> {
@@ -92,6 +96,11 @@ export interface Fixture<
   /** The permissions it needs. */
   readonly permissions: Deno.PermissionOptions;
   /**
+   * Probe results for the services it needs: a test that declares it is
+   * ignored with the reason when one is down (fails, in require mode).
+   */
+  readonly requires?: readonly ProbeResult[];
+  /**
    * Starts the fixture.
    *
    * @param context Its declared name, the test's abort signal and its deps.
@@ -126,14 +135,23 @@ export interface FixtureFactory<
    * @returns A declaration for `fixtures: { ... }`.
    */
   fixture<S extends FixtureScope = "test">(
-    options?: O & {
+    options?: (O extends object ? O : unknown) & {
       /**
        * `"test"`: one instance shared by the body and its steps; `"step"`: a
-       * fresh instance for each step.
+       * fresh instance for each step; `"module"`: one instance for every test
+       * of the module that declares this same declaration object.
        *
        * @default {"test"}
        */
       scope?: S;
+      /**
+       * Probe results for the services this fixture needs (awaited at top
+       * level): a test that declares it is ignored with the reason when one is
+       * down, or fails in require mode, as with the test's own `requires`.
+       *
+       * @default {[]}
+       */
+      requires?: readonly ProbeResult[];
     },
   ): Fixture<T, NoInfer<S>>;
 }
@@ -212,16 +230,23 @@ export function defineFixture<
   }
 
   function fixture<S extends FixtureScope = "test">(
-    options?: O & { scope?: S },
+    options?: (O extends object ? O : unknown) & {
+      scope?: S;
+      requires?: readonly ProbeResult[];
+    },
   ): Fixture<T, S> {
-    const { scope = "test", ...rest } = (options ?? {}) as O & { scope?: S };
-    if (scope !== "test" && scope !== "step") {
+    const { scope = "test", requires = [], ...rest } = (options ?? {}) as O & {
+      scope?: S;
+      requires?: readonly ProbeResult[];
+    };
+    if (scope !== "test" && scope !== "step" && scope !== "module") {
       throw new TypeError(
-        `Cannot declare fixture "${kind}": scope must be "test" or "step", got ${
+        `Cannot declare fixture "${kind}": scope must be "test", "step" or "module", got ${
           JSON.stringify(scope)
         }`,
       );
     }
+    checkRequires(`Cannot declare fixture "${kind}"`, requires);
     const prepared = prepare(
       options === undefined ? undefined : rest as O,
       "declared",
@@ -231,6 +256,7 @@ export function defineFixture<
       scope: scope as S,
       deps,
       permissions: permissionsOf(prepared),
+      requires: [...requires],
       start: async (context: FixtureContext): Promise<T> =>
         await definition.setup(prepared, context as FixtureContext<D>),
     };

@@ -385,3 +385,30 @@ function stripBrackets(hostname: string): string {
     ? hostname.slice(1, -1)
     : hostname;
 }
+
+/**
+ * Checks a `requires` list: an array of awaited probe results.
+ *
+ * @param where The start of the error message (`Cannot register ...`).
+ * @param requires The value to check.
+ * @throws {TypeError} Naming the entry that is a Promise or not a result.
+ */
+export function checkRequires(where: string, requires: unknown): void {
+  if (!Array.isArray(requires)) {
+    throw new TypeError(
+      `${where}: requires must be an array of probe results`,
+    );
+  }
+  for (const [i, result] of requires.entries()) {
+    if (result instanceof Promise) {
+      throw new TypeError(
+        `${where}: requires[${i}] is a Promise; await the probe at the top level of the module (const db = await probeTcp(...)) and pass the result`,
+      );
+    }
+    if (typeof result?.ok !== "boolean") {
+      throw new TypeError(
+        `${where}: requires[${i}] is not a probe result (expected { ok, name, target, reason })`,
+      );
+    }
+  }
+}
