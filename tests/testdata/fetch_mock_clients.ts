@@ -124,25 +124,27 @@ integration("a second mock is refused while one is live", {
 });
 
 Deno.test("disposal restores every client", async () => {
-  const before = [
+  const clients = () => [
     globalThis.fetch,
     http.request,
     http.get,
     https.request,
     https.get,
     http.ClientRequest,
+    globalThis.WebSocket,
   ];
+  const before = clients();
+  let during: unknown[];
   {
     await using _api = await fetchMock();
+    during = clients();
   }
-  const after = [
-    globalThis.fetch,
-    http.request,
-    http.get,
-    https.request,
-    https.get,
-    http.ClientRequest,
-  ];
+  const after = clients();
+  // Each was patched while the mock was live, and is the original again.
+  assert.deepEqual(
+    during.map((f, i) => f !== before[i]),
+    before.map(() => true),
+  );
   assert.deepEqual(
     after.map((f, i) => f === before[i]),
     before.map(() => true),
