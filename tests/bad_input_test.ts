@@ -162,6 +162,18 @@ const rows: [
     'Cannot add fetch mock route (routes[0]): method must be a string such as "GET" or "*"',
   ],
   [
+    "fetchMock handlers not an array",
+    () => fetchMock.fixture({ handlers: "GET /x" as Any }),
+    TypeError,
+    "Cannot create fetchMock fixture: handlers must be an array, got string",
+  ],
+  [
+    "fetchMock handler not from msw",
+    () => fetchMock.fixture({ handlers: [() => new Response()] as Any }),
+    TypeError,
+    "Cannot create fetchMock fixture: handlers[0] is not an msw handler (expected one made by msw's http, graphql or ws, such as http.get(url, resolver)), got function",
+  ],
+  [
     "httpServer without handler",
     () => httpServer.fixture({} as Any),
     TypeError,
