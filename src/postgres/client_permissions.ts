@@ -63,14 +63,11 @@ const CONNECTION_VARS: readonly string[] = [
  *
  * @example A test whose code under test opens its own pool
  * ```ts
- * import { integration } from "../../mod.ts";
- * import { postgresClientPermissions, postgresDatabase } from "../../postgres.ts";
+ * import { postgresClientPermissions } from "../../postgres.ts";
  *
- * integration("the repository opens its own pool", {
- *   fixtures: { db: postgresDatabase.fixture() },
- *   permissions: postgresClientPermissions({ env: ["APP_MODE"] }),
- *   ignore: true,
- * }, () => {});
+ * // integration("…", { fixtures: { db: postgresDatabase.fixture() }, permissions }, fn)
+ * const permissions = postgresClientPermissions({ env: ["APP_MODE"] });
+ * console.log(permissions); // { env: ["PGHOST", …, "APP_MODE"], sys: ["uid", "gid", "userInfo"] }
  * ```
  */
 export function postgresClientPermissions(

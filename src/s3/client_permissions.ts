@@ -73,14 +73,11 @@ const AWS_SDK_VARS: readonly string[] = [
  *
  * @example A test whose code under test builds its own S3Client
  * ```ts
- * import { integration } from "../../mod.ts";
- * import { s3Bucket, s3ClientPermissions } from "../../s3.ts";
+ * import { s3ClientPermissions } from "../../s3.ts";
  *
- * integration("the uploader builds its own client", {
- *   fixtures: { bucket: s3Bucket.fixture() },
- *   permissions: s3ClientPermissions({ env: ["UPLOAD_BUCKET"] }),
- *   ignore: true,
- * }, () => {});
+ * // integration("…", { fixtures: { bucket: s3Bucket.fixture() }, permissions }, fn)
+ * const permissions = s3ClientPermissions({ env: ["UPLOAD_BUCKET"] });
+ * console.log(permissions); // { env: ["AWS_REGION", …, "UPLOAD_BUCKET"], read: [...], sys: ["osRelease"] }
  * ```
  */
 export function s3ClientPermissions(

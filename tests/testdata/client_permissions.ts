@@ -1,6 +1,10 @@
 // Code under test that builds its own postgres.js pool or S3Client, with and
 // without the presets; and a permission no preset covers.
-import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import {
+  ListObjectsV2Command,
+  S3Client,
+  type S3ClientConfig,
+} from "@aws-sdk/client-s3";
 import postgres from "postgres";
 import { env, integration } from "../../mod.ts";
 import {
@@ -40,7 +44,7 @@ integration("own postgres.js pool with the preset", {
 
 /** The code under test: builds its own client from part of the config. */
 async function listKeys(
-  config: ConstructorParameters<typeof S3Client>[0],
+  config: S3ClientConfig,
   bucket: string,
 ): Promise<number> {
   const client = new S3Client(config);
