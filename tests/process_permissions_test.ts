@@ -95,3 +95,21 @@ Deno.test("cli.ts permissions rejects an unknown option by name", async () => {
   assert.notEqual(result.code, 0);
   assert.match(result.err, /--everything/);
 });
+
+Deno.test("the examples set of deno.json holds every variable processPermissions() names", async () => {
+  const { processPermissions } = await import("../services.ts");
+  const config = JSON.parse(
+    await Deno.readTextFile(new URL("deno.json", ROOT)),
+  );
+  const set = config.permissions.examples;
+  const needed = processPermissions({
+    env: { S3_ENDPOINT: "http://127.0.0.1:9000" },
+  });
+  const missing = (needed.env as string[]).filter((name) =>
+    !set.env.includes(name)
+  );
+  assert.deepEqual(missing, []);
+  assert.deepEqual(set.net, ["127.0.0.1", "localhost"]);
+  assert.equal(set.run, undefined);
+  assert.equal(set.sys, undefined);
+});

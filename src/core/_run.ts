@@ -82,8 +82,8 @@ export async function runTest<F extends FixtureRecord>(
       body.catch(() => {});
     }
   } finally {
-    // A rejection the failed body left dangling (the AWS SDK leaves one per
-    // failed call) surfaces a tick later: it still belongs to this test.
+    // A rejection a failed body left dangling (the AWS SDK leaves one per
+    // failed call) surfaces up to a tick later: it still belongs to this test.
     running = (error) => {
       const again = (e: unknown): boolean =>
         e === error || (e instanceof Error && error instanceof Error &&
@@ -95,13 +95,15 @@ export async function runTest<F extends FixtureRecord>(
   }
   // Innermost first: open steps' fixtures, then the test's own.
   for (const open of live.toReversed()) errors.push(...await open.close());
-  await new Promise((resolve) => setTimeout(resolve, 0));
+  if (errors.length > 0) {
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    const granted = mergePermissions([
+      ...[...testScoped, ...stepScoped].map((f) => f.fixture.permissions),
+      definition.permissions ?? "none",
+    ]);
+    errors.forEach((e) => explainNotCapable(e, t.name, granted));
+  }
   running = undefined;
-  const granted = mergePermissions([
-    ...[...testScoped, ...stepScoped].map((f) => f.fixture.permissions),
-    definition.permissions ?? "none",
-  ]);
-  errors.forEach((e) => explainNotCapable(e, t.name, granted));
   throwAll(errors, `"${definition.name}"`);
 }
 
