@@ -92,8 +92,11 @@ Deno.test("cli.ts permissions --json names the configured endpoint, the toolkit'
 
 Deno.test("cli.ts permissions rejects an unknown option by name", async () => {
   const result = await cli(["permissions", "--everything"]);
-  assert.notEqual(result.code, 0);
-  assert.match(result.err, /--everything/);
+  assert.equal(result.code, 2);
+  assert.match(
+    result.err,
+    /^itkit: permissions: .*'--everything'.* \(expected --json, --clients, --database-isolation\)\n$/,
+  );
 });
 
 Deno.test("the examples set of deno.json holds every variable processPermissions() names", async () => {

@@ -145,15 +145,26 @@ export function permissionFlags(set: Deno.PermissionOptionsObject): string[] {
  * @returns The exit code.
  */
 export function permissionsCommand(args: string[]): number {
-  const { values } = parseArgs({
-    args,
-    options: {
-      json: { type: "boolean", default: false },
-      clients: { type: "boolean", default: false },
-      "database-isolation": { type: "boolean", default: false },
-    },
-    strict: true,
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: {
+        json: { type: "boolean", default: false },
+        clients: { type: "boolean", default: false },
+        "database-isolation": { type: "boolean", default: false },
+      },
+      strict: true,
+    });
+  } catch (error) {
+    console.error(
+      `itkit: permissions: ${
+        error instanceof Error ? error.message : error
+      } (expected --json, --clients, --database-isolation)`,
+    );
+    return 2;
+  }
+  const { values } = parsed;
   const set = processPermissions({
     clients: values.clients,
     databaseIsolation: values["database-isolation"],
