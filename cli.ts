@@ -9,6 +9,8 @@
  *   database behind on the servers it started, then stop them.
  * - `sweep [--older-than 1h] [--dry-run]`: remove what fixtures of crashed
  *   runs left on the configured S3 store, PostgreSQL server and temp dir.
+ * - `permissions [--json] [--clients] [--database-isolation]`: print the
+ *   process permissions the configured services need, instead of `-A`.
  *
  * @example
  * ```sh
@@ -27,13 +29,16 @@ import {
 import { s3Config } from "./s3.ts";
 import { postgresConfig } from "./postgres.ts";
 import { formatSummary, mergeSummaries } from "./src/run/summary.ts";
+import { permissionsCommand } from "./src/services/process_permissions.ts";
 
 const USAGE = `usage:
   cli.ts services [--json] [--until-stdin-closes]
                                start services, print exports, stop on Ctrl-C
   cli.ts run -- <command...>   run a command with services, then check for leftovers
   cli.ts sweep [--older-than 1h] [--dry-run]
-                               remove what crashed runs left on the configured servers`;
+                               remove what crashed runs left on the configured servers
+  cli.ts permissions [--json] [--clients] [--database-isolation]
+                               print the process permissions the configured services need`;
 
 /**
  * Runs the command line.
@@ -59,6 +64,7 @@ export async function main(args: string[]): Promise<number> {
     return await runWithServices(argv);
   }
   if (command === "sweep") return await sweepCommand(rest);
+  if (command === "permissions") return permissionsCommand(rest);
   console.error(USAGE);
   return 2;
 }

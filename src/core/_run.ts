@@ -12,6 +12,8 @@ import { type ModuleFixture, moduleValues } from "./_module_scope.ts";
 import { IntegrationTimeoutError, UncaughtInTestError } from "./errors.ts";
 import { describe } from "../util/text.ts";
 import { raceDeadline } from "../util/deadline.ts";
+import { explainNotCapable } from "./not_capable.ts";
+import { mergePermissions } from "./permissions.ts";
 
 /** Fails the integration test that is running, if any. */
 let running: ((error: unknown) => void) | undefined;
@@ -82,10 +84,28 @@ export async function runTest<F extends FixtureRecord>(
       body.catch(() => {});
     }
   } finally {
-    running = undefined;
+    // A rejection a failed body left dangling (the AWS SDK leaves one per
+    // failed call) surfaces up to a tick later: it still belongs to this test.
+    running = (error) => {
+      const again = (e: unknown): boolean =>
+        e === error || (e instanceof Error && error instanceof Error &&
+          e.name === error.name && e.message === error.message);
+      if (!errors.some(again)) {
+        errors.push(new UncaughtInTestError(definition.name, error));
+      }
+    };
   }
   // Innermost first: open steps' fixtures, then the test's own.
   for (const open of live.toReversed()) errors.push(...await open.close());
+  if (errors.length > 0) {
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    const granted = mergePermissions([
+      ...[...testScoped, ...stepScoped].map((f) => f.fixture.permissions),
+      definition.permissions ?? "none",
+    ]);
+    errors.forEach((e) => explainNotCapable(e, t.name, granted));
+  }
+  running = undefined;
   throwAll(errors, `"${definition.name}"`);
 }
 

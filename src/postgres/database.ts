@@ -7,8 +7,8 @@
  */
 
 import { raceDeadline } from "../util/deadline.ts";
-import type postgres from "postgres";
-import type { Sql } from "postgres";
+import type postgres from "npm:postgres@^3.4.9";
+import type { Sql } from "npm:postgres@^3.4.9";
 import { defineFixture, type FixtureFactory } from "../core/fixture.ts";
 import {
   type PostgresConfig,

@@ -9,7 +9,11 @@ import { readEnv } from "../util/env.ts";
 
 /** Where and how to reach an S3-compatible store. */
 export interface S3Config {
-  /** The endpoint, e.g. `http://localhost:9000`. */
+  /**
+   * The endpoint, e.g. `http://localhost:9000`, as a `URL`. Interpolating it
+   * (or its `href`) gives `http://localhost:9000/`, with a trailing slash:
+   * use `endpoint.origin` for the string an SDK or a URL template expects.
+   */
   endpoint: URL;
   /** The access key id. */
   accessKeyId: string;
