@@ -35,6 +35,12 @@ const faults: { fault: string; args?: string[]; ran: number }[] = [
   { fault: "cleanup", ran: KINDS },
   { fault: "timeout", ran: KINDS },
   { fault: "unhandled", ran: KINDS },
+  { fault: "stray-setup", ran: KINDS },
+  { fault: "stray-timer", ran: KINDS },
+  { fault: "stray-same-turn", ran: KINDS },
+  { fault: "stray-step", ran: KINDS },
+  { fault: "stray-disposal", ran: KINDS },
+  { fault: "stray-timeout", ran: KINDS },
   { fault: "failfast", args: ["--fail-fast"], ran: 1 },
 ];
 
@@ -50,6 +56,22 @@ for (const { fault, args, ran } of faults) {
     // Every faulty test fails; every in-process check passes.
     assert.equal(run.failed, ran, run.output);
     assert.equal(run.passed, fault === "failfast" ? 0 : KINDS, run.output);
+    // Nothing escaped to the module: no test was cancelled.
+    assert.equal(
+      [...run.output.matchAll(/ \.\.\. cancelled/g)].length,
+      0,
+      run.output,
+    );
+    assert.doesNotMatch(run.output, /Uncaught error from/);
+    if (fault === "unhandled" || fault.startsWith("stray-")) {
+      // Each stray error failed the test it happened in, by name.
+      const named = new Set(
+        [...run.output.matchAll(
+          /unhandled error during test "(.+?) under [^"]+"/g,
+        )].map((m) => m[1]),
+      );
+      assert.equal(named.size, KINDS, run.output);
+    }
     const inProcess = [...run.output.matchAll(/^LEFTOVERS .*: (\d+)/gm)]
       .reduce((sum, m) => sum + Number(m[1]), 0);
     assert.equal(inProcess, 0, run.output);
