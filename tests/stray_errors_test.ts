@@ -40,3 +40,19 @@ Deno.test("every standalone fixture is disposed despite the stray error", () => 
   assert.equal([...run.output.matchAll(/^GONE /gm)].length, 5, run.output);
   assert.doesNotMatch(run.output, /^LEFT /m);
 });
+
+Deno.test("a body that hangs after a stray error is abandoned after the grace period, with cleanup", async () => {
+  const hang = await runDenoTest(["stray_hang.ts"], {
+    args: ["--sanitize-ops", "--sanitize-resources"],
+  });
+  assert.equal(hang.failed, 1, hang.output);
+  assert.equal(hang.passed, 1, hang.output);
+  assert.match(
+    hang.output,
+    /UncaughtInTestError: unhandled error during test "hangs after a stray rejection": stray before a hang/,
+  );
+  assert.match(hang.output, /LATER RAN/);
+  const dir = /^DIR (.+)$/m.exec(hang.output)?.[1];
+  assert.ok(dir, hang.output);
+  await assert.rejects(() => Deno.stat(dir), Deno.errors.NotFound);
+});

@@ -1,0 +1,16 @@
+// An integration test whose body hangs after a stray rejection, without a
+// toolkit timeout: it is abandoned after the grace period, its fixture is
+// disposed, and the next test runs.
+import { integration, tmpDir } from "../../mod.ts";
+
+integration("hangs after a stray rejection", {
+  fixtures: { dir: tmpDir.fixture() },
+}, async (_t, { dir }) => {
+  console.log(`DIR ${dir.path}`);
+  void Promise.reject(new Error("stray before a hang"));
+  await new Promise(() => {});
+});
+
+Deno.test("runs after the hang", async () => {
+  console.log("LATER RAN");
+});
