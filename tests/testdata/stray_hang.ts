@@ -11,6 +11,6 @@ integration("hangs after a stray rejection", {
   await new Promise(() => {});
 });
 
-Deno.test("runs after the hang", async () => {
+Deno.test("runs after the hang", () => {
   console.log("LATER RAN");
 });
