@@ -18,8 +18,9 @@ import { raceDeadline } from "../util/deadline.ts";
 /**
  * Runs one attempt of a test: setup, body, cleanup, within the budget. From
  * the first setup to the last disposal, a stray error (unhandled rejection,
- * error thrown from a timer) fails this test instead of the module: while the
- * body runs it stops the body at once; during disposal it is collected.
+ * error thrown from a timer) fails this test instead of the module. The body
+ * may go on for a grace period after one; then it is abandoned (its signal is
+ * aborted) and the fixtures are disposed.
  */
 export async function runTest<F extends FixtureRecord>(
   t: Deno.TestContext,
