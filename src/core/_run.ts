@@ -111,7 +111,9 @@ class StrayGuard {
 
   /**
    * Settles like `work`; after a stray error, `work` has a grace period to
-   * settle before this rejects with that error.
+   * settle before this rejects with that error. (Not `raceDeadline`: this
+   * timer starts at the stray error and must be cleared when an outer
+   * deadline ends the race first.)
    */
   async race<T>(work: Promise<T>): Promise<T> {
     this.#racing = true;
