@@ -149,3 +149,14 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     assert.equal(code, 42, out);
   });
 }
+
+Deno.test("cli sweep with a bad configuration prints one line, not a stack trace, and exits 1", async () => {
+  const run = await cli(["sweep", "--dry-run"], {
+    S3_ENDPOINT: "http://user:pw@127.0.0.1:9000",
+  });
+  assert.equal(run.code, 1, run.stderr);
+  assert.equal(
+    run.stderr,
+    'itkit: Cannot configure S3: S3_ENDPOINT "http://user:***@127.0.0.1:9000" has credentials in it (expected http://host:port; put the keys in S3_ACCESS_KEY and S3_SECRET_KEY)\n',
+  );
+});
