@@ -93,9 +93,9 @@ Deno.test("cli.ts permissions --json names the configured endpoint, the toolkit'
 Deno.test("cli.ts permissions rejects an unknown option by name", async () => {
   const result = await cli(["permissions", "--everything"]);
   assert.equal(result.code, 2);
-  assert.match(
-    result.err,
-    /^itkit: permissions: .*'--everything'.* \(expected --json, --clients, --database-isolation\)\n$/,
+  assert.equal(
+    result.err.split("\n")[0],
+    "itkit: permissions: Unknown option '--everything'",
   );
 });
 

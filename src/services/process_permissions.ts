@@ -7,7 +7,6 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { mergePermissions } from "../core/permissions.ts";
 import { systemTempDir } from "../util/env.ts";
 import { S3_ENV_DEFAULTS, s3Config, s3Permissions } from "../s3/config.ts";
@@ -134,42 +133,4 @@ export function permissionFlags(set: Deno.PermissionOptionsObject): string[] {
     }
   }
   return flags;
-}
-
-/**
- * `cli.ts permissions [--json] [--clients] [--database-isolation]`: prints
- * the process permissions for the configured services, as flags or (with
- * `--json`) as a `deno.json` permission set.
- *
- * @param args The arguments after `permissions`.
- * @returns The exit code.
- */
-export function permissionsCommand(args: string[]): number {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      options: {
-        json: { type: "boolean", default: false },
-        clients: { type: "boolean", default: false },
-        "database-isolation": { type: "boolean", default: false },
-      },
-      strict: true,
-    });
-  } catch (error) {
-    console.error(
-      `itkit: permissions: ${
-        error instanceof Error ? error.message : error
-      } (expected --json, --clients, --database-isolation)`,
-    );
-    return 2;
-  }
-  const { values } = parsed;
-  const set = processPermissions({
-    clients: values.clients,
-    databaseIsolation: values["database-isolation"],
-  });
-  if (values.json) console.log(JSON.stringify(set, null, 2));
-  else console.log(permissionFlags(set).join(" "));
-  return 0;
 }
