@@ -115,3 +115,14 @@ Deno.test("probe() turns false, a string, a throw and a slow check into reasons"
   assert.equal(slow.reason, "timed out after 50 ms");
   assert.equal((await probe("unit ok", () => Promise.resolve(true))).ok, true);
 });
+
+Deno.test("probe() accepts a synchronous check", async () => {
+  const down = await probe("sync check down", () => "not configured");
+  assert.deepEqual([down.ok, down.reason], [false, "not configured"]);
+  const up = await probe("sync check up", () => true);
+  assert.deepEqual([up.ok, up.reason], [true, "ok"]);
+  const thrown = await probe("sync check throws", () => {
+    throw new Error("no config file");
+  });
+  assert.deepEqual([thrown.ok, thrown.reason], [false, "no config file"]);
+});

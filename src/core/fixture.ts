@@ -7,6 +7,9 @@
  */
 
 import { checkRequires, type ProbeResult } from "./probe.ts";
+import { catchStrays, settleStrays } from "./_stray.ts";
+import { throwAll } from "./_run.ts";
+import { UncaughtInTestError } from "./errors.ts";
 
 /**
  * Where a declared fixture lives: `"test"` (default) is set up once and shared
@@ -222,11 +225,30 @@ export function defineFixture<
         );
       }
     }
-    return await definition.setup(prepared, {
-      name: kind,
-      signal: new AbortController().signal,
-      deps: (depValues ?? {}) as D,
+    // From setup to disposal, a stray error fails the test when the fixture
+    // is disposed, instead of abandoning the module.
+    const strays: unknown[] = [];
+    const release = catchStrays((error) => {
+      const stray = new UncaughtInTestError({ fixture: kind }, error);
+      strays.push(stray);
+      console.error(
+        `itkit: ${stray.message} (it is thrown when the fixture is disposed)`,
+      );
     });
+    let value: T;
+    try {
+      value = await definition.setup(prepared, {
+        name: kind,
+        signal: new AbortController().signal,
+        deps: (depValues ?? {}) as D,
+      });
+    } catch (error) {
+      await settleStrays();
+      release();
+      throwAll([error, ...strays], `standalone fixture ${kind}`);
+      throw error;
+    }
+    return reportStraysOnDispose(value, strays, release);
   }
 
   function fixture<S extends FixtureScope = "test">(
@@ -263,4 +285,52 @@ export function defineFixture<
   }
 
   return Object.assign(standalone, { kind, fixture });
+}
+
+/**
+ * Makes disposing a standalone handle (its `[Symbol.asyncDispose]`, and its
+ * `close` when that is the same function) also stop catching stray errors and
+ * throw those caught, after the cleanup ran.
+ */
+function reportStraysOnDispose<T extends AsyncDisposable>(
+  value: T,
+  strays: unknown[],
+  release: () => void,
+): T {
+  const handle = value as T & { close?: unknown };
+  const dispose = handle[Symbol.asyncDispose];
+  let disposing: Promise<void> | undefined;
+  const guarded = (): Promise<void> =>
+    disposing ??= (async () => {
+      const errors: unknown[] = [];
+      try {
+        await dispose.call(handle);
+      } catch (error) {
+        errors.push(error);
+      }
+      await settleStrays();
+      release();
+      throwAll(
+        [...errors, ...strays.splice(0)],
+        "a standalone fixture's disposal",
+      );
+    })();
+  try {
+    if (handle.close === dispose) {
+      Object.defineProperty(handle, "close", {
+        value: guarded,
+        configurable: true,
+        writable: true,
+      });
+    }
+    Object.defineProperty(handle, Symbol.asyncDispose, {
+      value: guarded,
+      configurable: true,
+      writable: true,
+    });
+  } catch {
+    // A frozen handle cannot report them; stop catching.
+    release();
+  }
+  return handle;
 }

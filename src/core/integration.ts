@@ -311,19 +311,29 @@ export function integration<F extends FixtureRecord>(
     definition.permissions ?? "none",
   ]);
 
+  // Read at every registration, so that a malformed ITKIT_REQUIRE is an
+  // error at load even when every service is up.
+  const requireMode = isRequireMode();
   const unavailable = [
     ...(definition.requires ?? []),
     ...ordered.flatMap((f) => f.fixture.requires ?? []),
   ]
     .filter((result, i, all) => !result.ok && all.indexOf(result) === i)
-    .map((result) => `${result.name} ${result.target}: ${result.reason}`);
+    .map((result) =>
+      // A custom probe's target is its name: say it once.
+      `${
+        result.target === result.name
+          ? result.name
+          : `${result.name} ${result.target}`
+      }: ${result.reason}`
+    );
   let fullName = `${INTEGRATION_MARKER} ${name}`;
   let ignore = definition.ignore ?? false;
   const shard = shardOf(fullName);
   if (!shard.included && !ignore) {
     ignore = true;
     fullName += ` (ignored: ${shard.reason})`;
-  } else if (unavailable.length > 0 && !isRequireMode() && !ignore) {
+  } else if (unavailable.length > 0 && !requireMode && !ignore) {
     ignore = true;
     recordIgnored(fullName, unavailable.join("; "));
     fullName += ` (ignored: ${unavailable.join("; ")})`;

@@ -285,12 +285,13 @@ export function probeHttp(
 }
 
 /**
- * Probes anything with an async check: it passes when `check` resolves to
- * `true` or nothing, and fails with a reason when it resolves to `false` or a
- * string, throws, or runs out of time. Cached by `name`.
+ * Probes anything with a check, synchronous or async: it passes when `check`
+ * returns (or resolves to) `true` or nothing, and fails with a reason when it
+ * returns `false` or a string, throws, or runs out of time. Cached by `name`.
  *
  * @param name A unique name for what is checked, shown in reasons.
- * @param check The check; it gets a signal aborted at the deadline.
+ * @param check The check; it gets a signal aborted at the deadline. For
+ *   example `() => Deno.env.get("FLAGS_URL") ? true : "not configured"`.
  * @param options Timeout and signal.
  * @returns The (cached) result.
  *
@@ -310,7 +311,9 @@ export function probeHttp(
  */
 export function probe(
   name: string,
-  check: (signal: AbortSignal) => Promise<boolean | string | void>,
+  check: (
+    signal: AbortSignal,
+  ) => Promise<boolean | string | void> | boolean | string | void,
   options: ProbeOptions = {},
 ): Promise<ProbeResult> {
   if (typeof name !== "string" || name === "") {

@@ -7,8 +7,8 @@
  */
 
 import { raceDeadline } from "../util/deadline.ts";
-import type postgres from "postgres";
-import type { Sql } from "postgres";
+import type postgres from "npm:postgres@^3.4.9";
+import type { Sql } from "npm:postgres@^3.4.9";
 import { defineFixture, type FixtureFactory } from "../core/fixture.ts";
 import {
   type PostgresConfig,
@@ -152,7 +152,11 @@ export const postgresDatabase: FixtureFactory<
     const max = options?.max ?? 4;
     if (!Number.isInteger(max) || max < 1) {
       throw new TypeError(
-        `Cannot create postgresDatabase fixture: max must be a positive integer, got ${max}`,
+        `Cannot create postgresDatabase fixture: max must be a positive integer, got ${
+          typeof max === "number"
+            ? max
+            : `${JSON.stringify(max)} (a ${typeof max})`
+        }`,
       );
     }
     if (mode === "declared") {
