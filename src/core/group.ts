@@ -106,7 +106,7 @@ export function openGroups(): readonly GroupFrame[] {
  *
  * @example
  * ```ts ignore
- * import { group, probeTcp, tmpDir } from "./mod.ts";
+ * import { group, probeTcp, tmpDir } from "../../mod.ts";
  *
  * const api = await probeTcp("127.0.0.1", 8787, { timeout: 200 });
  *
@@ -131,7 +131,7 @@ export function group<G extends FixtureRecord = Record<string, never>>(
  *
  * @example
  * ```ts ignore
- * import { group } from "./mod.ts";
+ * import { group } from "../../mod.ts";
  *
  * group("math", (test) => {
  *   test("adds", () => {

@@ -7,6 +7,7 @@
 
 import { describe } from "../util/text.ts";
 import { raceDeadline } from "../util/deadline.ts";
+import { defaultProbeTimeout } from "../run/settings.ts";
 
 /** What a probe found. */
 export interface ProbeResult {
@@ -343,7 +344,8 @@ export function probe(
  * @throws {RangeError} When the timeout is not a positive number.
  */
 export function checkProbeOptions(what: string, options: ProbeOptions): number {
-  const timeout = options.timeout ?? DEFAULT_PROBE_TIMEOUT;
+  const timeout = options.timeout ?? defaultProbeTimeout() ??
+    DEFAULT_PROBE_TIMEOUT;
   if (
     typeof timeout !== "number" || !Number.isFinite(timeout) || timeout <= 0
   ) {
