@@ -3,14 +3,24 @@ import { provisionServices } from "../services.ts";
 import { closedPort, expectRun, runDenoTest } from "./_harness.ts";
 
 const ROOT = new URL("../", import.meta.url);
-const TMP = Deno.env.get("TMPDIR") ?? "/tmp";
+const SYSTEM_TMP = Deno.env.get("TMPDIR") ?? "/tmp";
+/**
+ * The temp dir of the processes these tests start: their own, so that servers
+ * other processes start on the machine do not count.
+ */
+const TMP = await Deno.makeTempDir({ prefix: "itkit-services-test-" });
+// Like /tmp: the PostgreSQL server runs as another user when we are root.
+await Deno.chmod(TMP, 0o1777);
+globalThis.addEventListener("unload", () => {
+  Deno.removeSync(TMP, { recursive: true });
+});
 
-/** The toolkit's server directories in the temp dir. */
-async function serverDirs(): Promise<Set<string>> {
+/** The toolkit's server directories in `dir`. */
+async function serverDirs(dir = TMP): Promise<Set<string>> {
   const dirs = new Set<string>();
-  for await (const entry of Deno.readDir(TMP)) {
+  for await (const entry of Deno.readDir(dir)) {
     if (/^itkit-(pg|s3rver)-/.test(entry.name)) {
-      dirs.add(`${TMP}/${entry.name}`);
+      dirs.add(`${dir}/${entry.name}`);
     }
   }
   return dirs;
@@ -50,7 +60,7 @@ async function refused(port: number): Promise<boolean> {
 }
 
 Deno.test("with DATABASE_URL and S3_ENDPOINT set, nothing is provisioned", async () => {
-  const before = await serverDirs();
+  const before = await serverDirs(SYSTEM_TMP);
   await using services = await provisionServices({
     env: {
       DATABASE_URL: "postgres://app:secret@127.0.0.1:5999/app",
@@ -66,13 +76,18 @@ Deno.test("with DATABASE_URL and S3_ENDPOINT set, nothing is provisioned", async
     },
     { kind: "s3", origin: "configured", address: "http://127.0.0.1:9999" },
   ]);
-  assert.deepEqual(await serverDirs(), before);
+  assert.deepEqual(await serverDirs(SYSTEM_TMP), before);
 });
 
 Deno.test("a test module's localServices() start once, serve its fixtures and stop with the process", async () => {
   const before = await serverDirs();
   const run = await runDenoTest(["local_services.ts"], {
-    env: { DATABASE_URL: "", S3_ENDPOINT: "", ITKIT_REQUIRE: "1" },
+    env: {
+      DATABASE_URL: "",
+      S3_ENDPOINT: "",
+      ITKIT_REQUIRE: "1",
+      TMPDIR: TMP,
+    },
     args: ["--sanitize-ops", "--sanitize-resources"],
   });
   expectRun(run, run.code === 0 && run.passed === 1, "the test should pass");
@@ -95,7 +110,7 @@ Deno.test("a test module's localServices() start once, serve its fixtures and st
 Deno.test("configured endpoints win over localServices()", async () => {
   const before = await serverDirs();
   const run = await runDenoTest(["local_services.ts"], {
-    env: { ITKIT_REQUIRE: "1" },
+    env: { ITKIT_REQUIRE: "1", TMPDIR: TMP },
   });
   expectRun(
     run,
@@ -115,7 +130,7 @@ Deno.test("the services CLI stopped by SIGINT leaves no process, port or temp di
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "cli.ts", "services"],
     cwd: ROOT,
-    env: { DATABASE_URL: "", S3_ENDPOINT: "", NO_COLOR: "1" },
+    env: { DATABASE_URL: "", S3_ENDPOINT: "", NO_COLOR: "1", TMPDIR: TMP },
     stdout: "piped",
     stderr: "piped",
   }).spawn();

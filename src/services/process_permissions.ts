@@ -46,6 +46,7 @@ export interface ProcessPermissionsOptions {
 
 /** The run-wide variables the toolkit reads (`src/run/settings.ts`). */
 const ITKIT_VARS = [
+  "ITKIT_PROBE_TIMEOUT",
   "ITKIT_REQUIRE",
   "ITKIT_SHARD",
   "ITKIT_SUMMARY",
