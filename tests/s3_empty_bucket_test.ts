@@ -121,7 +121,7 @@ for (const versioned of [true, false]) {
   Deno.test({
     name: `s3Bucket() disposal removes a bucket holding ${what}`,
     ignore: versioned && ignoreVersioned,
-    async fn() {
+    async fn(): Promise<void> {
       let name: string;
       {
         await using bucket = await s3Bucket({ config: S3 });
@@ -139,7 +139,7 @@ for (const versioned of [true, false]) {
     name:
       `s3Bucket() disposal in a shared bucket removes ${what} under its prefix only`,
     ignore: versioned && ignoreVersioned,
-    async fn() {
+    async fn(): Promise<void> {
       const admin = await s3Client(S3) as S3Client;
       const real = !ignoreVersioned;
       const shared = `shared-${crypto.randomUUID().slice(0, 8)}`;
