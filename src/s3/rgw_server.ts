@@ -389,7 +389,7 @@ keyring = ${dir}/keyring
 mon data = ${dir}/mon/$name
 osd data = ${dir}/osd/$name
 rgw data = ${dir}/rgw
-rgw frontends = beast endpoint=127.0.0.1:${rgwPort}
+rgw frontends = beast endpoint=127.0.0.1:${rgwPort} tcp_nodelay=1
 rgw thread pool size = 64
 rgw dynamic resharding = false
 debug rgw = 0/0
