@@ -15,7 +15,7 @@ import {
 import { type PgliteServer, startPglite } from "../postgres/pglite_server.ts";
 import { startS3rver } from "../s3/s3rver_server.ts";
 import { startRgw } from "../s3/rgw_server.ts";
-import { parseS3Engine, type S3Engine, s3Engine } from "../run/settings.ts";
+import { parseS3Engine, s3Engine } from "../run/settings.ts";
 import type { ServiceOrigin } from "../run/summary.ts";
 import { disposeOnce } from "../util/dispose_once.ts";
 
@@ -52,7 +52,7 @@ export interface ProvisionOptions {
    *
    * @default {ITKIT_S3 from `env` or the process environment, else "s3rver"}
    */
-  s3?: S3Engine;
+  s3?: "s3rver" | "ceph";
 }
 
 /** Running services and the variables that point at them. */
