@@ -137,3 +137,29 @@ Deno.test("startRgw() rejects a timeout that is not a positive number", async ()
       "Cannot start Ceph RGW: timeout must be a positive number of milliseconds, got -1",
   });
 });
+
+Deno.test({
+  name:
+    "startRgw() out of time names the step it was in and leaves no process or dir",
+  ignore,
+  async fn(): Promise<void> {
+    const before = new Set<string>();
+    for await (const e of Deno.readDir(Deno.env.get("TMPDIR") ?? "/tmp")) {
+      if (e.name.startsWith("itkit-rgw-")) before.add(e.name);
+    }
+    await assert.rejects(startRgw({ timeout: 300 }), (error: Error) => {
+      assert.match(
+        error.message,
+        /^Cannot start Ceph RGW: (.+ did not finish in time|no answer to a signed request at http:\/\/127\.0\.0\.1:\d+ in time)/,
+      );
+      return true;
+    });
+    const left: string[] = [];
+    for await (const e of Deno.readDir(Deno.env.get("TMPDIR") ?? "/tmp")) {
+      if (e.name.startsWith("itkit-rgw-") && !before.has(e.name)) {
+        left.push(e.name);
+      }
+    }
+    assert.deepEqual(left, []);
+  },
+});

@@ -12,6 +12,7 @@ import type { S3Config } from "./config.ts";
 import { loadS3Sdk, s3Client } from "./client.ts";
 import { readEnv } from "../util/env.ts";
 import { disposeOnce } from "../util/dispose_once.ts";
+import { raceDeadline } from "../util/deadline.ts";
 
 /** The Debian packages that hold the binaries {@linkcode startRgw} runs. */
 export const RGW_PACKAGES: readonly string[] = [
@@ -137,23 +138,33 @@ export async function startRgw(
       await Deno.mkdir(`${dir}/${sub}`, { recursive: true });
     }
     const c = ["-c", conf];
-    await cluster.run(bin.monmaptool, [
-      "--create",
-      "--fsid",
-      fsid,
-      "--addv",
-      "a",
-      `[v2:127.0.0.1:${monPort}]`,
-      `${dir}/monmap`,
-    ], "monmaptool");
-    await cluster.run(bin["ceph-mon"], [
-      ...c,
-      "-i",
-      "a",
-      "--mkfs",
-      "--monmap",
-      `${dir}/monmap`,
-    ], "ceph-mon --mkfs");
+    await cluster.run(
+      bin.monmaptool,
+      [
+        "--create",
+        "--fsid",
+        fsid,
+        "--addv",
+        "a",
+        `[v2:127.0.0.1:${monPort}]`,
+        `${dir}/monmap`,
+      ],
+      "monmaptool",
+      deadline,
+    );
+    await cluster.run(
+      bin["ceph-mon"],
+      [
+        ...c,
+        "-i",
+        "a",
+        "--mkfs",
+        "--monmap",
+        `${dir}/monmap`,
+      ],
+      "ceph-mon --mkfs",
+      deadline,
+    );
     cluster.spawn("mon", bin["ceph-mon"], [...c, "-i", "a", "-f"]);
     const uuid = crypto.randomUUID();
     const id = (await cluster.run(
@@ -167,22 +178,29 @@ export async function startRgw(
         uuid,
       ],
       "ceph osd new",
+      deadline,
     )).trim();
     await cluster.run(
       bin["ceph-osd"],
       [...c, "-i", id, "--mkfs", "--osd-uuid", uuid],
       "ceph-osd --mkfs",
+      deadline,
     );
     cluster.spawn("osd", bin["ceph-osd"], [...c, "-i", id, "-f"]);
-    await cluster.run(bin["radosgw-admin"], [
-      ...c,
-      "user",
-      "create",
-      "--uid=itkit",
-      "--display-name=itkit",
-      `--access-key=${accessKeyId}`,
-      `--secret-key=${secretAccessKey}`,
-    ], "radosgw-admin user create");
+    await cluster.run(
+      bin["radosgw-admin"],
+      [
+        ...c,
+        "user",
+        "create",
+        "--uid=itkit",
+        "--display-name=itkit",
+        `--access-key=${accessKeyId}`,
+        `--secret-key=${secretAccessKey}`,
+      ],
+      "radosgw-admin user create",
+      deadline,
+    );
     cluster.spawn("rgw", bin.radosgw, [...c, "-n", "client.rgw", "-f"]);
     const endpoint = `http://127.0.0.1:${rgwPort}`;
     const config: S3Config = {
@@ -210,6 +228,12 @@ export async function startRgw(
   }
 }
 
+/** A daemon that exited, and its exit code. */
+interface Exit {
+  name: string;
+  code: number;
+}
+
 /** The daemons of one cluster, their watchdog, and their dir. */
 class Cluster {
   #dir: string;
@@ -217,9 +241,13 @@ class Cluster {
   #watchdog: Deno.ChildProcess;
   #watchdogInput: WritableStreamDefaultWriter<Uint8Array>;
   #stopped: Promise<void> | undefined;
+  /** Settles when the first daemon exits. */
+  #exited: Promise<Exit>;
+  #exit!: (exit: Exit) => void;
 
   constructor(dir: string) {
     this.#dir = dir;
+    this.#exited = new Promise((resolve) => this.#exit = resolve);
     // Kills the daemons and removes the dir when this process dies without
     // stopping them (its stdin closes); told "done" on a normal stop.
     this.#watchdog = new Deno.Command("sh", {
@@ -231,19 +259,47 @@ class Cluster {
     this.#watchdogInput = this.#watchdog.stdin.getWriter();
   }
 
-  /** Runs a setup command to completion; throws with its output and log. */
-  async run(cmd: string, args: string[], what: string): Promise<string> {
-    const { success, stdout, stderr } = await new Deno.Command(cmd, {
+  /**
+   * Runs a setup command to completion; throws with its output and the logs
+   * when it fails, when a daemon exits meanwhile, or at the deadline (then it
+   * is killed).
+   */
+  async run(
+    cmd: string,
+    args: string[],
+    what: string,
+    deadline: number,
+  ): Promise<string> {
+    const child = new Deno.Command(cmd, {
       args,
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
-    }).output();
-    const out = new TextDecoder().decode(stdout);
-    if (!success) {
+    }).spawn();
+    const output = child.output();
+    const result = await raceDeadline(
+      Promise.race([output, this.#exited]),
+      Math.max(0, deadline - Date.now()),
+      () => "timeout" as const,
+    );
+    if (result === "timeout" || !("success" in result)) {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already exited */ }
+      await output;
+      throw new Error(
+        `Cannot start Ceph RGW: ${
+          result === "timeout"
+            ? `${what} did not finish in time`
+            : `${result.name} exited with code ${result.code} during ${what}`
+        }${await this.#logs()}`,
+      );
+    }
+    const out = new TextDecoder().decode(result.stdout);
+    if (!result.success) {
       throw new Error(
         `Cannot start Ceph RGW: ${what} failed: ${
-          (new TextDecoder().decode(stderr) || out).trim()
+          (new TextDecoder().decode(result.stderr) || out).trim()
         }${await this.#logs()}`,
       );
     }
@@ -259,6 +315,7 @@ class Cluster {
       stderr: "null",
     }).spawn();
     this.#daemons.set(name, child);
+    child.status.then(({ code }) => this.#exit({ name, code }));
     this.#watchdogInput.write(new TextEncoder().encode(`${child.pid}\n`))
       .catch(() => {});
   }
@@ -266,10 +323,8 @@ class Cluster {
   /** Sends signed requests until one succeeds, a daemon exits, or time is up. */
   async waitReady(config: S3Config, deadline: number): Promise<void> {
     const { ListBucketsCommand } = await loadS3Sdk();
-    let dead: { name: string; code: number } | undefined;
-    for (const [name, child] of this.#daemons) {
-      child.status.then(({ code }) => dead ??= { name, code });
-    }
+    let dead: Exit | undefined;
+    this.#exited.then((exit) => dead = exit);
     let last: unknown;
     for (;;) {
       const client = await s3Client(config);
@@ -283,7 +338,7 @@ class Cluster {
       } finally {
         client.destroy();
       }
-      if (dead) {
+      if (dead && !this.#stopped) {
         throw new Error(
           `Cannot start Ceph RGW: ${dead.name} exited with code ${dead.code}${await this
             .#logs()}`,
@@ -360,6 +415,7 @@ auth cluster required = none
 auth service required = none
 auth client required = none
 ms mon client mode = crc
+mon cluster log to file = false
 mon allow pool size one = true
 mon allow pool delete = true
 mon warn on pool no redundancy = false
