@@ -1,6 +1,7 @@
 /**
  * Local services for a test run, and what cleans up after it: throwaway
- * PostgreSQL (native binaries or embedded PGlite) and s3rver on loopback,
+ * PostgreSQL (native binaries or embedded PGlite) and s3rver (or a Ceph
+ * RADOS Gateway) on loopback,
  * provisioning that prefers what the environment configures, the sweep that
  * removes what crashed runs left, and the leftover check.
  *
@@ -43,6 +44,11 @@ export {
   type S3rverServer,
   startS3rver,
 } from "./src/s3/s3rver_server.ts";
+export {
+  type RgwServer,
+  type RgwServerOptions,
+  startRgw,
+} from "./src/s3/rgw_server.ts";
 export {
   sweep,
   type SweepOptions,

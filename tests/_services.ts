@@ -10,6 +10,34 @@ export const S3: S3Config = s3Config();
 /** The PostgreSQL server of this run. */
 export const PG: PostgresConfig = postgresConfig();
 
+/**
+ * Whether the run's store is a real S3 engine (Ceph RGW, MinIO, AWS): one
+ * that rejects a wrong signature, keeps versions and lists multipart
+ * uploads. s3rver does none of these.
+ */
+export async function isRealS3(): Promise<boolean> {
+  const client = await s3Client({ ...S3, secretAccessKey: "not-the-secret" });
+  try {
+    await client.send(new ListBucketsCommand({}));
+    return false;
+  } catch (error) {
+    if ((error as Error).name === "SignatureDoesNotMatch") return true;
+    throw error;
+  } finally {
+    client.destroy();
+  }
+}
+
+/**
+ * `ignore` for a test that needs a real S3 engine: true on s3rver, except in
+ * the RGW pass (`ITKIT_S3=ceph`), where such a test must run (and fails if
+ * the store is not real after all).
+ */
+export async function ignoreWithoutRealS3(): Promise<boolean> {
+  if (Deno.env.get("ITKIT_S3") === "ceph") return false;
+  return !(await isRealS3());
+}
+
 /** Names of every bucket on the store. */
 export async function bucketNames(s3: S3Config = S3): Promise<string[]> {
   const client = await s3Client(s3);

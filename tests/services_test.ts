@@ -227,3 +227,55 @@ Deno.test("the run summary names each service's origin, the ignored tests and fi
     assert.match(err, new RegExp(`    ${kind}: 1, \\d+\\.\\d+, \\d+\\.\\d+`));
   }
 });
+
+Deno.test("ITKIT_S3=ceph runs the tests on a Ceph RADOS Gateway, names it in the run summary, and stops it", async () => {
+  const port = closedPort();
+  const env = Deno.env.toObject();
+  delete env.DATABASE_URL;
+  delete env.S3_ENDPOINT;
+  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "cli.ts",
+      "run",
+      "--",
+      Deno.execPath(),
+      "test",
+      "-A",
+      "--no-check",
+      "tests/testdata/summary.ts",
+    ],
+    cwd: ROOT,
+    clearEnv: true,
+    env: {
+      ...env,
+      NO_COLOR: "1",
+      ITKIT_S3: "ceph",
+      ITKIT_SUMMARY: "1",
+      ITKIT_TEST_PORT: String(port),
+      ITKIT_REQUIRE: "",
+    },
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  const err = new TextDecoder().decode(stderr);
+  assert.equal(code, 0, err);
+  assert.match(
+    err,
+    /s3: throwaway Ceph RADOS Gateway \(real S3: signatures, versioning\) at http:\/\/127\.0\.0\.1:\d+/,
+  );
+  assert.match(err, /\n {4}s3Bucket: 1, \d+\.\d+, \d+\.\d+/);
+  assert.deepEqual(await processesMentioning("/itkit-rgw-"), []);
+});
+
+Deno.test("ITKIT_S3 with an unknown value is one clear error, before anything starts", async () => {
+  await assert.rejects(
+    provisionServices({ env: { ITKIT_S3: "minio" } }),
+    {
+      name: "TypeError",
+      message:
+        'Cannot read ITKIT_S3: "minio" is not an S3 server (expected s3rver, the default, or ceph for a throwaway Ceph RADOS Gateway)',
+    },
+  );
+});

@@ -79,3 +79,28 @@ export function defaultProbeTimeout(): number | undefined {
   }
   return probeTimeout ?? undefined;
 }
+
+/** Which S3 server a run starts when none is configured (`ITKIT_S3`). */
+export type S3Engine = "s3rver" | "ceph";
+
+/**
+ * Parses `ITKIT_S3`: unset or empty is `s3rver` (the light default), `ceph`
+ * (or `rgw`) a throwaway Ceph RADOS Gateway. Anything else is an error.
+ *
+ * @throws {TypeError} Naming the variable, its value and what is expected.
+ */
+export function parseS3Engine(value: string | undefined): S3Engine {
+  const normalized = (value ?? "").trim().toLowerCase();
+  if (normalized === "" || normalized === "s3rver") return "s3rver";
+  if (normalized === "ceph" || normalized === "rgw") return "ceph";
+  throw new TypeError(
+    `Cannot read ITKIT_S3: ${
+      JSON.stringify(value)
+    } is not an S3 server (expected s3rver, the default, or ceph for a throwaway Ceph RADOS Gateway)`,
+  );
+}
+
+/** The S3 server a run starts when none is configured (`ITKIT_S3`). */
+export function s3Engine(): S3Engine {
+  return parseS3Engine(readEnv("ITKIT_S3"));
+}

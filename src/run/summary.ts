@@ -13,7 +13,12 @@
 import { summarySettings } from "./settings.ts";
 
 /** Where a service used by the run came from. */
-export type ServiceOrigin = "configured" | "native" | "pglite" | "s3rver";
+export type ServiceOrigin =
+  | "configured"
+  | "native"
+  | "pglite"
+  | "s3rver"
+  | "rgw";
 
 /** One service the run used. */
 export interface ServiceRecord {
@@ -170,6 +175,7 @@ export function formatSummary(
     native: "throwaway PostgreSQL server (native binaries)",
     pglite: "embedded PGlite (in-process, not a PostgreSQL server)",
     s3rver: "s3rver (S3-compatible, not MinIO)",
+    rgw: "throwaway Ceph RADOS Gateway (real S3: signatures, versioning)",
   };
   for (const s of records.services) {
     lines.push(`    ${s.kind}: ${labels[s.origin]} at ${s.address}`);

@@ -27,8 +27,11 @@ export async function emptyBucket(
   const deleteBatch = async (
     objects: { Key: string; VersionId?: string }[],
   ): Promise<void> => {
-    for (let i = 0; i < objects.length; i += 1000) {
-      const batch = objects.slice(i, i + 1000);
+    const batches: { Key: string; VersionId?: string }[][] = [];
+    for (let i = 0; i < objects.length; i += BATCH) {
+      batches.push(objects.slice(i, i + BATCH));
+    }
+    await Promise.all(batches.map(async (batch) => {
       const result = await retryTransient(() =>
         client.send(
           new sdk.DeleteObjectsCommand({
@@ -43,10 +46,11 @@ export async function emptyBucket(
           `Cannot empty bucket "${bucket}": ${result.Errors.length} deletes failed, e.g. ${first.Key}: ${first.Code} ${first.Message}`,
         );
       }
-    }
+    }));
   };
 
-  // Versions and delete markers, when versioning is or was on.
+  // Versions and delete markers, when versioning is or was on: deleted by
+  // version id only (a delete without one would add a delete marker).
   let versioned = false;
   if (!lacks.has(`${endpoint} versioning`)) {
     try {
@@ -59,70 +63,101 @@ export async function emptyBucket(
       if (endpoint) lacks.add(`${endpoint} versioning`);
     }
   }
+  // Every pass lists from the start again after each batch: a listing that
+  // continues after a marker the batch just deleted may come back empty
+  // (RGW does) and end the pass early.
   if (versioned) {
-    let KeyMarker: string | undefined;
-    let VersionIdMarker: string | undefined;
-    do {
+    await drain(bucket, async () => {
       const page = await client.send(
-        new sdk.ListObjectVersionsCommand({
-          Bucket: bucket,
-          Prefix,
-          KeyMarker,
-          VersionIdMarker,
-        }),
+        new sdk.ListObjectVersionsCommand({ Bucket: bucket, Prefix }),
       );
-      const objects = [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])]
-        .map((v) => ({ Key: v.Key!, VersionId: v.VersionId }));
-      if (objects.length) await deleteBatch(objects);
-      KeyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
-      VersionIdMarker = page.IsTruncated ? page.NextVersionIdMarker : undefined;
-    } while (KeyMarker !== undefined);
-  }
-
-  // Current objects: list the first 1,000, delete them, list again. The
-  // fresh listing after each batch needs no continuation token (ListObjects
-  // V1 is used because s3rver under Deno cannot make V2 tokens: they need
-  // the DES cipher, which Deno's node:crypto lacks).
-  for (;;) {
-    const page = await client.send(
-      new sdk.ListObjectsCommand({ Bucket: bucket, Prefix, MaxKeys: 1000 }),
-    );
-    const objects = (page.Contents ?? []).map((o) => ({ Key: o.Key! }));
-    if (objects.length === 0) break;
-    await deleteBatch(objects);
+      return [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])]
+        .map((v) => ({ Key: v.Key!, VersionId: v.VersionId ?? "null" }));
+    }, deleteBatch);
+  } else {
+    // ListObjects V1: s3rver under Deno cannot make V2 continuation tokens
+    // (they need the DES cipher, which Deno's node:crypto lacks).
+    await drain(bucket, async () => {
+      const page = await client.send(
+        new sdk.ListObjectsCommand({ Bucket: bucket, Prefix, MaxKeys: 1000 }),
+      );
+      return (page.Contents ?? []).map((o) => ({ Key: o.Key! }));
+    }, deleteBatch);
   }
 
   // Open multipart uploads.
   if (lacks.has(`${endpoint} uploads`)) return;
   try {
-    let KeyMarker: string | undefined;
-    let UploadIdMarker: string | undefined;
-    do {
+    await drain(bucket, async () => {
       const page = await client.send(
-        new sdk.ListMultipartUploadsCommand({
-          Bucket: bucket,
-          Prefix,
-          KeyMarker,
-          UploadIdMarker,
-        }),
+        new sdk.ListMultipartUploadsCommand({ Bucket: bucket, Prefix }),
       );
-      for (const upload of page.Uploads ?? []) {
-        await client.send(
-          new sdk.AbortMultipartUploadCommand({
-            Bucket: bucket,
-            Key: upload.Key!,
-            UploadId: upload.UploadId!,
-          }),
+      return (page.Uploads ?? []).map((u) => ({
+        Key: u.Key!,
+        UploadId: u.UploadId!,
+      }));
+    }, async (uploads) => {
+      for (const { Key, UploadId } of uploads) {
+        await retryTransient(() =>
+          client.send(
+            new sdk.AbortMultipartUploadCommand({
+              Bucket: bucket,
+              Key,
+              UploadId,
+            }),
+          )
         );
       }
-      KeyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
-      UploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
-    } while (KeyMarker !== undefined);
+    });
   } catch (error) {
     if (!notImplemented(error)) throw error;
     if (endpoint) lacks.add(`${endpoint} uploads`);
   }
 }
+
+/** A listed object version, object or upload. */
+interface Entry {
+  Key: string;
+  VersionId?: string;
+  UploadId?: string;
+}
+
+/**
+ * Lists, removes what was listed, and lists again from the start, until a
+ * listing is empty. Throws when a listing starts with what the previous
+ * batch removed (the store did not remove it), instead of looping forever.
+ */
+async function drain(
+  bucket: string,
+  list: () => Promise<Entry[]>,
+  remove: (entries: Entry[]) => Promise<void>,
+): Promise<void> {
+  let previous: Entry[] | undefined;
+  for (;;) {
+    const entries = await list();
+    if (entries.length === 0) return;
+    if (previous && sameEntries(previous, entries)) {
+      throw new Error(
+        `Cannot empty bucket "${bucket}": ${entries.length} entries are still listed after they were deleted, e.g. ${
+          JSON.stringify(entries[0])
+        }`,
+      );
+    }
+    await remove(entries);
+    previous = entries;
+  }
+}
+
+function sameEntries(a: Entry[], b: Entry[]): boolean {
+  return a.length === b.length &&
+    a.every((e, i) =>
+      e.Key === b[i].Key && e.VersionId === b[i].VersionId &&
+      e.UploadId === b[i].UploadId
+    );
+}
+
+/** Keys per DeleteObjects request; a listed page's requests run at once. */
+const BATCH = 500;
 
 /**
  * Features a store answered `NotImplemented` for (s3rver: versioning and

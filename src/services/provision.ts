@@ -14,6 +14,8 @@ import {
 } from "../postgres/server.ts";
 import { type PgliteServer, startPglite } from "../postgres/pglite_server.ts";
 import { startS3rver } from "../s3/s3rver_server.ts";
+import { startRgw } from "../s3/rgw_server.ts";
+import { parseS3Engine, s3Engine } from "../run/settings.ts";
 import type { ServiceOrigin } from "../run/summary.ts";
 import { disposeOnce } from "../util/dispose_once.ts";
 
@@ -36,12 +38,21 @@ export interface ProvisionOptions {
    */
   services?: ("postgres" | "s3")[];
   /**
-   * The environment to read `DATABASE_URL` and `S3_ENDPOINT` from; a
-   * configured endpoint always wins over provisioning.
+   * The environment to read `DATABASE_URL`, `S3_ENDPOINT` and `ITKIT_S3`
+   * from; a configured endpoint always wins over provisioning.
    *
    * @default {the process environment}
    */
   env?: Record<string, string | undefined>;
+  /**
+   * Which S3 server to start when `S3_ENDPOINT` is not set: `s3rver`
+   * (in-process, starts in milliseconds, no versioning and no signature
+   * checks) or `ceph` (a throwaway Ceph RADOS Gateway: real S3, about 2 s
+   * to start; needs Debian's ceph-mon, ceph-osd, radosgw and ceph-common).
+   *
+   * @default {ITKIT_S3 from `env` or the process environment, else "s3rver"}
+   */
+  s3?: "s3rver" | "ceph";
 }
 
 /** Running services and the variables that point at them. */
@@ -58,7 +69,8 @@ export interface ProvisionedServices extends AsyncDisposable {
  * Provides PostgreSQL and S3 for a run: a configured `DATABASE_URL` /
  * `S3_ENDPOINT` is used as is and nothing is started for it; otherwise a
  * throwaway server is started on loopback: PostgreSQL from the native
- * binaries when found (else embedded PGlite), and s3rver.
+ * binaries when found (else embedded PGlite), and s3rver (or, with
+ * `ITKIT_S3=ceph`, a Ceph RADOS Gateway).
  *
  * @param options Which services, and the environment.
  * @returns The services; dispose to stop what was started.
@@ -79,6 +91,8 @@ export async function provisionServices(
     DATABASE_URL: readEnv("DATABASE_URL"),
     S3_ENDPOINT: readEnv("S3_ENDPOINT"),
   };
+  const engine = options.s3 ??
+    (options.env ? parseS3Engine(options.env.ITKIT_S3) : s3Engine());
   const stack = new AsyncDisposableStack();
   const exported: Record<string, string> = {};
   const services: ProvisionedService[] = [];
@@ -113,7 +127,9 @@ export async function provisionServices(
           address: env.S3_ENDPOINT,
         });
       } else {
-        const s3 = stack.use(await startS3rver());
+        const s3 = stack.use(
+          engine === "ceph" ? await startRgw() : await startS3rver(),
+        );
         Object.assign(exported, s3.env);
         services.push({
           kind: "s3",
