@@ -28,9 +28,15 @@ export async function listBuckets(config: S3Config): Promise<string[]> {
     const { Buckets = [] } = await client.send(new sdk.ListBucketsCommand({}));
     const lines: string[] = [];
     for (const bucket of Buckets) {
-      const { Contents = [], IsTruncated } = await client.send(
+      const page = await client.send(
         new sdk.ListObjectsCommand({ Bucket: bucket.Name!, MaxKeys: 1000 }),
-      );
+      ).catch((error: { name?: string }) => {
+        // Deleted since the bucket list was read (a test still running).
+        if (error?.name === "NoSuchBucket") return undefined;
+        throw error;
+      });
+      if (!page) continue;
+      const { Contents = [], IsTruncated } = page;
       lines.push(
         `bucket ${bucket.Name} (${Contents.length}${
           IsTruncated ? "+" : ""
