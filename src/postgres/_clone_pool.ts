@@ -91,12 +91,20 @@ async function exchange(
   }
 }
 
-/** Drops `database` (a template) when the test process exits. */
+/**
+ * Drops `name` (a template database, or a schema in `config.database`) when
+ * the test process exits.
+ */
 export async function trackUntilExit(
   config: PostgresConfig,
-  database: string,
+  name: string,
+  kind: "database" | "schema" = "database",
 ): Promise<void> {
-  await send({ op: "track", config, database });
+  await send(
+    kind === "schema"
+      ? { op: "track", config, schema: name }
+      : { op: "track", config, database: name },
+  );
 }
 
 /** Keeps `size` clones of `template` ready. */

@@ -19,6 +19,7 @@ interface Request {
   config: PostgresConfig;
   template?: string;
   database?: string;
+  schema?: string;
   size?: number;
 }
 
@@ -34,6 +35,7 @@ interface Pool {
 
 const admins = new Map<string, postgres.Sql>();
 const tracked = new Map<string, { config: PostgresConfig; database: string }>();
+const schemas = new Map<string, { config: PostgresConfig; schema: string }>();
 const pools = new Map<string, Pool>();
 const encoder = new TextEncoder();
 
@@ -94,6 +96,13 @@ function refill(pool: Pool): void {
 
 async function handle(request: Request): Promise<void> {
   const { op, config } = request;
+  if (op === "track" && request.schema) {
+    schemas.set(`${request.schema} ${config.database}`, {
+      config,
+      schema: request.schema,
+    });
+    return;
+  }
   if (op === "track") {
     tracked.set(request.database!, { config, database: request.database! });
     return;
@@ -113,14 +122,18 @@ async function handle(request: Request): Promise<void> {
     return;
   }
   if (op === "take") {
-    const pool = pools.get(request.template!);
-    if (!pool) {
-      await reply({
-        id: request.id,
-        error: `no pool for template ${request.template}`,
-      });
-      return;
-    }
+    // Without a warmed pool (isolation "truncate" takes one clone per
+    // process), a clone is made on demand.
+    const pool: Pool = pools.get(request.template!) ?? {
+      config,
+      template: request.template!,
+      size: 0,
+      ready: [],
+      waiting: [],
+      making: 0,
+      failed: false,
+    };
+    pools.set(request.template!, pool);
     pool.failed = false;
     const ready = pool.ready.shift();
     const name = ready ?? await new Promise<string | Error>((resolve) => {
@@ -168,7 +181,18 @@ for await (
   }
 }
 
-// Our parent is gone: drop everything, clones before their templates.
+// Our parent is gone: drop everything, schemas first, then clones before
+// their templates.
+for (const { config, schema } of schemas.values()) {
+  const sql = admin(config);
+  try {
+    await sql`drop schema if exists ${sql(schema)} cascade`;
+  } catch (error) {
+    console.error(
+      `itkit: could not drop schema ${schema}: ${(error as Error).message}`,
+    );
+  }
+}
 await Promise.allSettled(queue);
 for (const pool of pools.values()) {
   pool.size = 0;
