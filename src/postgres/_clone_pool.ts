@@ -48,6 +48,11 @@ export function startClonePool(): void {
   reader = child.stdout.getReader();
 }
 
+/** Whether the helper is running (started at module load by a declared fixture). */
+export function clonePoolStarted(): boolean {
+  return child !== undefined;
+}
+
 async function send(message: Record<string, unknown>): Promise<void> {
   if (!writer) startClonePool();
   await writer!.write(new TextEncoder().encode(JSON.stringify(message) + "\n"));

@@ -5,7 +5,7 @@ import type postgres from "postgres";
 import type { PostgresConfig } from "./config.ts";
 import { APPLICATION_NAME, type Pg, type SharedPool } from "./_shared_pool.ts";
 import type { Migrate } from "./_migrations.ts";
-import { startClonePool, trackUntilExit } from "./_clone_pool.ts";
+import { clonePoolStarted, trackUntilExit } from "./_clone_pool.ts";
 
 /** What an isolation level needs to start a test's session. */
 export interface SessionInput {
@@ -42,18 +42,22 @@ export const CANCEL_GRACE = 2_000;
 
 /**
  * Has the helper process drop `schema` (in `config.database`) when this
- * process ends. Without the permission to start the helper (`--allow-run`),
- * nothing tracks it: `cli.ts sweep` removes it later.
+ * process ends, if the helper runs: a declared fixture starts it at module
+ * load. (Started from inside a test, it would be a leak for the test's
+ * sanitizers; without `--allow-run` it cannot start at all.)
+ *
+ * @returns Whether the schema is tracked (else its user must drop it).
  */
 export async function trackSchema(
   config: PostgresConfig,
   schema: string,
-): Promise<void> {
+): Promise<boolean> {
+  if (!clonePoolStarted()) return false;
   try {
-    startClonePool();
     await trackUntilExit(config, schema, "schema");
+    return true;
   } catch {
-    // No helper: nothing drops it at exit.
+    return false; // the helper is gone
   }
 }
 

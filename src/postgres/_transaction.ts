@@ -8,6 +8,7 @@ import { uniqueName } from "../run/naming.ts";
 import { forget, once } from "./_migrations.ts";
 import { type Pg, type SharedPool, sharedPool } from "./_shared_pool.ts";
 import { connectionSql } from "./_connection.ts";
+import { clonePoolStarted } from "./_clone_pool.ts";
 import {
   CANCEL_GRACE,
   onAbort,
@@ -36,13 +37,18 @@ async function start(
   unhold: () => void,
 ): Promise<Session> {
   const { config, migrate, key } = input;
+  // Migrated once per process when the helper drops the schema at exit;
+  // else (a standalone fixture, no --allow-run) per session, dropped on close.
+  const shared = clonePoolStarted();
   const [schema, log] = migrate
-    ? (await once(
-      config,
-      "migrated schema",
-      key,
-      () => migrateSchema(pool, input),
-    )).split(" ")
+    ? (shared
+      ? await once(
+        config,
+        "migrated schema",
+        key,
+        () => migrateSchema(pool, input),
+      )
+      : await migrateSchema(pool, input)).split(" ")
     : ["public", undefined];
   const searchPath = schema === "public" ? "public" : `${schema},public`;
   const conn = await pool.sql.reserve();
@@ -117,13 +123,13 @@ async function start(
       } else {
         conn.release();
       }
+      if (log !== undefined && (!shared || ended || leaked)) {
+        if (shared) forget(config, "migrated schema", key);
+        await pool.sql.unsafe(
+          `drop schema if exists ${schema}, ${log} cascade`,
+        ).catch(() => {});
+      }
       if (ended || leaked) {
-        if (log !== undefined) {
-          forget(config, "migrated schema", key);
-          await pool.sql.unsafe(
-            `drop schema if exists ${schema}, ${log} cascade`,
-          ).catch(() => {});
-        }
         const what = ended
           ? "ended the test's transaction (a COMMIT, ROLLBACK or END on the test's connection), so what it wrote after that was committed"
           : "committed writes to the migrated tables outside the test's transaction (on a connection of its own, e.g. a pool opened from db.url)";
