@@ -6,7 +6,7 @@ import { raceDeadline } from "../util/deadline.ts";
 import { describe } from "../util/text.ts";
 import { uniqueName } from "../run/naming.ts";
 import { forget, once } from "./_migrations.ts";
-import { type Pg, type SharedPool, sharedPool } from "./_shared_pool.ts";
+import { type SharedPool, sharedPool } from "./_shared_pool.ts";
 import { connectionSql } from "./_connection.ts";
 import { clonePoolStarted } from "./_clone_pool.ts";
 import {
@@ -94,24 +94,34 @@ async function start(
     socket?.off("close", onClose);
     try {
       if (lost !== undefined) return; // nothing to roll back; not reusable
-      const ended = await endedByTest(conn, begun.started);
+      // One round trip: was the test's transaction ended by the code under
+      // test (its start time changed), roll back, restore the session's
+      // search path (session-wide, so that what runs after a COMMIT still
+      // lands in the migrated schema, dropped below), and is anything left in
+      // the write log (then it was committed outside the transaction).
+      let ended = false;
       let leaked = false;
+      const tail = `rollback; reset search_path${
+        log ? `; select exists(select from ${log}.writes) as leaked` : ""
+      }`;
+      const finish = async (): Promise<void> => {
+        let results: unknown;
+        try {
+          results = await conn.unsafe(
+            `select transaction_timestamp()::text as now; ${tail}`,
+          );
+          const now = rowsOf(results).find((r) => "now" in r)?.now;
+          ended = now !== begun.started;
+        } catch (error) {
+          if (lost !== undefined) throw error;
+          // An aborted transaction (an error in the test) is still the
+          // test's: the first statement failed and nothing else ran.
+          results = await conn.unsafe(tail);
+        }
+        leaked = rowsOf(results).find((r) => "leaked" in r)?.leaked === true;
+      };
       const rolledBack = await raceDeadline(
-        // Session-wide search path (so that what runs after a COMMIT by the
-        // code under test still lands in the migrated schema, dropped below).
-        // What is left in the write log after the rollback was committed.
-        conn.unsafe(
-          `rollback; reset search_path${
-            log ? `; select exists(select from ${log}.writes) as leaked` : ""
-          }`,
-        ).then(
-          (results) => {
-            const rows = results as unknown as { leaked?: boolean }[][];
-            leaked = log !== undefined && rows.at(-1)?.[0]?.leaked === true;
-            return true;
-          },
-          () => lost === undefined,
-        ),
+        finish().then(() => true, () => lost === undefined),
         CANCEL_GRACE,
         () => false,
       );
@@ -148,19 +158,11 @@ async function start(
   return { sql, config, schema, searchPath, close };
 }
 
-/** Whether the connection is no longer in the transaction begun at `started`. */
-async function endedByTest(
-  conn: Pg,
-  started: string,
-): Promise<boolean> {
-  try {
-    const [{ now }] = await conn<{ now: string }[]>`
-      select transaction_timestamp()::text as now`;
-    return now !== started;
-  } catch {
-    // "current transaction is aborted": the test's transaction is still open.
-    return false;
-  }
+/** The rows of every statement of a multi-statement `unsafe()`. */
+function rowsOf(results: unknown): Record<string, unknown>[] {
+  return (results as unknown[]).flatMap((r) =>
+    Array.isArray(r) ? r as Record<string, unknown>[] : []
+  );
 }
 
 /** Creates a schema and runs the migration in it, on one connection. */
