@@ -231,6 +231,26 @@ Deno.test("a template being built when the process is killed is dropped", async 
   assert.deepEqual(await leftoversSince(before), []);
 });
 
+Deno.test('isolation "transaction": a test without a migration, or whose transaction an error aborted, ends cleanly', async () => {
+  {
+    await using _db = await postgresDatabase({
+      config: PG,
+      isolation: "transaction",
+    });
+  }
+  await using db = await postgresDatabase({
+    config: PG,
+    isolation: "transaction",
+    migrate: (sql) => sql`create table a (x int)`,
+  });
+  await assert.rejects(() => db.sql`insert into a values ('not a number')`);
+  await assert.rejects(
+    () => db.sql`select 1`,
+    /current transaction is aborted/,
+  );
+  await db.close();
+});
+
 Deno.test("name must be a non-empty string", () => {
   assert.throws(
     () => postgresDatabase.fixture({ name: "" }),

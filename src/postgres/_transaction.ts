@@ -57,8 +57,7 @@ async function start(
     const results = await conn.unsafe(
       `set search_path to ${searchPath}; begin; select pg_backend_pid() as pid, inet_client_port() as port, transaction_timestamp()::text as started`,
     ) as unknown as { pid: number; port: number | null; started: string }[][];
-    // One result per statement that returns rows: the select is the last.
-    begun = results[results.length - 1][0];
+    begun = rowsOf(results).find((r) => "started" in r) as typeof begun;
   } catch (error) {
     conn.release();
     throw error;
@@ -158,10 +157,18 @@ async function start(
   return { sql, config, schema, searchPath, close };
 }
 
-/** The rows of every statement of a multi-statement `unsafe()`. */
+/**
+ * The rows of every statement of a multi-statement `unsafe()`: postgres.js
+ * returns one result per statement, or just the rows when a single
+ * statement returned any.
+ */
 function rowsOf(results: unknown): Record<string, unknown>[] {
   return (results as unknown[]).flatMap((r) =>
-    Array.isArray(r) ? r as Record<string, unknown>[] : []
+    Array.isArray(r)
+      ? r as Record<string, unknown>[]
+      : r && typeof r === "object"
+      ? [r as Record<string, unknown>]
+      : []
   );
 }
 
