@@ -54,6 +54,13 @@ for (const isolation of ["schema", "truncate", "database"] as const) {
   });
 }
 
+Deno.test('isolation "truncate": each test starts from the migrated rows and sequences, with foreign keys and DELETE triggers', async () => {
+  const before = await itkitObjects();
+  const run = await runDenoTest(["postgres_truncate.ts"], { args: SANITIZE });
+  expectRun(run, run.code === 0 && run.passed === 3, "3 tests should pass");
+  assert.deepEqual(await leftoversSince(before), []);
+});
+
 Deno.test('isolation "transaction": an app committing on its own pool fails its test, and the next test starts clean', async () => {
   const before = await itkitObjects();
   const run = await runDenoTest(["postgres_app.ts"], {

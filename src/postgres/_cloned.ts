@@ -64,9 +64,16 @@ export async function clonedSession(input: SessionInput): Promise<Session> {
   return { sql, config, schema: "public", close };
 }
 
-async function buildTemplate(input: SessionInput): Promise<string> {
+/**
+ * Creates a database named `<prefix>_<run id>_<n>`, tracked for the helper to
+ * drop when the process ends, and migrates it on one connection.
+ */
+export async function buildTemplate(
+  input: SessionInput,
+  prefix = "itkit_tpl",
+): Promise<string> {
   const { factory, config } = input;
-  const name = uniqueName("itkit_tpl", "_");
+  const name = uniqueName(prefix, "_");
   startClonePool();
   // Tracked before it exists: a process killed right after CREATE DATABASE
   // still has its template dropped by the helper.
@@ -89,7 +96,9 @@ async function buildTemplate(input: SessionInput): Promise<string> {
           await input.migrate(sql);
         } catch (error) {
           throw new Error(
-            `Cannot build template database "${name}": migration failed: ${
+            `Cannot build ${
+              prefix === "itkit_tpl" ? "template " : ""
+            }database "${name}": migration failed: ${
               describe(error)
             } (the template was dropped)`,
             { cause: error },
