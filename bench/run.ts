@@ -4,10 +4,7 @@
 // provides PostgreSQL and S3.
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import postgres from "postgres";
-import {
-  type PostgresConfig,
-  postgresConfig,
-} from "../postgres.ts";
+import { type PostgresConfig, postgresConfig } from "../postgres.ts";
 import { probeTcp } from "../mod.ts";
 import { s3Bucket, s3Config } from "../s3.ts";
 
@@ -337,7 +334,7 @@ const id = "bench_" + crypto.randomUUID().slice(0, 8);`;
   const hand: Record<string, string> = {
     // One connection for the file, migrated once, BEGIN/ROLLBACK per test.
     transaction: `${handPrelude}
-const sql = postgres(url, { max: 1, onnotice: () => {} });
+const sql = postgres(url, { max: 1, max_lifetime: null, onnotice: () => {} });
 await sql.unsafe("create schema " + id + "; set search_path to " + id + "; " + MIGRATION);
 for (let i = 0; i < ${n}; i++) {
   Deno.test("t" + i, async () => {
@@ -351,11 +348,13 @@ Deno.test("teardown", async () => {
 });`,
     // One connection; CREATE SCHEMA, migrate, DROP SCHEMA per test.
     schema: `${handPrelude}
-const sql = postgres(url, { max: 1, onnotice: () => {} });
+const sql = postgres(url, { max: 1, max_lifetime: null, onnotice: () => {} });
 for (let i = 0; i < ${n}; i++) {
   Deno.test("t" + i, async () => {
     const s = id + "_" + i;
-    await sql.unsafe("create schema " + s + "; set search_path to " + s + "; " + MIGRATION);${body("sql")}
+    await sql.unsafe("create schema " + s + "; set search_path to " + s + "; " + MIGRATION);${
+      body("sql")
+    }
     await sql.unsafe("reset search_path; drop schema " + s + " cascade");
   });
 }
@@ -363,16 +362,16 @@ Deno.test("teardown", () => sql.end());`,
     // One database migrated once; TRUNCATE of the changed table per test
     // (and its migrated row put back).
     truncate: `${handPrelude}
-const admin = postgres(url, { max: 1, onnotice: () => {} });
+const admin = postgres(url, { max: 1, max_lifetime: null, onnotice: () => {} });
 await admin.unsafe("create database " + id);
 const dbUrl = new URL(url);
 dbUrl.pathname = "/" + id;
-const sql = postgres(dbUrl.href, { max: 1, onnotice: () => {} });
+const sql = postgres(dbUrl.href, { max: 1, max_lifetime: null, onnotice: () => {} });
 await sql.unsafe(MIGRATION);
 for (let i = 0; i < ${n}; i++) {
   Deno.test("t" + i, async () => {${body("sql")}
-    const t = "t" + (i % 12);
-    await sql.unsafe("truncate " + t + " restart identity cascade" + (t === "t0" ? "; insert into t0 (name) values ('seed')" : ""));
+    const changed = "t" + (i % 12);
+    await sql.unsafe("truncate " + changed + " restart identity cascade" + (changed === "t0" ? "; insert into t0 (name) values ('seed')" : ""));
   });
 }
 Deno.test("teardown", async () => {
