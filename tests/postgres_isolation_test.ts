@@ -2,6 +2,7 @@
 // a URL for the code under test, and the bugs around them.
 import assert from "node:assert/strict";
 import { postgresDatabase, type PostgresIsolation } from "../postgres.ts";
+import { listPostgresLeftovers } from "../services.ts";
 import { itkitObjects, PG, withAdmin } from "./_services.ts";
 import { expectRun, runDenoTest } from "./_harness.ts";
 
@@ -256,6 +257,17 @@ Deno.test('isolation "transaction": a test without a migration, or whose transac
     /current transaction is aborted/,
   );
   await db.close();
+});
+
+Deno.test("the leftover check waits for databases a helper is still dropping, and does not crash on them", async () => {
+  const name = `itkit_${Date.now().toString(36)}beef_1`;
+  await withAdmin((sql) => sql`create database ${sql(name)}`);
+  const dropped = new Promise((resolve) => setTimeout(resolve, 300)).then(() =>
+    withAdmin((sql) => sql`drop database ${sql(name)} with (force)`)
+  );
+  const lines = await listPostgresLeftovers(PG);
+  await dropped;
+  assert.ok(!lines.some((l) => l.includes(name)), lines.join("\n"));
 });
 
 Deno.test("name must be a non-empty string", () => {
