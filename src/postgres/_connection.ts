@@ -1,6 +1,7 @@
-// Internal: a test's view of one reserved connection, shaped like a
-// postgres.js pool (`begin`, `savepoint`, `reserve`, `end`), with a guard that
-// fails queries clearly once the connection is known to be gone.
+// Internal: what a test is handed instead of a raw postgres.js client: one
+// reserved connection shaped like a pool (`begin`, `savepoint`, `reserve`,
+// `end`), with a guard that fails queries clearly once the connection is known
+// to be gone; or the process's pool, which `end()` leaves open.
 
 import type postgres from "postgres";
 import type { Pg } from "./_shared_pool.ts";
@@ -99,4 +100,23 @@ function noop(): void {}
 /** Like postgres.js: an array of queries returned from begin() is awaited. */
 async function resolveAll(value: unknown): Promise<unknown> {
   return Array.isArray(value) ? await Promise.all(value) : await value;
+}
+
+/** The pool as the test sees it: `end()` leaves it open for the next test. */
+export function shared(pool: Pg): Pg {
+  const sql =
+    ((...args: never[]) =>
+      (pool as unknown as (...a: never[]) => unknown)(...args)) as unknown as
+        & Record<string, unknown>
+        & Pg;
+  for (const [key, value] of Object.entries(pool)) {
+    (sql as Record<string, unknown>)[key] = typeof value === "function"
+      ? value.bind(pool)
+      : value;
+  }
+  Object.assign(sql, {
+    end: () => Promise.resolve(),
+    close: () => Promise.resolve(),
+  });
+  return sql;
 }

@@ -11,7 +11,7 @@ import {
   type SharedPool,
   sharedPool,
 } from "./_shared_pool.ts";
-import { connectionSql } from "./_connection.ts";
+import { connectionSql, shared } from "./_connection.ts";
 import { postgresOptions } from "./client.ts";
 import {
   CANCEL_GRACE,
@@ -121,25 +121,6 @@ async function start(
     searchPath: `${schema},public`,
     close,
   };
-}
-
-/** The pool as the test sees it: `end()` leaves it open for the next test. */
-export function shared(pool: Pg): Pg {
-  const sql =
-    ((...args: never[]) =>
-      (pool as unknown as (...a: never[]) => unknown)(...args)) as unknown as
-        & Record<string, unknown>
-        & Pg;
-  for (const [key, value] of Object.entries(pool)) {
-    (sql as Record<string, unknown>)[key] = typeof value === "function"
-      ? value.bind(pool)
-      : value;
-  }
-  Object.assign(sql, {
-    end: () => Promise.resolve(),
-    close: () => Promise.resolve(),
-  });
-  return sql;
 }
 
 /** A schema and a pool of its own (a second concurrent schema test). */

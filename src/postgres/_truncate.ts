@@ -11,7 +11,7 @@ import type { PostgresConfig } from "./config.ts";
 import { once } from "./_migrations.ts";
 import { type SharedPool, sharedPool } from "./_shared_pool.ts";
 import { buildTemplate } from "./_cloned.ts";
-import { shared } from "./_schema.ts";
+import { shared } from "./_connection.ts";
 import {
   CANCEL_GRACE,
   cancelActive,
