@@ -34,7 +34,9 @@ export function startClonePool(): void {
       args: [...args, main.href],
       stdin: "piped",
       stdout: "piped",
-      stderr: "inherit",
+      // Not inherited: the helper outlives the test process to clean up, and
+      // whoever reads the process's output must not wait for it.
+      stderr: "null",
     }).spawn();
   } catch (error) {
     throw new Error(
