@@ -19,11 +19,9 @@ import {
   onAbort,
   type Session,
   type SessionInput,
-  trackSchema,
 } from "./_session.ts";
 
 let slotTaken = false;
-let slotTracked = false;
 /** Pools whose server ignores startup parameters (PGlite over a socket). */
 const ignoresStartup = new WeakMap<SharedPool, boolean>();
 
@@ -53,10 +51,8 @@ async function start(
   done: () => void,
 ): Promise<Session> {
   const schema = SCHEMA_SLOT;
-  if (!slotTracked) {
-    slotTracked = true;
-    await trackSchema(input.config, schema);
-  }
+  // Not tracked by the helper: it is dropped after each test, and a killed
+  // process's slot is left to `sweep` (like its test's databases).
   const sql = pool.sql;
   await sql.unsafe(
     `drop schema if exists ${schema} cascade; create schema ${schema}`,
