@@ -9,6 +9,8 @@
  *   database behind on the servers it started, then stop them.
  * - `sweep [--older-than 1h] [--dry-run]`: remove what fixtures of crashed
  *   runs left on the configured S3 store, PostgreSQL server and temp dir.
+ * - `permissions [--json] [--clients] [--database-isolation]`: print the
+ *   process permissions the configured services need, instead of `-A`.
  *
  * @example
  * ```sh
@@ -27,47 +29,146 @@ import {
 import { s3Config } from "./s3.ts";
 import { postgresConfig } from "./postgres.ts";
 import { formatSummary, mergeSummaries } from "./src/run/summary.ts";
+import { parseFlag } from "./src/run/settings.ts";
+import {
+  permissionFlags,
+  processPermissions,
+} from "./src/services/process_permissions.ts";
+import { readEnv } from "./src/util/env.ts";
+import { describe } from "./src/util/text.ts";
+import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 
 const USAGE = `usage:
   cli.ts services [--json] [--until-stdin-closes]
-                               start services, print exports, stop on Ctrl-C
-  cli.ts run -- <command...>   run a command with services, then check for leftovers
-  cli.ts sweep [--older-than 1h] [--dry-run]
-                               remove what crashed runs left on the configured servers`;
+                               start services, print exports, stop on Ctrl-C or SIGTERM
+  cli.ts run -- <command...>   run a command with services, then check for leftovers;
+                               Ctrl-C and SIGTERM are passed on to the command
+  cli.ts sweep [--older-than <age>] [--dry-run]
+                               remove what crashed runs left on the configured servers;
+                               <age> is 0, 90s, 30m, 2h or 1d (default 1h)
+  cli.ts permissions [--json] [--clients] [--database-isolation]
+                               print the process permissions the configured services need
+  cli.ts <command> --help      print this usage
+
+Options take --name=value or --name value.`;
+
+const HELP = { help: { type: "boolean", short: "h" } } as const;
+
+/** Bad command-line input: one line, then the usage, exit code 2. */
+class UsageError extends Error {}
 
 /**
- * Runs the command line.
+ * Runs the command line. Bad arguments print one line and the usage and
+ * return 2; `--help` prints the usage and does nothing else.
  *
  * @param args The arguments.
  * @returns The exit code.
  */
 export async function main(args: string[]): Promise<number> {
+  try {
+    return await dispatch(args);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`itkit: ${error.message}\n\n${USAGE}`);
+    return 2;
+  }
+}
+
+async function dispatch(args: string[]): Promise<number> {
   const [command, ...rest] = args;
+  if (command === "--help" || command === "-h") return help();
   if (command === "services") {
+    const { values } = parse(command, rest, {
+      ...HELP,
+      json: { type: "boolean" },
+      "until-stdin-closes": { type: "boolean" },
+    });
+    if (values.help) return help();
     return await services({
-      json: rest.includes("--json"),
-      untilStdinCloses: rest.includes("--until-stdin-closes"),
+      json: values.json ?? false,
+      untilStdinCloses: values["until-stdin-closes"] ?? false,
     });
   }
   if (command === "run") {
     const dash = rest.indexOf("--");
-    const argv = dash === -1 ? rest : rest.slice(dash + 1);
+    const own = dash === -1 ? rest : rest.slice(0, dash);
+    const argv = dash === -1 ? [] : rest.slice(dash + 1);
+    if (dash === -1 && own.some((arg) => !/^(--help|-h)$/.test(arg))) {
+      throw new UsageError(
+        `run needs -- before the command, got ${JSON.stringify(own.join(" "))}`,
+      );
+    }
+    const { values } = parse(command, own, HELP);
+    if (values.help) return help();
     if (argv.length === 0) {
-      console.error(`itkit: run needs a command after --\n${USAGE}`);
-      return 2;
+      throw new UsageError("run needs a command after --");
     }
     return await runWithServices(argv);
   }
-  if (command === "sweep") return await sweepCommand(rest);
-  console.error(USAGE);
-  return 2;
+  if (command === "sweep") {
+    const { values } = parse(command, rest, {
+      ...HELP,
+      "older-than": { type: "string" },
+      "dry-run": { type: "boolean" },
+    });
+    if (values.help) return help();
+    const olderThan = values["older-than"] === undefined
+      ? undefined
+      : parseDuration(values["older-than"]);
+    return await sweepCommand(olderThan, values["dry-run"] ?? false);
+  }
+  if (command === "permissions") {
+    const { values } = parse(command, rest, {
+      ...HELP,
+      json: { type: "boolean" },
+      clients: { type: "boolean" },
+      "database-isolation": { type: "boolean" },
+    });
+    if (values.help) return help();
+    const set = processPermissions({
+      clients: values.clients ?? false,
+      databaseIsolation: values["database-isolation"] ?? false,
+    });
+    console.log(
+      values.json
+        ? JSON.stringify(set, null, 2)
+        : permissionFlags(set).join(" "),
+    );
+    return 0;
+  }
+  throw new UsageError(
+    command === undefined
+      ? "missing command (expected services, run, sweep or permissions)"
+      : `unknown command ${
+        JSON.stringify(command)
+      } (expected services, run, sweep or permissions)`,
+  );
 }
 
-async function sweepCommand(args: string[]): Promise<number> {
-  const at = args.indexOf("--older-than");
-  const olderThan = at === -1 ? undefined : parseDuration(args[at + 1]);
-  const report = await sweep({ olderThan, dryRun: args.includes("--dry-run") });
-  const verb = args.includes("--dry-run") ? "would remove" : "removed";
+function help(): number {
+  console.log(USAGE);
+  return 0;
+}
+
+/** `parseArgs` in strict mode, its errors turned into one usage line. */
+function parse<T extends ParseArgsOptionsConfig>(
+  command: string,
+  args: string[],
+  options: T,
+): ReturnType<typeof parseArgs<{ options: T }>> {
+  try {
+    return parseArgs({ args, options, strict: true });
+  } catch (error) {
+    throw new UsageError(`${command}: ${(error as Error).message}`);
+  }
+}
+
+async function sweepCommand(
+  olderThan: number | undefined,
+  dryRun: boolean,
+): Promise<number> {
+  const report = await sweep({ olderThan, dryRun });
+  const verb = dryRun ? "would remove" : "removed";
   for (const line of report.removed) console.log(`${verb} ${line}`);
   for (const line of report.failed) console.error(`could not remove ${line}`);
   console.error(
@@ -77,13 +178,13 @@ async function sweepCommand(args: string[]): Promise<number> {
 }
 
 /** `90s`, `30m`, `2h`, `1d` or milliseconds. */
-function parseDuration(text: string | undefined): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text ?? "");
+function parseDuration(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text);
   if (!match) {
-    throw new TypeError(
-      `Cannot sweep: --older-than ${
-        JSON.stringify(text ?? "")
-      } is not a duration (expected e.g. 0, 90s, 30m, 2h, 1d)`,
+    throw new UsageError(
+      `sweep: --older-than ${
+        JSON.stringify(text)
+      } is not an age (expected e.g. 0, 90s, 30m, 2h, 1d)`,
     );
   }
   const unit = {
@@ -152,8 +253,9 @@ export async function runWithServices(
       `itkit: ${service.kind}: ${service.origin} at ${service.address}`,
     );
   }
-  const summaryWanted = /^(1|true|yes)$/i.test(
-    env.ITKIT_SUMMARY ?? Deno.env.get("ITKIT_SUMMARY") ?? "",
+  const summaryWanted = parseFlag(
+    "ITKIT_SUMMARY",
+    env.ITKIT_SUMMARY ?? readEnv("ITKIT_SUMMARY"),
   );
   const summaryFile = summaryWanted
     ? await Deno.makeTempFile({ prefix: "itkit-summary-" })
@@ -169,10 +271,15 @@ export async function runWithServices(
     stdout: "inherit",
     stderr: "inherit",
   }).spawn();
-  const forward = () => child.kill("SIGINT");
-  Deno.addSignalListener("SIGINT", forward);
+  // Pass Ctrl-C and SIGTERM on; the command decides when to stop, and the
+  // services are stopped after it.
+  const forwards = (["SIGINT", "SIGTERM"] as const).map((signal) => {
+    const forward = () => child.kill(signal);
+    Deno.addSignalListener(signal, forward);
+    return () => Deno.removeSignalListener(signal, forward);
+  });
   const { code } = await child.status;
-  Deno.removeSignalListener("SIGINT", forward);
+  for (const stop of forwards) stop();
 
   if (summaryFile) {
     const lines = (await Deno.readTextFile(summaryFile)).split("\n").filter(
@@ -223,4 +330,14 @@ function shellQuote(value: string): string {
     : `'${value.replaceAll("'", `'\\''`)}'`;
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) {
+  let code: number;
+  try {
+    code = await main(Deno.args);
+  } catch (error) {
+    // A configuration or connection problem: one line, not a stack trace.
+    console.error(`itkit: ${describe(error)}`);
+    code = 1;
+  }
+  Deno.exit(code);
+}

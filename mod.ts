@@ -41,9 +41,8 @@ export {
   type IntegrationFn,
   type IntegrationOptions,
   type StepDefinition,
-  type StepFixtures,
-  type TestFixtures,
 } from "./src/core/integration.ts";
+export { group, type GroupOptions, type GroupTest } from "./src/core/group.ts";
 export {
   defineFixture,
   type Fixture,

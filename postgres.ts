@@ -39,3 +39,4 @@ export {
   postgresUrl,
 } from "./src/postgres/config.ts";
 export { probePostgres } from "./src/postgres/probe.ts";
+export { postgresClientPermissions } from "./src/postgres/client_permissions.ts";

@@ -36,3 +36,4 @@ export {
   type S3Command,
 } from "./src/s3/client.ts";
 export { probeS3 } from "./src/s3/probe.ts";
+export { s3ClientPermissions } from "./src/s3/client_permissions.ts";

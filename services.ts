@@ -50,3 +50,8 @@ export {
 } from "./src/services/sweep.ts";
 export { listPostgresLeftovers } from "./src/postgres/leftovers.ts";
 export { listBuckets } from "./src/s3/leftovers.ts";
+export {
+  permissionFlags,
+  processPermissions,
+  type ProcessPermissionsOptions,
+} from "./src/services/process_permissions.ts";

@@ -570,6 +570,82 @@ Deno.test("teardown", async () => {
   });
 }
 
+// 7. The fetch mock on msw: its first install (loads msw), install + dispose,
+// and a mocked request, against a hand-written `globalThis.fetch` stub.
+{
+  const code = `
+    import https from "node:https";
+    import { fetchMock } from "MOD";
+    const url = "https://api.example.com/data";
+    const N = 1000;
+    let s = performance.now();
+    { await using _api = await fetchMock(); }
+    const load = performance.now() - s;
+    s = performance.now();
+    for (let i = 0; i < 100; i++) { await using _api = await fetchMock(); }
+    const install = (performance.now() - s) / 100;
+    const perRequest = async (get) => {
+      for (let i = 0; i < 50; i++) await get();
+      const s = performance.now();
+      for (let i = 0; i < N; i++) await get();
+      return (performance.now() - s) / N * 1000;
+    };
+    const viaFetch = async () => await (await fetch(url)).text();
+    const viaHttps = () => new Promise((resolve, reject) => {
+      https.get(url, (r) => { r.resume(); r.on("end", resolve); }).on("error", reject);
+    });
+    let mocked, mockedHttps;
+    {
+      await using api = await fetchMock();
+      api.add("GET", url, { json: { ok: 1 } });
+      mocked = await perRequest(viaFetch);
+      mockedHttps = await perRequest(viaHttps);
+    }
+    const original = globalThis.fetch;
+    globalThis.fetch = (input, init) => {
+      const request = new Request(input, init);
+      if (request.method === "GET" && request.url === url) {
+        return Promise.resolve(Response.json({ ok: 1 }));
+      }
+      return Promise.reject(new TypeError("no route"));
+    };
+    const stub = await perRequest(viaFetch);
+    globalThis.fetch = original;
+    console.log(JSON.stringify({ load, install, mocked, mockedHttps, stub }));
+  `;
+  const samples: Record<string, number>[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const out = await runScript("run", "// @ts-nocheck\n" + code);
+    if (!out.success) {
+      throw new Error(new TextDecoder().decode(out.stderr));
+    }
+    samples.push(JSON.parse(new TextDecoder().decode(out.stdout)));
+  }
+  const m = (key: string) => median(samples.map((x) => x[key]));
+  rows.push({
+    name: "fetchMock: first install in a process (loads msw)",
+    value: m("load"),
+    unit: "ms",
+  });
+  rows.push({
+    name: "fetchMock: install + dispose",
+    value: m("install"),
+    unit: "ms",
+  });
+  rows.push({
+    name: "fetchMock: a mocked fetch request vs a hand-written fetch stub",
+    value: m("mocked"),
+    unit: "us",
+    baseline: m("stub"),
+    ratio: median(samples.map((x) => x.mocked / x.stub)),
+  });
+  rows.push({
+    name: "fetchMock: a mocked node:https request",
+    value: m("mockedHttps"),
+    unit: "us",
+  });
+}
+
 const machine = {
   date: new Date().toISOString(),
   deno: Deno.version.deno,

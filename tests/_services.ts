@@ -11,8 +11,8 @@ export const S3: S3Config = s3Config();
 export const PG: PostgresConfig = postgresConfig();
 
 /** Names of every bucket on the store. */
-export async function bucketNames(): Promise<string[]> {
-  const client = await s3Client(S3);
+export async function bucketNames(s3: S3Config = S3): Promise<string[]> {
+  const client = await s3Client(s3);
   try {
     const { Buckets = [] } = await client.send(new ListBucketsCommand({}));
     return Buckets.map((b) => b.Name!);
@@ -24,14 +24,15 @@ export async function bucketNames(): Promise<string[]> {
 /** Runs `fn` with a superuser connection to the server, then closes it. */
 export async function withAdmin<T>(
   fn: (sql: postgres.Sql) => Promise<T>,
-  database = PG.database,
+  database?: string,
+  pg: PostgresConfig = PG,
 ): Promise<T> {
   const sql = postgres({
-    host: PG.host,
-    port: PG.port,
-    user: PG.user,
-    pass: PG.password,
-    database,
+    host: pg.host,
+    port: pg.port,
+    user: pg.user,
+    pass: pg.password,
+    database: database ?? pg.database,
     max: 1,
     onnotice: () => {},
   });
@@ -43,13 +44,17 @@ export async function withAdmin<T>(
 }
 
 /** Names of databases and schemas whose names start with `itkit`. */
-export function itkitObjects(): Promise<string[]> {
-  return withAdmin(async (sql) => {
-    const dbs = await sql<{ name: string }[]>`
+export function itkitObjects(pg: PostgresConfig = PG): Promise<string[]> {
+  return withAdmin(
+    async (sql) => {
+      const dbs = await sql<{ name: string }[]>`
       select 'database ' || datname as name from pg_database where datname like 'itkit%'
       union all
       select 'schema ' || nspname from pg_namespace where nspname like 'itkit%'
       order by 1`;
-    return dbs.map((r) => r.name);
-  });
+      return dbs.map((r) => r.name);
+    },
+    undefined,
+    pg,
+  );
 }

@@ -12,6 +12,7 @@ import {
 } from "../mod.ts";
 import { mergePermissions } from "../src/core/permissions.ts";
 import { parseShard } from "../src/run/shard.ts";
+import { parseFlag } from "../src/run/settings.ts";
 import { postgresConfig, postgresDatabase } from "../postgres.ts";
 import { probeS3, s3Bucket, s3Config } from "../s3.ts";
 import { sweep } from "../services.ts";
@@ -39,6 +40,12 @@ const rows: [
     () => s3Config({ S3_ENDPOINT: "localhost:9000" }),
     TypeError,
     'Cannot configure S3: S3_ENDPOINT "localhost:9000" is not an endpoint URL (expected http://host:port, e.g. http://localhost:9000)',
+  ],
+  [
+    "S3_ENDPOINT with credentials",
+    () => s3Config({ S3_ENDPOINT: "http://user:pw@host:9000" }),
+    TypeError,
+    'Cannot configure S3: S3_ENDPOINT "http://user:***@host:9000" has credentials in it (expected http://host:port; put the keys in S3_ACCESS_KEY and S3_SECRET_KEY)',
   ],
   [
     "S3_ACCESS_KEY with a space",
@@ -89,10 +96,34 @@ const rows: [
     'Cannot configure PostgreSQL: PGHOST "/run/postgresql" is a Unix socket directory (expected a host name or address; Deno tests reach PostgreSQL over TCP)',
   ],
   [
+    "DATABASE_URL with a socket dir as host",
+    () =>
+      postgresConfig({
+        DATABASE_URL: "postgres://u:pw@%2Fvar%2Frun%2Fpostgresql/db",
+      }),
+    TypeError,
+    'Cannot configure PostgreSQL: DATABASE_URL "postgres://u:***@%2Fvar%2Frun%2Fpostgresql/db" names the Unix socket directory "/var/run/postgresql" as its host; Deno tests reach PostgreSQL over TCP only (expected postgres://user:password@host:port/database)',
+  ],
+  [
+    "DATABASE_URL with a socket dir in ?host=",
+    () =>
+      postgresConfig({
+        DATABASE_URL: "postgres:///db?host=/var/run/postgresql",
+      }),
+    TypeError,
+    'Cannot configure PostgreSQL: DATABASE_URL "postgres:///db?host=/var/run/postgresql" names the Unix socket directory "/var/run/postgresql" as its host; Deno tests reach PostgreSQL over TCP only (expected postgres://user:password@host:port/database)',
+  ],
+  [
     "ITKIT_SHARD malformed",
     () => parseShard("3/2"),
     TypeError,
     'Cannot shard integration tests: ITKIT_SHARD "3/2" is not a shard (expected i/n with 1 <= i <= n, e.g. 2/3)',
+  ],
+  [
+    "ITKIT_REQUIRE malformed",
+    () => parseFlag("ITKIT_REQUIRE", "maybe"),
+    TypeError,
+    'Cannot read ITKIT_REQUIRE: "maybe" is not a flag (expected 1, true, yes or on to turn it on; 0, false, no, off or unset for off)',
   ],
   // Fixture options
   [
@@ -111,7 +142,7 @@ const rows: [
     "tmpDir scope unknown",
     () => tmpDir.fixture({ scope: "suite" as Any }),
     TypeError,
-    'Cannot declare fixture "tmpDir": scope must be "test" or "step", got "suite"',
+    'Cannot declare fixture "tmpDir": scope must be "test", "step" or "module", got "suite"',
   ],
   [
     "env vars not an object",
@@ -144,6 +175,12 @@ const rows: [
     'Cannot add fetch mock route (routes[0]): "/x" is not a URL (expected an absolute URL or a URLPattern)',
   ],
   [
+    "fetchMock routes a string",
+    () => fetchMock.fixture({ routes: "GET /x" as Any }),
+    TypeError,
+    'Cannot create fetchMock fixture: routes must be an array of routes ([{ method, url, reply }]), got "GET /x"',
+  ],
+  [
     "fetchMock reply missing",
     () =>
       fetchMock.fixture({
@@ -160,6 +197,18 @@ const rows: [
       }),
     TypeError,
     'Cannot add fetch mock route (routes[0]): method must be a string such as "GET" or "*"',
+  ],
+  [
+    "fetchMock handlers not an array",
+    () => fetchMock.fixture({ handlers: "GET /x" as Any }),
+    TypeError,
+    'Cannot create fetchMock fixture: handlers must be an array of msw handlers ([http.get(url, resolver)]), got "GET /x"',
+  ],
+  [
+    "fetchMock handler not from msw",
+    () => fetchMock.fixture({ handlers: [() => new Response()] as Any }),
+    TypeError,
+    "Cannot create fetchMock fixture: handlers[0] is not an msw handler (expected one made by msw's http, graphql or ws, such as http.get(url, resolver)), got function",
   ],
   [
     "httpServer without handler",
@@ -200,6 +249,12 @@ const rows: [
     () => postgresDatabase.fixture({ config: PG, max: 0 }),
     TypeError,
     "Cannot create postgresDatabase fixture: max must be a positive integer, got 0",
+  ],
+  [
+    "postgresDatabase max a string",
+    () => postgresDatabase.fixture({ config: PG, max: "4" as Any }),
+    TypeError,
+    'Cannot create postgresDatabase fixture: max must be a positive integer, got "4" (a string)',
   ],
   [
     "postgresDatabase migrate not a function",
@@ -350,6 +405,22 @@ const registrations: [string, string][] = [
     "unknown permission",
     'TypeError: Cannot merge permissions: unknown permission kind "network" (expected one of env, ffi, import, net, read, run, sys, write)',
   ],
+  [
+    "module on test",
+    'TypeError: Cannot register integration test "t": fixture "a" is module-scoped but depends on test-scoped "b"; a module-scoped fixture may depend only on module-scoped ones',
+  ],
+  [
+    "group body async",
+    'TypeError: Cannot define group "g": the body returned a promise; register tests synchronously (await probes at the top level of the module, before the group)',
+  ],
+  [
+    "group requires promise",
+    'TypeError: Cannot define group "g": requires[0] is a Promise; await the probe at the top level of the module (const db = await probeTcp(...)) and pass the result',
+  ],
+  [
+    "fixture requires promise",
+    'TypeError: Cannot declare fixture "tmpDir": requires[0] is a Promise; await the probe at the top level of the module (const db = await probeTcp(...)) and pass the result',
+  ],
 ];
 
 Deno.test("bad input: every bad registration is one clear error at module load", async () => {
@@ -361,6 +432,18 @@ Deno.test("bad input: every bad registration is one clear error at module load",
     assert.equal(printed.get(label), expected, label);
   }
   assert.equal(printed.size, registrations.length, run.output);
+});
+
+Deno.test("bad input: a malformed ITKIT_REQUIRE fails the module at load, even with every service up", async () => {
+  const run = await runDenoTest(["custom_probe_gated.ts"], {
+    env: { ITKIT_REQUIRE: "maybe" },
+  });
+  assert.notEqual(run.code, 0, run.output);
+  assert.match(
+    run.output,
+    /TypeError: Cannot read ITKIT_REQUIRE: "maybe" is not a flag \(expected 1, true, yes or on to turn it on; 0, false, no, off or unset for off\)/,
+  );
+  assert.doesNotMatch(run.output, /BODY RAN|\.\.\. ok/);
 });
 
 Deno.test("bad input: declaring one fixture name twice is a type error", async () => {

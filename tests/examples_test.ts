@@ -35,11 +35,14 @@ Deno.test("the local examples pass under the integration filter", async () => {
     "examples/results_store_test.ts",
     "examples/file_processing_test.ts",
     "examples/api_client_test.ts",
+    "examples/shared_server_test.ts",
+    "examples/api_client_msw_test.ts",
   ], {
     args: ["--filter", "integration", "--sanitize-ops", "--sanitize-resources"],
   });
   expectRun(run, run.code === 0, "the examples should pass");
-  assert.equal(run.passed, 4);
+  // 4 + 2 msw tests, 2 sharing one server, plus its setup and disposal tests.
+  assert.equal(run.passed, 10);
   assert.match(
     run.output,
     /file processing turns input\.txt into output\.txt \.\.\. ok/,

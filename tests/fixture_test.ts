@@ -39,7 +39,7 @@ Deno.test("defineFixture() and .fixture() reject bad input", () => {
   assert.throws(
     () => tmpDir.fixture({ scope: "suite" as "test" }),
     new TypeError(
-      'Cannot declare fixture "tmpDir": scope must be "test" or "step", got "suite"',
+      'Cannot declare fixture "tmpDir": scope must be "test", "step" or "module", got "suite"',
     ),
   );
 });

@@ -52,17 +52,36 @@ Deno.test("importing every entry point loads neither the AWS SDK nor postgres.js
   assert.match(run.output, /ENTRY POINTS OK/);
 });
 
-Deno.test("importing mod.ts and using the local fixtures loads neither the AWS SDK nor postgres.js", async () => {
+Deno.test("importing mod.ts and using the local fixtures loads neither the AWS SDK, postgres.js nor msw", async () => {
   const run = await runNoNpm(`
     import { env, fetchMock, probeTcp, tmpDir } from "MOD";
     await using dir = await tmpDir();
     await using vars = await env({ vars: { X: "1" } });
-    await using api = await fetchMock();
+    console.log(fetchMock.kind);
     await probeTcp("127.0.0.1", 9);
     console.log("LOCAL FIXTURES OK");
   `);
   assert.ok(run.success, run.output);
   assert.match(run.output, /LOCAL FIXTURES OK/);
+});
+
+Deno.test("the fetch mock loads msw only when used, and a failed load leaves no mock installed", async () => {
+  const run = await runNoNpm(`
+    import { fetchMock } from "MOD";
+    for (const attempt of [1, 2]) {
+      try {
+        await fetchMock();
+      } catch (error) {
+        console.log("ATTEMPT " + attempt + ": " + error.message);
+      }
+    }
+  `);
+  const attempts = run.output.split("\n").filter((l) =>
+    l.startsWith("ATTEMPT")
+  );
+  assert.equal(attempts.length, 2, run.output);
+  for (const line of attempts) assert.match(line, /npm/i);
+  assert.doesNotMatch(run.output, /already installed/);
 });
 
 Deno.test("the S3 and PostgreSQL fixtures load their packages only when used", async () => {

@@ -73,3 +73,15 @@ Deno.test("an HTTP error status is the reason", async () => {
   );
   assert.match(run.output, /BODY RAN tcp/);
 });
+
+Deno.test("a custom probe's reason names it once, and a synchronous check is accepted", async () => {
+  const run = await runDenoTest(["custom_probe_gated.ts"]);
+  expectRun(run, run.code === 0, "ignored tests do not fail the run");
+  assert.equal(run.ignored, 1, run.output);
+  assert.equal(run.passed, 1, run.output);
+  assert.match(
+    run.output,
+    /^\[integration\] uses feature flags \(ignored: feature flag service: not configured in this environment\) \.\.\. ignored/m,
+  );
+  assert.doesNotMatch(run.output, /BODY RAN/);
+});

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { probe, probeHttp, probeTcp } from "../mod.ts";
-import { closedPort } from "./_harness.ts";
+import { closedPort, runDenoTest } from "./_harness.ts";
 
 /** A loopback server that accepts connections and never answers. */
 function silentServer():
@@ -53,6 +53,22 @@ Deno.test("probeHttp() times out on a server that never answers", async () => {
   assert.equal(result.reason, "timed out after 200 ms");
 });
 
+Deno.test("ITKIT_PROBE_TIMEOUT sets the default budget; a malformed one is an error", async () => {
+  await using server = silentServer();
+  const ok = await runDenoTest(["probe_budget.ts"], {
+    env: { PORT: String(server.port), ITKIT_PROBE_TIMEOUT: "150" },
+  });
+  assert.match(ok.output, /REASON timed out after 150 ms/);
+  const bad = await runDenoTest(["probe_budget.ts"], {
+    env: { PORT: String(server.port), ITKIT_PROBE_TIMEOUT: "1s" },
+  });
+  assert.notEqual(bad.code, 0);
+  assert.match(
+    bad.output,
+    /Cannot read ITKIT_PROBE_TIMEOUT: "1s" is not a budget \(expected a positive whole number of milliseconds, e\.g\. 5000\)/,
+  );
+});
+
 Deno.test("probeHttp() reports an unexpected status and accepts an expected one", async () => {
   await using server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen: () => {} },
@@ -98,4 +114,15 @@ Deno.test("probe() turns false, a string, a throw and a slow check into reasons"
   );
   assert.equal(slow.reason, "timed out after 50 ms");
   assert.equal((await probe("unit ok", () => Promise.resolve(true))).ok, true);
+});
+
+Deno.test("probe() accepts a synchronous check", async () => {
+  const down = await probe("sync check down", () => "not configured");
+  assert.deepEqual([down.ok, down.reason], [false, "not configured"]);
+  const up = await probe("sync check up", () => true);
+  assert.deepEqual([up.ok, up.reason], [true, "ok"]);
+  const thrown = await probe("sync check throws", () => {
+    throw new Error("no config file");
+  });
+  assert.deepEqual([thrown.ok, thrown.reason], [false, "no config file"]);
 });

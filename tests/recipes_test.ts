@@ -61,8 +61,29 @@ Deno.test("the GitHub workflow runs in require mode with the fixtures' variables
     /deno test -A --filter integration --junit-path=junit\.xml/,
   );
   assert.equal(workflow.jobs.deploy.needs, "integration");
-  assert.match(
-    JSON.stringify(workflow.jobs.deploy.steps),
-    /denoland\/deployctl/,
+  assert.match(workflow.jobs.deploy.if, /github\.ref == 'refs\/heads\/main'/);
+});
+
+Deno.test("the GitHub workflow deploys with the pinned Deno's `deno deploy`, its token a secret, and no deployctl", async () => {
+  const text = await Deno.readTextFile(
+    new URL(".github/workflows/integration.yml", ROOT),
+  );
+  const deploy = (await yaml(".github/workflows/integration.yml")).jobs.deploy;
+  // Deno Deploy Classic, which deployctl targets, was shut down on 2026-07-20.
+  assert.doesNotMatch(text, /deployctl/);
+  const setup = deploy.steps.find((s: { uses?: string }) =>
+    s.uses?.startsWith("denoland/setup-deno@")
+  );
+  assert.equal(setup?.with?.["deno-version"], `v${versions.deno}`);
+  const step = deploy.steps.find((s: { run?: string }) =>
+    /^deno deploy\b/.test(s.run ?? "")
+  );
+  assert.ok(step, "a `deno deploy` step");
+  for (const flag of ["--org", "--app", "--prod", "--non-interactive"]) {
+    assert.ok(step.run.split(/\s+/).includes(flag), `${flag} is passed`);
+  }
+  assert.equal(
+    step.env.DENO_DEPLOY_TOKEN,
+    "${{ secrets.DENO_DEPLOY_TOKEN }}",
   );
 });

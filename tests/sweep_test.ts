@@ -2,8 +2,15 @@ import assert from "node:assert/strict";
 import { CreateBucketCommand, DeleteBucketCommand } from "@aws-sdk/client-s3";
 import { isSweepable } from "../src/run/naming.ts";
 import { s3Client } from "../s3.ts";
-import { sweep } from "../services.ts";
-import { bucketNames, itkitObjects, PG, S3, withAdmin } from "./_services.ts";
+import { provisionServices, sweep } from "../services.ts";
+import { s3Config } from "../s3.ts";
+import { postgresConfig } from "../postgres.ts";
+import type postgres from "postgres";
+import {
+  bucketNames as bucketNamesOn,
+  itkitObjects as itkitObjectsOn,
+  withAdmin as withAdminOn,
+} from "./_services.ts";
 
 const ROOT = new URL("../", import.meta.url);
 
@@ -39,6 +46,16 @@ Deno.test("isSweepable() accepts only toolkit names old enough", () => {
 });
 
 Deno.test("after a SIGKILL mid-test, sweep removes what the run left and nothing else", async () => {
+  // Private servers and temp dir: a sweep of everything old enough must not
+  // touch what tests running beside this one are using.
+  await using services = await provisionServices({ env: {} });
+  const S3 = s3Config(services.env);
+  const PG = postgresConfig(services.env);
+  const tmp = await Deno.makeTempDir({ prefix: "itkit-sweep-" });
+  const bucketNames = () => bucketNamesOn(S3);
+  const itkitObjects = () => itkitObjectsOn(PG);
+  const withAdmin = <T>(fn: (sql: postgres.Sql) => Promise<T>) =>
+    withAdminOn(fn, undefined, PG);
   // Resources the toolkit did not create, some with look-alike names.
   const admin = await s3Client(S3);
   const userBuckets = ["user-data-keep", "itkit-notarunid00-1"];
@@ -47,12 +64,15 @@ Deno.test("after a SIGKILL mid-test, sweep removes what the run left and nothing
   }
   await withAdmin((sql) => sql`create schema user_schema_keep`);
   await withAdmin((sql) => sql`create database user_db_keep`);
-  const userDir = await Deno.makeTempDir({ prefix: "itkit-user-keep-" });
+  const userDir = await Deno.makeTempDir({
+    dir: tmp,
+    prefix: "itkit-user-keep-",
+  });
   try {
     const child = new Deno.Command(Deno.execPath(), {
       args: ["test", "-A", "--no-check", "tests/testdata/crash.ts"],
       cwd: ROOT,
-      env: { NO_COLOR: "1" },
+      env: { NO_COLOR: "1", ...services.env, TMPDIR: tmp },
       stdout: "piped",
       stderr: "null",
     }).spawn();
@@ -85,7 +105,12 @@ Deno.test("after a SIGKILL mid-test, sweep removes what the run left and nothing
     assert.ok(left.includes(`schema ${schema}`), String(left));
     const databaseLeft = left.includes(`database ${database}`);
 
-    const report = await sweep({ olderThan: 0, s3: S3, postgres: PG });
+    const report = await sweep({
+      olderThan: 0,
+      s3: S3,
+      postgres: PG,
+      tmpDir: tmp,
+    });
     assert.deepEqual(report.failed, []);
     assert.ok(
       report.removed.includes(`bucket ${bucket}`),
@@ -118,7 +143,7 @@ Deno.test("after a SIGKILL mid-test, sweep removes what the run left and nothing
     admin.destroy();
     await withAdmin((sql) => sql`drop schema if exists user_schema_keep`);
     await withAdmin((sql) => sql`drop database if exists user_db_keep`);
-    await Deno.remove(userDir, { recursive: true });
+    await Deno.remove(tmp, { recursive: true });
   }
 });
 

@@ -1,6 +1,7 @@
 // `deno task demo`: runs the example suite against local services (a health
 // endpoint, PostgreSQL and S3, started here unless configured) and prints the
-// run summary.
+// run summary. The example suite runs with the "examples" permission set of
+// deno.json (`deno test -P=examples`), not -A.
 import { runWithServices } from "../cli.ts";
 
 await using health = Deno.serve(
@@ -14,7 +15,8 @@ const code = await runWithServices(
   [
     Deno.execPath(),
     "test",
-    "-A",
+    // The "examples" permission set of deno.json: no -A.
+    "-P=examples",
     "--sanitize-ops",
     "--sanitize-resources",
     "examples/",

@@ -3,73 +3,68 @@
 
 import type {
   FixtureRecord,
-  IntegrationContext,
   IntegrationDefinition,
+  IntegrationFn,
   StepDefinition,
-  StepFixtures,
-  TestFixtures,
 } from "./integration.ts";
 import { FixtureScopeRun, type NamedFixture } from "./_scope.ts";
+import { type ModuleFixture, moduleValues } from "./_module_scope.ts";
 import { IntegrationTimeoutError, UncaughtInTestError } from "./errors.ts";
+import { catchStrays, settleStrays } from "./_stray.ts";
 import { describe } from "../util/text.ts";
 import { raceDeadline } from "../util/deadline.ts";
+import { explainNotCapable } from "./not_capable.ts";
+import { mergePermissions } from "./permissions.ts";
 
-/** Fails the integration test that is running, if any. */
-let running: ((error: unknown) => void) | undefined;
-globalThis.addEventListener?.("unhandledrejection", (event) => {
-  if (!running) return;
-  event.preventDefault();
-  running(event.reason);
-});
-globalThis.addEventListener?.("error", (event) => {
-  if (!running) return;
-  event.preventDefault();
-  running(event.error);
-});
-/** Runs one attempt of a test: setup, body, cleanup, within the budget. */
+/**
+ * Runs one attempt of a test: setup, body, cleanup, within the budget. From
+ * the first setup to the last disposal, a stray error (unhandled rejection,
+ * error thrown from a timer) fails this test instead of the module. The body
+ * may go on for a grace period after one; then it is abandoned (its signal is
+ * aborted) and the fixtures are disposed.
+ */
 export async function runTest<F extends FixtureRecord>(
   t: Deno.TestContext,
   definition: IntegrationDefinition<F>,
+  moduleScoped: Map<string, ModuleFixture>,
   testScoped: NamedFixture[],
   stepScoped: NamedFixture[],
 ): Promise<void> {
   const controller = new AbortController();
   const live: FixtureScopeRun[] = [];
-  const run = {
+  const run: RunState = {
+    test: definition.name,
     signal: controller.signal,
     live,
     stepScoped,
+    releases: [],
   };
+  const guard = new StrayGuard({ test: definition.name });
   const body = (async () => {
     // Without fixtures there is nothing to set up or dispose: skip the scope.
-    let values: Record<string, unknown> = {};
+    let values: Record<string, unknown> = moduleScoped.size > 0
+      ? await moduleValues(moduleScoped)
+      : {};
     if (testScoped.length > 0) {
-      const scope = new FixtureScopeRun();
+      const scope = new FixtureScopeRun(values);
       live.push(scope);
       await scope.setup(testScoped, controller.signal);
       values = scope.values;
     }
     const context = new Context(t, run, values);
     await definition.fn(
-      context as unknown as IntegrationContext<StepFixtures<F>>,
-      values as TestFixtures<F>,
+      context as unknown as Parameters<IntegrationFn<F>>[0],
+      values as Parameters<IntegrationFn<F>>[1],
     );
   })();
 
-  const errors: unknown[] = [];
-  // An unhandled rejection or uncaught error while this test runs would make
-  // Deno abandon the whole module, skipping cleanup: fail this test instead.
-  let escaped!: (error: unknown) => void;
-  const crashed = new Promise<never>((_, reject) => escaped = reject);
-  crashed.catch(() => {});
-  running = (error) => escaped(new UncaughtInTestError(definition.name, error));
   try {
     const timeout = definition.timeout ?? Infinity;
-    await raceDeadline(Promise.race([body, crashed]), timeout, () => {
+    await raceDeadline(guard.race(body), timeout, () => {
       throw new IntegrationTimeoutError(definition.name, timeout);
     });
   } catch (error) {
-    errors.push(error);
+    guard.fail(error);
     if (
       error instanceof IntegrationTimeoutError ||
       error instanceof UncaughtInTestError
@@ -79,12 +74,90 @@ export async function runTest<F extends FixtureRecord>(
       // as an unhandled one after this test has been reported.
       body.catch(() => {});
     }
-  } finally {
-    running = undefined;
   }
   // Innermost first: open steps' fixtures, then the test's own.
-  for (const open of live.toReversed()) errors.push(...await open.close());
-  throwAll(errors, `"${definition.name}"`);
+  for (const open of live.toReversed()) guard.fail(...await open.close());
+  await guard.release();
+  // Steps abandoned at the timeout never released their catchers.
+  for (const release of run.releases) release();
+  if (guard.errors.length > 0) {
+    // A NotCapable failure says which permission was missing and what grants it.
+    const granted = mergePermissions([
+      ...[...testScoped, ...stepScoped].map((f) => f.fixture.permissions),
+      ...[...moduleScoped.values()].map((m) => m.fixture.permissions),
+      definition.permissions ?? "none",
+    ]);
+    guard.errors.forEach((e) => explainNotCapable(e, t.name, granted));
+  }
+  throwAll(guard.errors, `"${definition.name}"`);
+}
+
+/**
+ * How long a body (or step) may go on after a stray error before it is
+ * abandoned. Usually it ends by itself: nobody awaited what rejected.
+ */
+const STRAY_GRACE_MS = 2_000;
+
+/**
+ * Collects the failures of a test or step, and catches stray errors from its
+ * creation until {@linkcode StrayGuard.release}.
+ */
+class StrayGuard {
+  readonly errors: unknown[] = [];
+  #crash!: (error: unknown) => void;
+  #crashed: Promise<never>;
+  #release: () => void;
+  #racing = false;
+  #grace: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(where: { test: string; step?: string }) {
+    this.#crashed = new Promise<never>((_, reject) => this.#crash = reject);
+    this.#crashed.catch(() => {});
+    this.#release = catchStrays((error) => {
+      // A client that fails a call can leave a second rejection with the
+      // same error (the AWS SDK does): it is already reported.
+      if (this.errors.some((e) => sameError(e, error))) return;
+      const stray = new UncaughtInTestError(where, error);
+      this.errors.push(stray);
+      if (this.#racing && this.#grace === undefined) {
+        this.#grace = setTimeout(() => this.#crash(stray), STRAY_GRACE_MS);
+      }
+    });
+  }
+
+  /**
+   * Settles like `work`; after a stray error, `work` has a grace period to
+   * settle before this rejects with that error. (Not `raceDeadline`: this
+   * timer starts at the stray error and must be cleared when an outer
+   * deadline ends the race first.)
+   */
+  async race<T>(work: Promise<T>): Promise<T> {
+    this.#racing = true;
+    try {
+      return await Promise.race([work, this.#crashed]);
+    } finally {
+      this.#racing = false;
+      clearTimeout(this.#grace);
+    }
+  }
+
+  /** Records failures (a stray error already recorded is not repeated). */
+  fail(...errors: unknown[]): void {
+    for (const error of errors) {
+      if (!this.errors.includes(error)) this.errors.push(error);
+    }
+  }
+
+  /** Lets a stray error of the last turn arrive, then stops catching. */
+  async release(): Promise<void> {
+    await settleStrays();
+    this.#release();
+  }
+
+  /** Stops catching now. */
+  releaseNow(): void {
+    this.#release();
+  }
 }
 
 /** Throws nothing, the one error, or all of them together. */
@@ -101,7 +174,11 @@ export function throwAll(errors: unknown[], where: string): void {
 }
 
 interface RunState {
+  /** The test's name. */
+  test: string;
   signal: AbortSignal;
+  /** Releases the catchers of steps, for steps abandoned at a timeout. */
+  releases: (() => void)[];
   live: FixtureScopeRun[];
   stepScoped: NamedFixture[];
 }
@@ -148,24 +225,42 @@ class Context {
       ...rest,
       fn: async (t) => {
         const run = this.#run;
-        if (run.stepScoped.length === 0) {
-          await fn(new Context(t, run, this.#values), this.#values);
-          return;
-        }
-        const scope = new FixtureScopeRun(this.#values);
-        run.live.push(scope);
-        const errors: unknown[] = [];
+        const guard = new StrayGuard({ test: run.test, step: definition.name });
+        const release = () => guard.releaseNow();
+        run.releases.push(release);
+        const scope = run.stepScoped.length === 0
+          ? undefined
+          : new FixtureScopeRun(this.#values);
+        if (scope) run.live.push(scope);
+        const work = (async () => {
+          const values = scope ? scope.values : this.#values;
+          await scope?.setup(run.stepScoped, run.signal);
+          await fn(new Context(t, run, values), values);
+        })();
         try {
-          await scope.setup(run.stepScoped, run.signal);
-          await fn(new Context(t, run, scope.values), scope.values);
+          await guard.race(work);
         } catch (error) {
-          errors.push(error);
-        } finally {
-          errors.push(...await scope.close());
+          guard.fail(error);
+          // A stray error stopped the step; its body is abandoned.
+          work.catch(() => {});
+        }
+        if (scope) {
+          guard.fail(...await scope.close());
           run.live.splice(run.live.indexOf(scope), 1);
         }
-        throwAll(errors, `step "${definition.name}"`);
+        await guard.release();
+        run.releases.splice(run.releases.indexOf(release), 1);
+        throwAll(guard.errors, `step "${definition.name}"`);
       },
     });
   }
+}
+
+function sameError(reported: unknown, stray: unknown): boolean {
+  const inner = reported instanceof UncaughtInTestError
+    ? reported.cause
+    : reported;
+  return inner === stray ||
+    (inner instanceof Error && stray instanceof Error &&
+      inner.name === stray.name && inner.message === stray.message);
 }

@@ -42,9 +42,15 @@ export function orderFixtures(
           })`,
         );
       }
-      if (fixture.scope === "test" && fixtures[dep].scope === "step") {
+      const depScope = fixtures[dep]!.scope;
+      if (fixture.scope === "test" && depScope === "step") {
         throw new TypeError(
           `${where}: fixture "${name}" is test-scoped but depends on step-scoped "${dep}"; make "${name}" step-scoped too`,
+        );
+      }
+      if (fixture.scope === "module" && depScope !== "module") {
+        throw new TypeError(
+          `${where}: fixture "${name}" is module-scoped but depends on ${depScope}-scoped "${dep}"; a module-scoped fixture may depend only on module-scoped ones`,
         );
       }
     }
@@ -134,6 +140,14 @@ export class FixtureScopeRun {
     }
     this.#stack.defer(() => disposeNamed(name, fixture.kind, value));
     this.values[name] = value;
+  }
+
+  /**
+   * Takes over the disposal of everything `other` has set up: it is disposed
+   * with this scope, after what this scope sets up later.
+   */
+  adopt(other: FixtureScopeRun): void {
+    this.#stack.use(other.#stack.move());
   }
 
   /**

@@ -117,9 +117,11 @@ export class ServiceUnavailableError extends Error {
 
 /**
  * A promise rejection nobody handled, or an error thrown from a timer or event
- * handler, while an integration test was running. Deno would abandon the whole
- * test module (skipping every cleanup); the toolkit fails the test instead,
- * after disposing its fixtures. The original error is the `cause`.
+ * handler, between the first fixture's setup and the last disposal of an
+ * integration test (or of a step: then the step fails), or while a standalone
+ * fixture was in use. Deno would abandon the whole test module (skipping every
+ * cleanup); the toolkit fails the test instead, after disposing its fixtures.
+ * The original error is the `cause`.
  *
  * @example
  * ```ts
@@ -130,16 +132,34 @@ export class ServiceUnavailableError extends Error {
  * ```
  */
 export class UncaughtInTestError extends Error {
+  /** The integration test it happened in, if known. */
+  readonly test: string | undefined;
+  /** The step it happened in, if any. */
+  readonly step: string | undefined;
+  /** The standalone fixture that caught it, outside an integration test. */
+  readonly fixture: string | undefined;
+
   /**
    * Creates the error.
    *
-   * @param test The test's name.
+   * @param where The test's name, or where it happened: the test and step,
+   *   or the kind of the standalone fixture that caught it.
    * @param cause What escaped.
    */
-  constructor(test: string, cause: unknown) {
-    super(`unhandled error during test "${test}": ${describe(cause)}`, {
-      cause,
-    });
+  constructor(
+    where: string | { test?: string; step?: string; fixture?: string },
+    cause: unknown,
+  ) {
+    const { test, step, fixture } = typeof where === "string"
+      ? { test: where, step: undefined, fixture: undefined }
+      : where;
+    const place = test !== undefined
+      ? `during test "${test}"${step !== undefined ? `, step "${step}"` : ""}`
+      : `while standalone fixture ${fixture ?? "?"} was in use`;
+    super(`unhandled error ${place}: ${describe(cause)}`, { cause });
     this.name = "UncaughtInTestError";
+    this.test = test;
+    this.step = step;
+    this.fixture = fixture;
   }
 }

@@ -6,12 +6,19 @@
  * @module
  */
 
+import { checkRequires, type ProbeResult } from "./probe.ts";
+import { catchStrays, settleStrays } from "./_stray.ts";
+import { throwAll } from "./_run.ts";
+import { UncaughtInTestError } from "./errors.ts";
+
 /**
  * Where a declared fixture lives: `"test"` (default) is set up once and shared
  * by the test body and all its steps; `"step"` is set up fresh for each step
- * and disposed when that step ends.
+ * and disposed when that step ends; `"module"` is set up once per test module,
+ * before the first test that declares it, shared by every test that declares
+ * the same declaration object, and disposed after the module's last test.
  */
-export type FixtureScope = "test" | "step";
+export type FixtureScope = "test" | "step" | "module";
 
 /** What a fixture's `setup` receives besides its options. */
 export interface FixtureContext<D = Record<string, unknown>> {
@@ -92,6 +99,11 @@ export interface Fixture<
   /** The permissions it needs. */
   readonly permissions: Deno.PermissionOptions;
   /**
+   * Probe results for the services it needs: a test that declares it is
+   * ignored with the reason when one is down (fails, in require mode).
+   */
+  readonly requires?: readonly ProbeResult[];
+  /**
    * Starts the fixture.
    *
    * @param context Its declared name, the test's abort signal and its deps.
@@ -126,14 +138,23 @@ export interface FixtureFactory<
    * @returns A declaration for `fixtures: { ... }`.
    */
   fixture<S extends FixtureScope = "test">(
-    options?: O & {
+    options?: (O extends object ? O : unknown) & {
       /**
        * `"test"`: one instance shared by the body and its steps; `"step"`: a
-       * fresh instance for each step.
+       * fresh instance for each step; `"module"`: one instance for every test
+       * of the module that declares this same declaration object.
        *
        * @default {"test"}
        */
       scope?: S;
+      /**
+       * Probe results for the services this fixture needs (awaited at top
+       * level): a test that declares it is ignored with the reason when one is
+       * down, or fails in require mode, as with the test's own `requires`.
+       *
+       * @default {[]}
+       */
+      requires?: readonly ProbeResult[];
     },
   ): Fixture<T, NoInfer<S>>;
 }
@@ -204,24 +225,50 @@ export function defineFixture<
         );
       }
     }
-    return await definition.setup(prepared, {
-      name: kind,
-      signal: new AbortController().signal,
-      deps: (depValues ?? {}) as D,
+    // From setup to disposal, a stray error fails the test when the fixture
+    // is disposed, instead of abandoning the module.
+    const strays: unknown[] = [];
+    const release = catchStrays((error) => {
+      const stray = new UncaughtInTestError({ fixture: kind }, error);
+      strays.push(stray);
+      console.error(
+        `itkit: ${stray.message} (it is thrown when the fixture is disposed)`,
+      );
     });
+    let value: T;
+    try {
+      value = await definition.setup(prepared, {
+        name: kind,
+        signal: new AbortController().signal,
+        deps: (depValues ?? {}) as D,
+      });
+    } catch (error) {
+      await settleStrays();
+      release();
+      throwAll([error, ...strays], `standalone fixture ${kind}`);
+      throw error;
+    }
+    return reportStraysOnDispose(value, strays, release);
   }
 
   function fixture<S extends FixtureScope = "test">(
-    options?: O & { scope?: S },
+    options?: (O extends object ? O : unknown) & {
+      scope?: S;
+      requires?: readonly ProbeResult[];
+    },
   ): Fixture<T, S> {
-    const { scope = "test", ...rest } = (options ?? {}) as O & { scope?: S };
-    if (scope !== "test" && scope !== "step") {
+    const { scope = "test", requires = [], ...rest } = (options ?? {}) as O & {
+      scope?: S;
+      requires?: readonly ProbeResult[];
+    };
+    if (scope !== "test" && scope !== "step" && scope !== "module") {
       throw new TypeError(
-        `Cannot declare fixture "${kind}": scope must be "test" or "step", got ${
+        `Cannot declare fixture "${kind}": scope must be "test", "step" or "module", got ${
           JSON.stringify(scope)
         }`,
       );
     }
+    checkRequires(`Cannot declare fixture "${kind}"`, requires);
     const prepared = prepare(
       options === undefined ? undefined : rest as O,
       "declared",
@@ -231,10 +278,59 @@ export function defineFixture<
       scope: scope as S,
       deps,
       permissions: permissionsOf(prepared),
+      requires: [...requires],
       start: async (context: FixtureContext): Promise<T> =>
         await definition.setup(prepared, context as FixtureContext<D>),
     };
   }
 
   return Object.assign(standalone, { kind, fixture });
+}
+
+/**
+ * Makes disposing a standalone handle (its `[Symbol.asyncDispose]`, and its
+ * `close` when that is the same function) also stop catching stray errors and
+ * throw those caught, after the cleanup ran.
+ */
+function reportStraysOnDispose<T extends AsyncDisposable>(
+  value: T,
+  strays: unknown[],
+  release: () => void,
+): T {
+  const handle = value as T & { close?: unknown };
+  const dispose = handle[Symbol.asyncDispose];
+  let disposing: Promise<void> | undefined;
+  const guarded = (): Promise<void> =>
+    disposing ??= (async () => {
+      const errors: unknown[] = [];
+      try {
+        await dispose.call(handle);
+      } catch (error) {
+        errors.push(error);
+      }
+      await settleStrays();
+      release();
+      throwAll(
+        [...errors, ...strays.splice(0)],
+        "a standalone fixture's disposal",
+      );
+    })();
+  try {
+    if (handle.close === dispose) {
+      Object.defineProperty(handle, "close", {
+        value: guarded,
+        configurable: true,
+        writable: true,
+      });
+    }
+    Object.defineProperty(handle, Symbol.asyncDispose, {
+      value: guarded,
+      configurable: true,
+      writable: true,
+    });
+  } catch {
+    // A frozen handle cannot report them; stop catching.
+    release();
+  }
+  return handle;
 }

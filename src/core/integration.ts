@@ -7,10 +7,12 @@
  */
 
 import type { Fixture, FixtureScope } from "./fixture.ts";
-import type { ProbeResult } from "./probe.ts";
+import { checkRequires, type ProbeResult } from "./probe.ts";
 import { mergePermissions } from "./permissions.ts";
 import { orderFixtures } from "./_scope.ts";
 import { runTest } from "./_run.ts";
+import { bindModuleFixtures } from "./_module_scope.ts";
+import { openGroups } from "./group.ts";
 import { ServiceUnavailableError } from "./errors.ts";
 import { isRequireMode } from "../run/settings.ts";
 import { shardOf } from "../run/shard.ts";
@@ -39,17 +41,6 @@ export const EXCLUDE_INTEGRATION_FILTER: string = excludePrefixRegex(
 /** Any record of declared fixtures. */
 // deno-lint-ignore no-explicit-any
 export type FixtureRecord = Record<string, Fixture<any, FixtureScope>>;
-
-/** The values the test body receives: its test-scoped fixtures. */
-export type TestFixtures<F extends FixtureRecord> = {
-  [K in keyof F as F[K] extends Fixture<AsyncDisposable, "test"> ? K : never]:
-    F[K] extends Fixture<infer T, FixtureScope> ? T : never;
-};
-
-/** The values a step receives: test-scoped fixtures plus fresh step-scoped ones. */
-export type StepFixtures<F extends FixtureRecord> = {
-  [K in keyof F]: F[K] extends Fixture<infer T, FixtureScope> ? T : never;
-};
 
 /** A step defined as an object, as with Deno's `t.step({ ... })`. */
 export interface StepDefinition<S> {
@@ -118,8 +109,15 @@ export interface IntegrationContext<S = Record<string, never>> {
 
 /** A test body: the context, then the test-scoped fixtures. */
 export type IntegrationFn<F extends FixtureRecord> = (
-  t: IntegrationContext<StepFixtures<F>>,
-  fixtures: TestFixtures<F>,
+  t: IntegrationContext<
+    // What a step receives: the test's fixtures plus fresh step-scoped ones.
+    { [K in keyof F]: F[K] extends Fixture<infer T, FixtureScope> ? T : never }
+  >,
+  fixtures: {
+    // What the body receives: its test- and module-scoped fixtures.
+    [K in keyof F as F[K] extends Fixture<AsyncDisposable, "step"> ? never : K]:
+      F[K] extends Fixture<infer T, FixtureScope> ? T : never;
+  },
 ) => void | Promise<void>;
 
 /** Options of {@linkcode integration}, beside name and body. */
@@ -294,7 +292,9 @@ export function integration<F extends FixtureRecord>(
   optionsOrFn?: IntegrationOptions<F> | IntegrationFn<F>,
   maybeFn?: IntegrationFn<F>,
 ): void {
-  const definition = normalize(nameOrDefinition, optionsOrFn, maybeFn);
+  const definition = inGroups(
+    normalize(nameOrDefinition, optionsOrFn, maybeFn),
+  );
   const { name } = definition;
   if (moduleLoaded || testsStarted) {
     throw new Error(
@@ -311,20 +311,34 @@ export function integration<F extends FixtureRecord>(
     definition.permissions ?? "none",
   ]);
 
-  const unavailable = (definition.requires ?? [])
-    .filter((result) => !result.ok)
-    .map((result) => `${result.name} ${result.target}: ${result.reason}`);
+  // Read at every registration, so that a malformed ITKIT_REQUIRE is an
+  // error at load even when every service is up.
+  const requireMode = isRequireMode();
+  const unavailable = [
+    ...(definition.requires ?? []),
+    ...ordered.flatMap((f) => f.fixture.requires ?? []),
+  ]
+    .filter((result, i, all) => !result.ok && all.indexOf(result) === i)
+    .map((result) =>
+      // A custom probe's target is its name: say it once.
+      `${
+        result.target === result.name
+          ? result.name
+          : `${result.name} ${result.target}`
+      }: ${result.reason}`
+    );
   let fullName = `${INTEGRATION_MARKER} ${name}`;
   let ignore = definition.ignore ?? false;
   const shard = shardOf(fullName);
   if (!shard.included && !ignore) {
     ignore = true;
     fullName += ` (ignored: ${shard.reason})`;
-  } else if (unavailable.length > 0 && !isRequireMode() && !ignore) {
+  } else if (unavailable.length > 0 && !requireMode && !ignore) {
     ignore = true;
     recordIgnored(fullName, unavailable.join("; "));
     fullName += ` (ignored: ${unavailable.join("; ")})`;
   }
+  const moduleScoped = bindModuleFixtures(name, ordered, !ignore);
 
   const test: Deno.TestDefinition = {
     name: fullName,
@@ -335,7 +349,7 @@ export function integration<F extends FixtureRecord>(
       if (unavailable.length > 0) {
         throw new ServiceUnavailableError(unavailable);
       }
-      await runTest(t, definition, testScoped, stepScoped);
+      await runTest(t, definition, moduleScoped, testScoped, stepScoped);
     },
   };
   for (
@@ -353,6 +367,39 @@ export function integration<F extends FixtureRecord>(
     }
   }
   Deno.test(test);
+}
+
+/** `definition` with the open groups' names and options applied. */
+function inGroups<F extends FixtureRecord>(
+  definition: IntegrationDefinition<F>,
+): IntegrationDefinition<F> {
+  const groups = openGroups();
+  if (groups.length === 0) return definition;
+  let { name, requires, permissions, timeout, fixtures, ignore } = definition;
+  if (typeof name === "string") {
+    name = [...groups.map((g) => g.name), name].join(" > ");
+  }
+  for (const { options } of groups.toReversed()) {
+    requires = [...(options.requires ?? []), ...(requires ?? [])];
+    if (options.permissions !== undefined) {
+      permissions = mergePermissions([
+        options.permissions,
+        permissions ?? "none",
+      ]);
+    }
+    timeout ??= options.timeout;
+    fixtures = { ...options.fixtures, ...fixtures } as F;
+    ignore ||= options.ignore;
+  }
+  return {
+    ...definition,
+    name,
+    requires,
+    permissions,
+    timeout,
+    fixtures,
+    ignore,
+  };
 }
 
 function normalize<F extends FixtureRecord>(
@@ -410,25 +457,7 @@ function validateOptions<F extends FixtureRecord>(
       `${where}: timeout must be a positive number of milliseconds, got ${timeout}`,
     );
   }
-  if (requires !== undefined) {
-    if (!Array.isArray(requires)) {
-      throw new TypeError(
-        `${where}: requires must be an array of probe results`,
-      );
-    }
-    for (const [i, result] of requires.entries()) {
-      if (result instanceof Promise) {
-        throw new TypeError(
-          `${where}: requires[${i}] is a Promise; await the probe at the top level of the module (const db = await probeTcp(...)) and pass the result`,
-        );
-      }
-      if (typeof result?.ok !== "boolean") {
-        throw new TypeError(
-          `${where}: requires[${i}] is not a probe result (expected { ok, name, target, reason })`,
-        );
-      }
-    }
-  }
+  if (requires !== undefined) checkRequires(where, requires);
   if (
     fixtures !== undefined &&
     (typeof fixtures !== "object" || fixtures === null ||

@@ -7,6 +7,7 @@
 
 import { describe } from "../util/text.ts";
 import { raceDeadline } from "../util/deadline.ts";
+import { defaultProbeTimeout } from "../run/settings.ts";
 
 /** What a probe found. */
 export interface ProbeResult {
@@ -284,12 +285,13 @@ export function probeHttp(
 }
 
 /**
- * Probes anything with an async check: it passes when `check` resolves to
- * `true` or nothing, and fails with a reason when it resolves to `false` or a
- * string, throws, or runs out of time. Cached by `name`.
+ * Probes anything with a check, synchronous or async: it passes when `check`
+ * returns (or resolves to) `true` or nothing, and fails with a reason when it
+ * returns `false` or a string, throws, or runs out of time. Cached by `name`.
  *
  * @param name A unique name for what is checked, shown in reasons.
- * @param check The check; it gets a signal aborted at the deadline.
+ * @param check The check; it gets a signal aborted at the deadline. For
+ *   example `() => Deno.env.get("FLAGS_URL") ? true : "not configured"`.
  * @param options Timeout and signal.
  * @returns The (cached) result.
  *
@@ -309,7 +311,9 @@ export function probeHttp(
  */
 export function probe(
   name: string,
-  check: (signal: AbortSignal) => Promise<boolean | string | void>,
+  check: (
+    signal: AbortSignal,
+  ) => Promise<boolean | string | void> | boolean | string | void,
   options: ProbeOptions = {},
 ): Promise<ProbeResult> {
   if (typeof name !== "string" || name === "") {
@@ -340,7 +344,8 @@ export function probe(
  * @throws {RangeError} When the timeout is not a positive number.
  */
 export function checkProbeOptions(what: string, options: ProbeOptions): number {
-  const timeout = options.timeout ?? DEFAULT_PROBE_TIMEOUT;
+  const timeout = options.timeout ?? defaultProbeTimeout() ??
+    DEFAULT_PROBE_TIMEOUT;
   if (
     typeof timeout !== "number" || !Number.isFinite(timeout) || timeout <= 0
   ) {
@@ -384,4 +389,31 @@ function stripBrackets(hostname: string): string {
   return hostname.startsWith("[") && hostname.endsWith("]")
     ? hostname.slice(1, -1)
     : hostname;
+}
+
+/**
+ * Checks a `requires` list: an array of awaited probe results.
+ *
+ * @param where The start of the error message (`Cannot register ...`).
+ * @param requires The value to check.
+ * @throws {TypeError} Naming the entry that is a Promise or not a result.
+ */
+export function checkRequires(where: string, requires: unknown): void {
+  if (!Array.isArray(requires)) {
+    throw new TypeError(
+      `${where}: requires must be an array of probe results`,
+    );
+  }
+  for (const [i, result] of requires.entries()) {
+    if (result instanceof Promise) {
+      throw new TypeError(
+        `${where}: requires[${i}] is a Promise; await the probe at the top level of the module (const db = await probeTcp(...)) and pass the result`,
+      );
+    }
+    if (typeof result?.ok !== "boolean") {
+      throw new TypeError(
+        `${where}: requires[${i}] is not a probe result (expected { ok, name, target, reason })`,
+      );
+    }
+  }
 }

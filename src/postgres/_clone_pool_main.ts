@@ -8,7 +8,7 @@
 // Protocol: JSON lines. In: {op:"track"|"warm"|"take"|"drop", id, config,
 // template?, database?, size?}. Out, for take and drop: {id, database?, error?}.
 
-import postgres from "postgres";
+import postgres from "npm:postgres@^3.4.9";
 import type { PostgresConfig } from "./config.ts";
 import { postgresOptions } from "./client.ts";
 import { uniqueName } from "../run/naming.ts";

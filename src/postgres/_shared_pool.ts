@@ -6,7 +6,7 @@
 // connections go); while a test (or the probe, or a migration) holds it, they
 // do, so a query awaited at the top level of `deno run` is not abandoned.
 
-import type postgres from "postgres";
+import type postgres from "npm:postgres@^3.4.9";
 import net from "node:net";
 import { type PostgresConfig, postgresUrl } from "./config.ts";
 import { postgresOptions } from "./client.ts";

@@ -1,13 +1,13 @@
 // Internal: postgres.js, loaded on first use only (importing the module never
 // loads it), and options that read nothing from the environment.
 
-import type postgres from "postgres";
+import type postgres from "npm:postgres@^3.4.9";
 
 let factory: Promise<typeof postgres> | undefined;
 
 /** postgres.js's factory, loaded once. */
 export function loadPostgres(): Promise<typeof postgres> {
-  return factory ??= import("postgres").then((m) => m.default);
+  return factory ??= import("npm:postgres@^3.4.9").then((m) => m.default);
 }
 import type { PostgresConfig } from "./config.ts";
 

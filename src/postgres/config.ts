@@ -115,6 +115,19 @@ function fromUrl(raw: string): PostgresConfig {
   if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") {
     fail(`has scheme "${url.protocol}"`);
   }
+  // libpq reads a host starting with "/" (percent-encoded, or in ?host=) as
+  // a Unix socket directory; Deno reaches PostgreSQL over TCP only.
+  const socketDir = [
+    decodeURIComponent(url.hostname),
+    url.searchParams.get("host") ?? "",
+  ].find((host) => host.startsWith("/"));
+  if (socketDir !== undefined) {
+    fail(
+      `names the Unix socket directory ${
+        JSON.stringify(socketDir)
+      } as its host; Deno tests reach PostgreSQL over TCP only`,
+    );
+  }
   if (url.hostname === "") fail("has no host");
   const port = url.port === "" ? 5432 : Number(url.port);
   const user = decodeURIComponent(url.username);

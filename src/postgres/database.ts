@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Sql } from "postgres";
+import type { Sql } from "npm:postgres@^3.4.9";
 import { defineFixture, type FixtureFactory } from "../core/fixture.ts";
 import {
   type PostgresConfig,
@@ -206,7 +206,11 @@ export const postgresDatabase: FixtureFactory<
     const max = options?.max ?? 4;
     if (!Number.isInteger(max) || max < 1) {
       throw new TypeError(
-        `Cannot create postgresDatabase fixture: max must be a positive integer, got ${max}`,
+        `Cannot create postgresDatabase fixture: max must be a positive integer, got ${
+          typeof max === "number"
+            ? max
+            : `${JSON.stringify(max)} (a ${typeof max})`
+        }`,
       );
     }
     if (mode === "declared") {

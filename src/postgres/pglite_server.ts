@@ -49,8 +49,8 @@ export async function startPglite(
   options: PgliteOptions = {},
 ): Promise<PgliteServer> {
   const [{ PGlite }, { PGLiteSocketServer }] = await Promise.all([
-    import("@electric-sql/pglite"),
-    import("@electric-sql/pglite-socket"),
+    import("npm:@electric-sql/pglite@0.5.14"),
+    import("npm:@electric-sql/pglite-socket@0.2.17"),
   ]);
   const db = await PGlite.create();
   const server = new PGLiteSocketServer({

@@ -53,3 +53,29 @@ export function summarySettings(): SummarySettings {
     print: parseFlag("ITKIT_SUMMARY", readEnv("ITKIT_SUMMARY")),
   };
 }
+
+let probeTimeout: number | null | undefined;
+
+/**
+ * The default probe budget from `ITKIT_PROBE_TIMEOUT` (milliseconds), for
+ * machines where 1000 ms is too short (a loaded CI runner), or `undefined`.
+ *
+ * @throws {TypeError} When it is set but not a positive whole number.
+ */
+export function defaultProbeTimeout(): number | undefined {
+  if (probeTimeout === undefined) {
+    const raw = readEnv("ITKIT_PROBE_TIMEOUT")?.trim();
+    if (raw === undefined || raw === "") {
+      probeTimeout = null;
+    } else if (!/^[1-9]\d*$/.test(raw)) {
+      throw new TypeError(
+        `Cannot read ITKIT_PROBE_TIMEOUT: ${
+          JSON.stringify(raw)
+        } is not a budget (expected a positive whole number of milliseconds, e.g. 5000)`,
+      );
+    } else {
+      probeTimeout = Number(raw);
+    }
+  }
+  return probeTimeout ?? undefined;
+}

@@ -6,14 +6,14 @@
  * @module
  */
 
-import type * as S3Sdk from "@aws-sdk/client-s3";
+import type * as S3Sdk from "npm:@aws-sdk/client-s3@^3.1175.0";
 import type { S3Config } from "./config.ts";
 
 let sdk: Promise<typeof S3Sdk> | undefined;
 
 /** The AWS SDK's S3 client module, loaded once. */
 export function loadS3Sdk(): Promise<typeof S3Sdk> {
-  return sdk ??= import("@aws-sdk/client-s3");
+  return sdk ??= import("npm:@aws-sdk/client-s3@^3.1175.0");
 }
 
 /**

@@ -6,10 +6,15 @@
  */
 
 import { readEnv } from "../util/env.ts";
+import { maskUrl } from "../util/text.ts";
 
 /** Where and how to reach an S3-compatible store. */
 export interface S3Config {
-  /** The endpoint, e.g. `http://localhost:9000`. */
+  /**
+   * The endpoint, e.g. `http://localhost:9000`, as a `URL`. Interpolating it
+   * (or its `href`) gives `http://localhost:9000/`, with a trailing slash:
+   * use `endpoint.origin` for the string an SDK or a URL template expects.
+   */
   endpoint: URL;
   /** The access key id. */
   accessKeyId: string;
@@ -70,6 +75,13 @@ export function s3Config(
   try {
     endpoint = new URL(raw);
   } catch { /* reported below */ }
+  if (endpoint && (endpoint.username !== "" || endpoint.password !== "")) {
+    throw new TypeError(
+      `Cannot configure S3: S3_ENDPOINT ${
+        JSON.stringify(maskUrl(raw))
+      } has credentials in it (expected http://host:port; put the keys in S3_ACCESS_KEY and S3_SECRET_KEY)`,
+    );
+  }
   if (
     !endpoint ||
     (endpoint.protocol !== "http:" && endpoint.protocol !== "https:") ||
@@ -79,7 +91,7 @@ export function s3Config(
   ) {
     throw new TypeError(
       `Cannot configure S3: S3_ENDPOINT ${
-        JSON.stringify(raw)
+        JSON.stringify(maskUrl(raw))
       } is not an endpoint URL (expected http://host:port, e.g. http://localhost:9000)`,
     );
   }

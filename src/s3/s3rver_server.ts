@@ -52,8 +52,8 @@ export async function startS3rver(
   const accessKeyId = options.accessKeyId ?? "minioadmin";
   const secretAccessKey = options.secretAccessKey ?? "minioadmin";
   const [{ default: S3rver }, account] = await Promise.all([
-    import("s3rver"),
-    import("s3rver/lib/models/account.js"),
+    import("npm:s3rver@^3.7.1"),
+    import("npm:s3rver@^3.7.1/lib/models/account.js"),
   ]);
   account.default.DUMMY_ACCOUNT.createKeyPair(accessKeyId, secretAccessKey);
   const dir = await Deno.makeTempDir({ prefix: "itkit-s3rver-" });

@@ -1,7 +1,10 @@
 // One test per fixture kind, each hit by the fault named in ITKIT_FAULT, each
 // followed by a plain test that checks, in this process, what must be back to
 // normal (env, fetch, listening port). Resources outside the process (dirs,
-// buckets, schemas, databases) are counted by the parent.
+// buckets, schemas, databases) are counted by the parent. The stray-* faults
+// leave a rejection nobody handles (or throw from a timer) in one phase of the
+// test: fixture setup, body, the same turn as a body throw, a step, disposal,
+// after the toolkit's timeout.
 import assert from "node:assert/strict";
 import {
   defineFixture,
@@ -44,8 +47,47 @@ const witness = defineFixture<undefined, AsyncDisposable, { res: unknown }>({
   },
 });
 
+/**
+ * Leaves a rejection nobody handles during its setup, its disposal, or when
+ * the test's signal is aborted (the toolkit's timeout).
+ */
+const stray = defineFixture<
+  { in: "setup" | "disposal" | "abort" },
+  AsyncDisposable
+>({
+  name: "stray",
+  setup: async (options, { signal }) => {
+    if (options.in === "abort") {
+      // An aborted call nobody awaits: it rejects while fixtures are disposed.
+      signal.addEventListener("abort", () => {
+        void Promise.reject(new Error("aborted call nobody awaits"));
+      });
+    }
+    if (options.in === "setup") {
+      void Promise.reject(new Error("stray rejection in setup"));
+      await delay(20);
+    }
+    return {
+      [Symbol.asyncDispose]: async () => {
+        if (options.in === "disposal") {
+          void Promise.reject(new Error("stray rejection in disposal"));
+          await delay(20);
+        }
+      },
+    };
+  },
+});
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 for (const [kind, make] of Object.entries(kinds)) {
   const fixtures: Record<string, Fixture> = {
+    // Set up first, so that it listens even when the timeout hits res's setup.
+    ...(fault === "stray-timeout"
+      ? { boom: stray.fixture({ in: "abort" }) }
+      : {}),
     res: make(),
     witness: witness.fixture(),
   };
@@ -53,9 +95,13 @@ for (const [kind, make] of Object.entries(kinds)) {
   if (fault === "cleanup") {
     fixtures.boom = recorder.fixture({ failCleanup: true });
   }
+  if (fault === "stray-setup") fixtures.boom = stray.fixture({ in: "setup" });
+  if (fault === "stray-disposal") {
+    fixtures.boom = stray.fixture({ in: "disposal" });
+  }
   integration(`${kind} under ${fault}`, {
     fixtures,
-    timeout: fault === "timeout" ? 300 : undefined,
+    timeout: fault === "timeout" || fault === "stray-timeout" ? 300 : undefined,
   }, async (t) => {
     switch (fault) {
       case "throw":
@@ -74,6 +120,24 @@ for (const [kind, make] of Object.entries(kinds)) {
       case "unhandled":
         Promise.reject(new Error("nobody handles this"));
         await new Promise((resolve) => setTimeout(resolve, 1000));
+        break;
+      case "stray-timer":
+        setTimeout(() => {
+          throw new Error("thrown from a timer");
+        }, 0);
+        await delay(50);
+        break;
+      case "stray-same-turn":
+        void Promise.reject(new Error("dangling rejection"));
+        throw new Error("body failed");
+      case "stray-step":
+        await t.step("step with a dangling rejection", () => {
+          void Promise.reject(new Error("dangling rejection in step"));
+          throw new Error("step failed");
+        });
+        break;
+      case "stray-timeout":
+        await new Promise(() => {});
         break;
       case "failfast":
         throw new Error("first failure stops the run");

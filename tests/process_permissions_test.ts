@@ -1,0 +1,118 @@
+import assert from "node:assert/strict";
+import { expectRun, runDenoTest } from "./_harness.ts";
+import { S3 } from "./_services.ts";
+
+const ROOT = new URL("../", import.meta.url);
+
+/** The examples that use only the configured services (no HEALTH_URL). */
+const SERVICE_EXAMPLES = [
+  "examples/database_test.ts",
+  "examples/transaction_test.ts",
+  "examples/results_store_s3_test.ts",
+  "examples/minio_upload_test.ts",
+  "examples/s3_settings_test.ts",
+  "examples/file_processing_test.ts",
+];
+
+async function cli(
+  args: string[],
+): Promise<{ code: number; out: string; err: string }> {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "cli.ts", ...args],
+    cwd: ROOT,
+    env: { NO_COLOR: "1" },
+  }).output();
+  const decoder = new TextDecoder();
+  return { code, out: decoder.decode(stdout), err: decoder.decode(stderr) };
+}
+
+Deno.test("deno test -P=examples (the deno.json set `deno task demo` uses) runs the whole example suite without -A", async () => {
+  await using health = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    () => Response.json({ status: "healthy" }),
+  );
+  const run = await runDenoTest(["examples/"], {
+    permissions: ["-P=examples"],
+    args: ["--sanitize-ops", "--sanitize-resources"],
+    env: {
+      HEALTH_URL: `http://127.0.0.1:${health.addr.port}/health`,
+      ITKIT_REQUIRE: "1",
+    },
+  });
+  expectRun(
+    run,
+    run.code === 0 && run.failed === 0 && run.ignored === 0 && run.passed >= 10,
+    "every example passes with the permission set",
+  );
+  const demo = await Deno.readTextFile(new URL("tools/demo.ts", ROOT));
+  assert.match(demo, /"-P=examples"/);
+  assert.doesNotMatch(demo, /"-A"/);
+});
+
+Deno.test("cli.ts permissions prints the flags that run the service examples without -A", async () => {
+  const printed = await cli(["permissions"]);
+  assert.equal(printed.code, 0, printed.err);
+  const flags = printed.out.trim().split(" ");
+  assert.ok(flags.every((f) => f.startsWith("--allow-")), printed.out);
+  assert.ok(!flags.includes("--allow-all") && !flags.includes("-A"));
+  const run = await runDenoTest(SERVICE_EXAMPLES, {
+    permissions: flags,
+    env: { ITKIT_REQUIRE: "1" },
+  });
+  expectRun(
+    run,
+    run.code === 0 && run.failed === 0 && run.ignored === 0 &&
+      run.passed === 6,
+    "the service examples pass with the printed flags",
+  );
+});
+
+Deno.test("cli.ts permissions --json names the configured endpoint, the toolkit's variables and, with --clients, the presets", async () => {
+  const plain = JSON.parse((await cli(["permissions", "--json"])).out);
+  const port = S3.endpoint.port || "80";
+  assert.ok(plain.net.includes(`${S3.endpoint.hostname}:${port}`), plain.net);
+  for (const name of ["S3_ENDPOINT", "DATABASE_URL", "ITKIT_REQUIRE"]) {
+    assert.ok(plain.env.includes(name), name);
+  }
+  assert.equal(plain.run, undefined);
+  assert.ok(!plain.env.includes("AWS_PROFILE"));
+  const wide = JSON.parse(
+    (await cli(["permissions", "--json", "--clients", "--database-isolation"]))
+      .out,
+  );
+  assert.ok(wide.env.includes("AWS_PROFILE") && wide.env.includes("PGMAX"));
+  assert.deepEqual(wide.sys.toSorted(), [
+    "gid",
+    "osRelease",
+    "uid",
+    "userInfo",
+  ]);
+  assert.deepEqual(wide.run, [Deno.execPath()]);
+});
+
+Deno.test("cli.ts permissions rejects an unknown option by name", async () => {
+  const result = await cli(["permissions", "--everything"]);
+  assert.equal(result.code, 2);
+  assert.equal(
+    result.err.split("\n")[0],
+    "itkit: permissions: Unknown option '--everything'",
+  );
+});
+
+Deno.test("the examples set of deno.json holds every variable processPermissions() names", async () => {
+  const { processPermissions } = await import("../services.ts");
+  const config = JSON.parse(
+    await Deno.readTextFile(new URL("deno.json", ROOT)),
+  );
+  const set = config.permissions.examples;
+  const needed = processPermissions({
+    env: { S3_ENDPOINT: "http://127.0.0.1:9000" },
+  });
+  const missing = (needed.env as string[]).filter((name) =>
+    !set.env.includes(name)
+  );
+  assert.deepEqual(missing, []);
+  assert.deepEqual(set.net, ["127.0.0.1", "localhost"]);
+  assert.equal(set.run, undefined);
+  assert.equal(set.sys, undefined);
+});
