@@ -242,7 +242,7 @@ const rows: [
     "postgresDatabase isolation",
     () => postgresDatabase.fixture({ config: PG, isolation: "row" as Any }),
     TypeError,
-    'Cannot create postgresDatabase fixture: isolation must be "transaction", "schema" or "database", got "row"',
+    'Cannot create postgresDatabase fixture: isolation must be "transaction", "schema", "truncate" or "database", got "row"',
   ],
   [
     "postgresDatabase max zero",

@@ -9,6 +9,7 @@ const SERIAL = [
   "tests/examples_test.ts",
   "tests/parallel_test.ts",
   "tests/postgres_database_test.ts",
+  "tests/postgres_isolation_test.ts",
   "tests/services_test.ts",
 ];
 

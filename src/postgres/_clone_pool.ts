@@ -34,7 +34,9 @@ export function startClonePool(): void {
       args: [...args, main.href],
       stdin: "piped",
       stdout: "piped",
-      stderr: "inherit",
+      // Not inherited: the helper outlives the test process to clean up, and
+      // whoever reads the process's output must not wait for it.
+      stderr: "null",
     }).spawn();
   } catch (error) {
     throw new Error(
@@ -46,6 +48,11 @@ export function startClonePool(): void {
   writer = child.stdin.getWriter();
   // A plain reader, read only while awaiting a reply: nothing stays pending.
   reader = child.stdout.getReader();
+}
+
+/** Whether the helper is running (started at module load by a declared fixture). */
+export function clonePoolStarted(): boolean {
+  return child !== undefined;
 }
 
 async function send(message: Record<string, unknown>): Promise<void> {
@@ -91,12 +98,20 @@ async function exchange(
   }
 }
 
-/** Drops `database` (a template) when the test process exits. */
+/**
+ * Drops `name` (a template database, or a schema in `config.database`) when
+ * the test process exits.
+ */
 export async function trackUntilExit(
   config: PostgresConfig,
-  database: string,
+  name: string,
+  kind: "database" | "schema" = "database",
 ): Promise<void> {
-  await send({ op: "track", config, database });
+  await send(
+    kind === "schema"
+      ? { op: "track", config, schema: name }
+      : { op: "track", config, database: name },
+  );
 }
 
 /** Keeps `size` clones of `template` ready. */

@@ -19,6 +19,7 @@ interface Request {
   config: PostgresConfig;
   template?: string;
   database?: string;
+  schema?: string;
   size?: number;
 }
 
@@ -30,10 +31,15 @@ interface Pool {
   waiting: ((name: string | Error) => void)[];
   making: number;
   failed: boolean;
+  /** How long clones took, by strategy (to pick the faster). */
+  timings: Record<string, number[]>;
+  /** How many clones were started. */
+  made: number;
 }
 
 const admins = new Map<string, postgres.Sql>();
 const tracked = new Map<string, { config: PostgresConfig; database: string }>();
+const schemas = new Map<string, { config: PostgresConfig; schema: string }>();
 const pools = new Map<string, Pool>();
 const encoder = new TextEncoder();
 
@@ -55,12 +61,53 @@ async function reply(message: Record<string, unknown>): Promise<void> {
   await Deno.stdout.write(encoder.encode(JSON.stringify(message) + "\n"));
 }
 
+/** Whether the server knows `CREATE DATABASE … STRATEGY` (PostgreSQL 15+). */
+const strategies = new Map<postgres.Sql, Promise<boolean>>();
+
+/**
+ * The strategy for the next clone: on PostgreSQL 15+ the first clones of a
+ * template alternate WAL_LOG (the default) and FILE_COPY, and later ones use
+ * whichever was faster for this template on this server.
+ */
+async function strategyFor(
+  pool: Pool,
+  sql: postgres.Sql,
+): Promise<string | undefined> {
+  let known = strategies.get(sql);
+  if (!known) {
+    known = sql<{ v: number }[]>`
+      select current_setting('server_version_num')::int as v`.then(
+      ([{ v }]) => v >= 150000,
+      () => false,
+    );
+    strategies.set(sql, known);
+  }
+  if (!await known) return undefined;
+  const made = pool.made++;
+  if (made < 4) return made % 2 === 0 ? "WAL_LOG" : "FILE_COPY";
+  const { WAL_LOG: wal, FILE_COPY: copy } = pool.timings;
+  if (wal.length === 0 || copy.length === 0) return "WAL_LOG";
+  return median(copy) < median(wal) ? "FILE_COPY" : "WAL_LOG";
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
 async function createClone(pool: Pool): Promise<string> {
   const name = uniqueName("itkit", "_");
   const sql = admin(pool.config);
   tracked.set(name, { config: pool.config, database: name });
   try {
-    await sql`create database ${sql(name)} template ${sql(pool.template)}`;
+    const strategy = await strategyFor(pool, sql);
+    const started = performance.now();
+    await sql.unsafe(
+      `create database ${name} template ${pool.template}${
+        strategy ? ` strategy ${strategy}` : ""
+      }`,
+    );
+    if (strategy) pool.timings[strategy].push(performance.now() - started);
   } catch (error) {
     tracked.delete(name);
     throw error;
@@ -94,6 +141,13 @@ function refill(pool: Pool): void {
 
 async function handle(request: Request): Promise<void> {
   const { op, config } = request;
+  if (op === "track" && request.schema) {
+    schemas.set(`${request.schema} ${config.database}`, {
+      config,
+      schema: request.schema,
+    });
+    return;
+  }
   if (op === "track") {
     tracked.set(request.database!, { config, database: request.database! });
     return;
@@ -107,20 +161,28 @@ async function handle(request: Request): Promise<void> {
       waiting: [],
       making: 0,
       failed: false,
+      timings: { WAL_LOG: [], FILE_COPY: [] },
+      made: 0,
     };
     pools.set(request.template!, pool);
     refill(pool);
     return;
   }
   if (op === "take") {
-    const pool = pools.get(request.template!);
-    if (!pool) {
-      await reply({
-        id: request.id,
-        error: `no pool for template ${request.template}`,
-      });
-      return;
-    }
+    // Without a warmed pool (isolation "truncate" takes one clone per
+    // process), a clone is made on demand.
+    const pool: Pool = pools.get(request.template!) ?? {
+      config,
+      template: request.template!,
+      size: 0,
+      ready: [],
+      waiting: [],
+      making: 0,
+      failed: false,
+      timings: { WAL_LOG: [], FILE_COPY: [] },
+      made: 0,
+    };
+    pools.set(request.template!, pool);
     pool.failed = false;
     const ready = pool.ready.shift();
     const name = ready ?? await new Promise<string | Error>((resolve) => {
@@ -168,7 +230,18 @@ for await (
   }
 }
 
-// Our parent is gone: drop everything, clones before their templates.
+// Our parent is gone: drop everything, schemas first, then clones before
+// their templates.
+for (const { config, schema } of schemas.values()) {
+  const sql = admin(config);
+  try {
+    await sql`drop schema if exists ${sql(schema)} cascade`;
+  } catch (error) {
+    console.error(
+      `itkit: could not drop schema ${schema}: ${(error as Error).message}`,
+    );
+  }
+}
 await Promise.allSettled(queue);
 for (const pool of pools.values()) {
   pool.size = 0;

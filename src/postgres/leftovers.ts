@@ -26,6 +26,24 @@ import type { PostgresConfig } from "./config.ts";
 export async function listPostgresLeftovers(
   config: PostgresConfig,
 ): Promise<string[]> {
+  // A test process's helper drops its databases just after the process
+  // ends: while the listing keeps shrinking, give it a moment.
+  let lines = await listOnce(config);
+  for (let waited = 0; lines.length > 0 && waited < SETTLE_MS;) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    waited += 250;
+    const again = await listOnce(config);
+    const shrinking = again.length < lines.length;
+    lines = again;
+    if (!shrinking && waited >= 1_000) break;
+  }
+  return lines;
+}
+
+/** How long a listing may wait for databases being dropped. */
+const SETTLE_MS = 5_000;
+
+async function listOnce(config: PostgresConfig): Promise<string[]> {
   const postgres = await loadPostgres();
   const lines: string[] = [];
   const admin = postgres(postgresOptions(config, { max: 1 }));
@@ -35,7 +53,6 @@ export async function listPostgresLeftovers(
       where datname not in ('template0', 'template1', ${config.database})
       order by datname`;
     const all = [config.database, ...databases.map((d) => d.datname)];
-    for (const name of databases) lines.push(`database ${name.datname}`);
     for (const database of all) {
       const sql = postgres(
         postgresOptions({ ...config, database }, { max: 1 }),
@@ -46,7 +63,11 @@ export async function listPostgresLeftovers(
           where nspname not in ('public', 'information_schema')
             and nspname not like 'pg\\_%'
           order by nspname`;
+        if (database !== config.database) lines.push(`database ${database}`);
         for (const s of schemas) lines.push(`schema ${database}.${s.nspname}`);
+      } catch (error) {
+        // Dropped between the listing and now: not a leftover.
+        if ((error as { code?: string }).code !== "3D000") throw error;
       } finally {
         await sql.end({ timeout: 5 });
       }

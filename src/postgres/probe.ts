@@ -12,11 +12,14 @@ import {
   runProbe,
 } from "../core/probe.ts";
 import { type PostgresConfig, postgresConfig, postgresUrl } from "./config.ts";
-import { loadPostgres, postgresOptions } from "./client.ts";
+import { loadPostgres } from "./client.ts";
+import { discardSharedPool, sharedPool } from "./_shared_pool.ts";
 import { describe } from "../util/text.ts";
 
 /**
- * Probes a PostgreSQL server: connect and run `select 1`. Reasons tell apart
+ * Probes a PostgreSQL server: connect and run `select 1`, on the process's
+ * shared pool, which stays open (and warm for the tests) when the server
+ * answers. The budget covers the network, not loading postgres.js. Reasons tell apart
  * `connection refused 127.0.0.1:5432`, `timed out after N ms`,
  * `bad credentials (password authentication failed for user "app")` and
  * `database "app" does not exist`. Cached per server, database and user.
@@ -42,28 +45,32 @@ export function probePostgres(
   checkProbeOptions(`postgres ${target}`, options);
   return cachedProbe(
     `postgres ${postgresUrl(config, true)}`,
-    () =>
-      runProbe("postgres", target, async (signal) => {
-        const postgres = await loadPostgres();
-        const timeout = Math.max(
-          1,
-          Math.ceil((options.timeout ?? 1000) / 1000),
-        );
-        const sql = postgres(postgresOptions(config, {
-          max: 1,
-          connect_timeout: timeout,
-        }));
-        const stop = () => sql.end({ timeout: 0 });
-        signal.addEventListener("abort", stop, { once: true });
+    async () => {
+      // Loading postgres.js is not the server's time: outside the budget.
+      const factory = await loadPostgres();
+      return await runProbe("postgres", target, async (signal) => {
+        // The process's pool: a server that answers leaves it warm for the
+        // tests (its connection is opened before any test's sanitizers).
+        const pool = sharedPool(factory, config);
+        const unhold = pool.hold();
+        const reason = pool.sql`select 1`.then(
+          () => undefined,
+          (error) => postgresReason(error, hostPort, config),
+        ).then(async (reason) => {
+          unhold();
+          if (reason !== undefined) await discardSharedPool(config);
+          return reason;
+        });
+        // Out of budget: the connection attempt is left to settle on its own
+        // (destroying it mid-write would reject where nothing listens).
+        signal.addEventListener("abort", unhold, { once: true });
         try {
-          await sql`select 1`;
-        } catch (error) {
-          return postgresReason(error, hostPort, config);
+          return await reason;
         } finally {
-          signal.removeEventListener("abort", stop);
-          await stop();
+          signal.removeEventListener("abort", unhold);
         }
-      }, options),
+      }, options);
+    },
   );
 }
 

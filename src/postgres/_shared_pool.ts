@@ -1,0 +1,105 @@
+// Internal: one postgres.js pool per server configuration per process, shared
+// by every test of the process (opened once, warm from the top-level probe).
+//
+// The pool's sockets do not keep the process alive while no fixture holds the
+// pool, so a finished process exits without closing it (the server sees the
+// connections go); while a test (or the probe, or a migration) holds it, they
+// do, so a query awaited at the top level of `deno run` is not abandoned.
+
+import type postgres from "npm:postgres@^3.4.9";
+import net from "node:net";
+import { type PostgresConfig, postgresUrl } from "./config.ts";
+import { postgresOptions } from "./client.ts";
+import { RUN_ID } from "../run/naming.ts";
+
+/** A postgres.js client. */
+export type Pg = postgres.Sql<Record<string, unknown>>;
+
+/** How many connections a shared pool opens at most. */
+export const POOL_SIZE = 4;
+
+/**
+ * The schema that schema-isolated tests of this process use, one at a time:
+ * first on every pooled connection's search path from its startup, so that
+ * every connection of the pool lands in the test's schema.
+ */
+export const SCHEMA_SLOT = `itkit_${RUN_ID}_0`;
+
+/** The `application_name` of this process's pooled connections. */
+export const APPLICATION_NAME = `itkit ${RUN_ID}`;
+
+/** A process-wide pool. */
+export interface SharedPool {
+  /** The pool. */
+  readonly sql: Pg;
+  /** Keeps the process alive until the returned function is called. */
+  hold(): () => void;
+  /** The pool's socket whose local port is `port` (to watch it close). */
+  socketAt(port: number): net.Socket | undefined;
+}
+
+const pools = new Map<string, SharedPool>();
+
+/**
+ * The pool for `config` (opened on first use: postgres.js connects lazily).
+ * Connections start with {@linkcode SCHEMA_SLOT} first on their search path.
+ */
+export function sharedPool(
+  factory: typeof postgres,
+  config: PostgresConfig,
+): SharedPool {
+  const key = postgresUrl(config, true);
+  let pool = pools.get(key);
+  if (pool) return pool;
+  const sockets = new Set<net.Socket>();
+  let holds = 0;
+  const socket = (): Promise<net.Socket> =>
+    new Promise((resolve, reject) => {
+      const s = net.connect({ host: config.host, port: config.port });
+      s.once("error", reject);
+      s.once("connect", () => {
+        s.off("error", reject);
+        sockets.add(s);
+        s.once("close", () => sockets.delete(s));
+        if (holds === 0) s.unref();
+        resolve(s);
+      });
+    });
+  const sql = factory({
+    ...postgresOptions(config, {
+      max: POOL_SIZE,
+      connection: {
+        application_name: APPLICATION_NAME,
+        search_path: `${SCHEMA_SLOT},public`,
+      },
+    }),
+    socket,
+  } as postgres.Options<Record<string, postgres.PostgresType>>) as Pg;
+  pool = {
+    sql,
+    hold(): () => void {
+      if (holds++ === 0) { for (const s of sockets) s.ref(); }
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        if (--holds === 0) { for (const s of sockets) s.unref(); }
+      };
+    },
+    socketAt(port: number): net.Socket | undefined {
+      for (const s of sockets) if (s.localPort === port) return s;
+      return undefined;
+    },
+  };
+  pools.set(key, pool);
+  return pool;
+}
+
+/** Forgets (and closes) the pool for `config`, e.g. after a failed probe. */
+export async function discardSharedPool(config: PostgresConfig): Promise<void> {
+  const key = postgresUrl(config, true);
+  const pool = pools.get(key);
+  if (!pool) return;
+  pools.delete(key);
+  await pool.sql.end({ timeout: 0 }).catch(() => {});
+}

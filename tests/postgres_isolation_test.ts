@@ -1,0 +1,280 @@
+// Issue 9: connections and migrations once per process, isolation per test,
+// a URL for the code under test, and the bugs around them.
+import assert from "node:assert/strict";
+import { postgresDatabase, type PostgresIsolation } from "../postgres.ts";
+import { listPostgresLeftovers } from "../services.ts";
+import { itkitObjects, PG, withAdmin } from "./_services.ts";
+import { expectRun, runDenoTest } from "./_harness.ts";
+
+const SANITIZE = ["--sanitize-ops", "--sanitize-resources"];
+
+/** What the run created and its helper has not dropped yet, after waiting. */
+async function leftoversSince(before: string[]): Promise<string[]> {
+  let left: string[] = [];
+  for (let i = 0; i < 40; i++) {
+    left = (await itkitObjects()).filter((o) => !before.includes(o));
+    if (left.length === 0) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return left;
+}
+
+for (
+  const [isolation, migrations, backends] of [
+    ["transaction", 1, 1],
+    ["schema", 4, 1],
+    ["truncate", 1, 1],
+    ["database", 1, 4],
+  ] as const
+) {
+  Deno.test(`isolation "${isolation}": ${migrations} migration(s) and ${backends} backend(s) for 4 tests, sanitizer-clean, nothing left`, async () => {
+    const before = await itkitObjects();
+    const run = await runDenoTest(["postgres_suite.ts"], {
+      args: SANITIZE,
+      env: { ISOLATION: isolation },
+    });
+    expectRun(run, run.code === 0 && run.passed === 4, "4 tests should pass");
+    assert.equal(run.output.match(/^MIGRATE$/gm)?.length, migrations);
+    const pids = new Set(run.output.match(/^PID \d+$/gm));
+    assert.equal(pids.size, backends);
+    assert.deepEqual(await leftoversSince(before), []);
+  });
+}
+
+for (const isolation of ["schema", "truncate", "database"] as const) {
+  Deno.test(`isolation "${isolation}": an app with its own pool from DATABASE_URL works unchanged`, async () => {
+    const before = await itkitObjects();
+    const run = await runDenoTest(["postgres_app.ts"], {
+      args: SANITIZE,
+      env: { ISOLATION: isolation },
+    });
+    expectRun(run, run.code === 0 && run.passed === 3, "3 tests should pass");
+    // Each test starts from the migrated state: one seeded row, then its own.
+    assert.equal(run.output.match(/^APP \w+ id=2 /gm)?.length, 3);
+    assert.deepEqual(await leftoversSince(before), []);
+  });
+}
+
+Deno.test('isolation "truncate": each test starts from the migrated rows and sequences, with foreign keys and DELETE triggers', async () => {
+  const before = await itkitObjects();
+  const run = await runDenoTest(["postgres_truncate.ts"], { args: SANITIZE });
+  expectRun(run, run.code === 0 && run.passed === 3, "3 tests should pass");
+  assert.deepEqual(await leftoversSince(before), []);
+});
+
+Deno.test('isolation "transaction": an app committing on its own pool fails its test, and the next test starts clean', async () => {
+  const before = await itkitObjects();
+  const run = await runDenoTest(["postgres_app.ts"], {
+    args: SANITIZE,
+    env: { ISOLATION: "transaction" },
+  });
+  expectRun(run, run.failed === 3, "all 3 tests should fail");
+  // Each test saw only the seeded row and its own: the schema was rebuilt.
+  assert.equal(run.output.match(/^APP \w+ id=2 /gm)?.length, 3);
+  assert.match(
+    run.output,
+    /The code under test committed writes to the migrated tables outside the test's transaction \(on a connection of its own, e\.g\. a pool opened from db\.url\) \(isolation "transaction"\); the migrated schema "itkit_\w+" was dropped and is rebuilt for the next test\. Code that commits or opens its own connections needs isolation "truncate", "schema" or "database"\./,
+  );
+  assert.deepEqual(await leftoversSince(before), []);
+});
+
+Deno.test('isolation "transaction": a COMMIT by the code under test fails the test and leaves nothing', async () => {
+  const before = await itkitObjects();
+  const run = await runDenoTest(["postgres_commit.ts"], { args: SANITIZE });
+  expectRun(run, run.failed === 1 && run.passed === 1, "1 fails, 1 passes");
+  assert.match(
+    run.output,
+    /commits the test's transaction \.\.\. FAILED[\s\S]*The code under test ended the test's transaction \(a COMMIT, ROLLBACK or END on the test's connection\), so what it wrote after that was committed \(isolation "transaction"\)/,
+  );
+  assert.deepEqual(await leftoversSince(before), []);
+});
+
+for (const isolation of ["transaction", "schema", "truncate"] as const) {
+  Deno.test(`isolation "${isolation}": a timed-out query is cancelled, so cleanup ends (not after pg_sleep(80))`, async () => {
+    const before = await itkitObjects();
+    const started = Date.now();
+    const run = await runDenoTest(["postgres_timeout.ts"], {
+      args: SANITIZE,
+      env: { ISOLATION: isolation },
+    });
+    const seconds = (Date.now() - started) / 1000;
+    expectRun(run, run.failed === 1, "the test must fail");
+    assert.match(run.output, /timed out after 1000 ms/);
+    // Not a speed assertion: without the cancel, the run takes 80 s.
+    assert.ok(seconds < 40, `the run took ${seconds} s`);
+    assert.deepEqual(await leftoversSince(before), []);
+  });
+}
+
+Deno.test("url and env() carry the real password and land in the test's schema", async () => {
+  await using db = await postgresDatabase({
+    config: PG,
+    isolation: "schema",
+    migrate: (sql) => sql`create table t (x int)`,
+  });
+  const url = new URL(db.url);
+  assert.equal(decodeURIComponent(url.password), PG.password);
+  assert.equal(
+    url.searchParams.get("options"),
+    `-c search_path=${db.schema},public`,
+  );
+  const env = db.env();
+  assert.equal(env.DATABASE_URL, db.url);
+  assert.equal(env.PGPASSWORD, PG.password);
+  assert.equal(env.PGDATABASE, db.database);
+  assert.equal(env.PGOPTIONS, `-c search_path=${db.schema},public`);
+  const postgres = (await import("postgres")).default;
+  const app = postgres(db.url, { max: 1, onnotice: () => {} });
+  try {
+    const [{ path }] = await app<
+      { path: string }[]
+    >`select current_setting('search_path') as path`;
+    assert.equal(path, `${db.schema},public`);
+    await app`insert into t values (1)`;
+  } finally {
+    await app.end();
+  }
+  const rows = await db.sql`select x from t`;
+  assert.equal(rows.length, 1);
+});
+
+Deno.test('isolation "transaction": sql.reserve() and sql.begin() work as savepoints', async () => {
+  await using db = await postgresDatabase({
+    config: PG,
+    isolation: "transaction",
+    migrate: (sql) => sql`create table r (x int)`,
+  });
+  const reserved = await db.sql.reserve();
+  await reserved`insert into r values (1)`;
+  reserved.release();
+  await assert.rejects(() =>
+    db.sql.begin(async (tx) => {
+      await tx`insert into r values (2)`;
+      await tx.savepoint(async (sp) => {
+        await sp`insert into r values (3)`;
+      });
+      throw new Error("undo 2 and 3");
+    })
+  );
+  const rows = await db.sql<{ x: number }[]>`select x from r order by x`;
+  assert.deepEqual(rows.map((r) => r.x), [1]);
+  await assert.rejects(
+    () => db.sql.listen("chan", () => {}),
+    /Cannot listen\(\) in isolation "transaction"/,
+  );
+});
+
+Deno.test("a migration with its own BEGIN … COMMIT runs on one connection in every level", async () => {
+  for (const isolation of ["transaction", "schema"] as PostgresIsolation[]) {
+    await using db = await postgresDatabase({
+      config: PG,
+      isolation,
+      migrate: async (sql) => {
+        await sql`begin`;
+        await sql`create table m (x int)`;
+        await sql`insert into m values (1)`;
+        await sql`commit`;
+        await sql.begin(async (tx) => {
+          await tx`insert into m values (2)`;
+        });
+      },
+    });
+    const rows = await db.sql`select x from m`;
+    assert.equal(rows.length, 2, isolation);
+  }
+});
+
+Deno.test('the connection lost inside sql.begin() (isolation "transaction") fails the next query clearly', async () => {
+  await using db = await postgresDatabase({
+    config: PG,
+    isolation: "transaction",
+  });
+  await assert.rejects(
+    () =>
+      db.sql.begin(async (tx) => {
+        const [{ pid }] = await tx<
+          { pid: number }[]
+        >`select pg_backend_pid() as pid`;
+        await withAdmin((sql) => sql`select pg_terminate_backend(${pid})`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        await tx`select 1`;
+      }),
+    new Error(
+      'Cannot query: the server closed the connection during the test, and the test\'s transaction is gone with it (isolation "transaction")',
+    ),
+  );
+});
+
+Deno.test("a probe that runs out of budget on a server that never answers reports it, and the module's tests still run", async () => {
+  const run = await runDenoTest(["postgres_probe_hang.ts"], { args: SANITIZE });
+  expectRun(run, run.passed === 1 && run.ignored === 1, "1 passes, 1 ignored");
+  assert.match(run.output, /^PROBE timed out after 300 ms$/m);
+});
+
+Deno.test("a template being built when the process is killed is dropped", async () => {
+  const before = await itkitObjects();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "test",
+      "-A",
+      "--no-check",
+      "tests/testdata/postgres_template_kill.ts",
+    ],
+    cwd: new URL("..", import.meta.url),
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let output = "";
+  while (!/TEMPLATE itkit_tpl_\w+/.test(output)) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    output += value;
+  }
+  child.kill("SIGKILL");
+  await child.status;
+  await reader.cancel();
+  assert.match(output, /TEMPLATE itkit_tpl_\w+/);
+  assert.deepEqual(await leftoversSince(before), []);
+});
+
+Deno.test('isolation "transaction": a test without a migration, or whose transaction an error aborted, ends cleanly', async () => {
+  {
+    await using _db = await postgresDatabase({
+      config: PG,
+      isolation: "transaction",
+    });
+  }
+  await using db = await postgresDatabase({
+    config: PG,
+    isolation: "transaction",
+    migrate: (sql) => sql`create table a (x int)`,
+  });
+  await assert.rejects(() => db.sql`insert into a values ('not a number')`);
+  await assert.rejects(
+    () => db.sql`select 1`,
+    /current transaction is aborted/,
+  );
+  await db.close();
+});
+
+Deno.test("the leftover check waits for databases a helper is still dropping, and does not crash on them", async () => {
+  const name = `itkit_${Date.now().toString(36)}beef_1`;
+  await withAdmin((sql) => sql`create database ${sql(name)}`);
+  const dropped = new Promise((resolve) => setTimeout(resolve, 300)).then(() =>
+    withAdmin((sql) => sql`drop database ${sql(name)} with (force)`)
+  );
+  const lines = await listPostgresLeftovers(PG);
+  await dropped;
+  assert.ok(!lines.some((l) => l.includes(name)), lines.join("\n"));
+});
+
+Deno.test("name must be a non-empty string", () => {
+  assert.throws(
+    () => postgresDatabase.fixture({ name: "" }),
+    new TypeError(
+      'Cannot create postgresDatabase fixture: name must be a non-empty string, got ""',
+    ),
+  );
+});
