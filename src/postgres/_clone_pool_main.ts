@@ -32,6 +32,11 @@ interface Pool {
   failed: boolean;
 }
 
+// reaper: a signal to the test's process group must not stop the cleanup.
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  Deno.addSignalListener(signal, () => {});
+}
+
 const admins = new Map<string, postgres.Sql>();
 const tracked = new Map<string, { config: PostgresConfig; database: string }>();
 const pools = new Map<string, Pool>();

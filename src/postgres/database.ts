@@ -27,6 +27,7 @@ import {
   warm,
 } from "./_clone_pool.ts";
 import { disposeOnce } from "../util/dispose_once.ts";
+import { forget, handOff, register, startReaper } from "../run/reaper.ts";
 
 /** A postgres.js client (`sql`), as the test receives it. */
 export type PostgresSql = Sql<Record<string, unknown>>;
@@ -91,7 +92,12 @@ interface Prepared {
   isolation: PostgresIsolation;
   migrate?: (sql: PostgresSql) => Promise<unknown> | unknown;
   max: number;
+  /** Declared on a test: its removal is handed to the reaper, if one runs. */
+  declared: boolean;
 }
+
+/** How the reaper drops a schema or a database. */
+const REMOVER = new URL("./_reap.ts", import.meta.url).href;
 
 const ISOLATIONS: readonly PostgresIsolation[] = [
   "transaction",
@@ -158,12 +164,14 @@ export const postgresDatabase: FixtureFactory<
     if (mode === "declared") {
       loadPostgres(); // start loading at module load
       if (isolation === "database") startClonePool();
+      if (isolation === "schema") startReaper(); // reaper: at module load
     }
     return {
       config: options?.config ?? postgresConfig(),
       isolation,
       migrate,
       max,
+      declared: mode === "declared",
     };
   },
   permissions: (options) => postgresPermissions(options.config),
@@ -265,7 +273,21 @@ async function schemaDatabase(
   // Servers that ignore startup parameters (PGlite over a socket: one
   // backend shared by every connection) get the search path by SQL instead.
   let setBySql = false;
+  // --- reaper: register before create
+  const reaped = await register({
+    remover: REMOVER,
+    what: `schema ${options.config.database}.${schema}`,
+    config: options.config,
+    schema,
+  });
+  // --- end reaper
   const { close } = disposeOnce(async () => {
+    // --- reaper: hand off instead of drop (declared: nobody waits)
+    if (reaped !== undefined && options.declared) {
+      await sql.end({ timeout: 5 });
+      return handOff(reaped);
+    }
+    // --- end reaper
     if (created) {
       // A connection the server closed mid-test can leave postgres.js's pool
       // with a query that never settles; then drop from a fresh connection.
@@ -279,10 +301,12 @@ async function schemaDatabase(
       if (!dropped) {
         await sql.end({ timeout: 0 });
         await dropWithFreshConnection(postgres, options.config, schema);
+        if (reaped !== undefined) await forget(reaped);
         return;
       }
     }
     await sql.end({ timeout: 5 });
+    if (reaped !== undefined) await forget(reaped);
   });
   try {
     await sql`create schema ${sql(schema)}`;

@@ -53,3 +53,17 @@ export function summarySettings(): SummarySettings {
     print: parseFlag("ITKIT_SUMMARY", readEnv("ITKIT_SUMMARY")),
   };
 }
+
+/** The reaper's log file (`ITKIT_REAPER_LOG`, set by `cli.ts run`), if set. */
+export function reaperLogSetting(): string | undefined {
+  return readEnv("ITKIT_REAPER_LOG") || undefined;
+}
+
+let reaper: boolean | undefined;
+
+/** Whether fixtures may use a reaper process (`ITKIT_REAPER`, on unless `0`/`off`). */
+export function isReaperEnabled(): boolean {
+  const value = readEnv("ITKIT_REAPER");
+  return reaper ??= value === undefined || value.trim() === "" ||
+    parseFlag("ITKIT_REAPER", value);
+}
