@@ -12,6 +12,7 @@ import { type ModuleFixture, moduleValues } from "./_module_scope.ts";
 import { IntegrationTimeoutError, UncaughtInTestError } from "./errors.ts";
 import { describe } from "../util/text.ts";
 import { raceDeadline } from "../util/deadline.ts";
+import { trackLiveScopes } from "./_interrupt.ts";
 
 /** Fails the integration test that is running, if any. */
 let running: ((error: unknown) => void) | undefined;
@@ -35,6 +36,7 @@ export async function runTest<F extends FixtureRecord>(
 ): Promise<void> {
   const controller = new AbortController();
   const live: FixtureScopeRun[] = [];
+  const untrack = trackLiveScopes(live); // disposed on SIGINT/SIGTERM
   const run = {
     signal: controller.signal,
     live,
@@ -86,6 +88,7 @@ export async function runTest<F extends FixtureRecord>(
   }
   // Innermost first: open steps' fixtures, then the test's own.
   for (const open of live.toReversed()) errors.push(...await open.close());
+  untrack();
   throwAll(errors, `"${definition.name}"`);
 }
 
