@@ -3,16 +3,15 @@
 import assert from "node:assert/strict";
 import { runDenoTest } from "./_harness.ts";
 import { bucketNames, itkitObjects } from "./_services.ts";
+import { startInGroup } from "./_group.ts";
+import { sweep } from "../services.ts";
 
-const TMP = Deno.env.get("TMPDIR") ?? "/tmp";
 const KINDS = 8;
 
-async function fixtureDirs(): Promise<Set<string>> {
-  const dirs = new Set<string>();
-  for await (const entry of Deno.readDir(TMP)) {
-    // Fixture dirs are itkit-<run id>-<n>; server dirs (itkit-pg-, itkit-s3rver-) are not.
-    if (/^itkit-[0-9a-z]{12,13}-\d+$/.test(entry.name)) dirs.add(entry.name);
-  }
+/** Dirs fixtures made under `tmp` (their private parents included). */
+async function dirsUnder(tmp: string): Promise<string[]> {
+  const dirs: string[] = [];
+  for await (const entry of Deno.readDir(tmp)) dirs.push(entry.name);
   return dirs;
 }
 
@@ -40,11 +39,12 @@ const faults: { fault: string; args?: string[]; ran: number }[] = [
 
 for (const { fault, args, ran } of faults) {
   Deno.test(`fault matrix: ${fault} leaves nothing behind for any fixture kind`, async () => {
-    const dirsBefore = await fixtureDirs();
+    // A private TMPDIR: other processes on this machine make itkit- dirs too.
+    const tmp = await Deno.makeTempDir({ prefix: "fault-matrix-" });
     const bucketsBefore = await bucketNames();
     const objectsBefore = await itkitObjects();
     const run = await runDenoTest(["fault_matrix.ts"], {
-      env: { ITKIT_FAULT: fault },
+      env: { ITKIT_FAULT: fault, TMPDIR: tmp },
       args: args ?? [],
     });
     // Every faulty test fails; every in-process check passes.
@@ -53,7 +53,8 @@ for (const { fault, args, ran } of faults) {
     const inProcess = [...run.output.matchAll(/^LEFTOVERS .*: (\d+)/gm)]
       .reduce((sum, m) => sum + Number(m[1]), 0);
     assert.equal(inProcess, 0, run.output);
-    const dirs = [...await fixtureDirs()].filter((d) => !dirsBefore.has(d));
+    const dirs = await dirsUnder(tmp);
+    await Deno.remove(tmp, { recursive: true });
     const buckets = await settle(bucketNames, bucketsBefore);
     const objects = await settle(itkitObjects, objectsBefore);
     assert.deepEqual({ dirs, buckets, objects }, {
@@ -63,3 +64,102 @@ for (const { fault, args, ran } of faults) {
     });
   });
 }
+
+// Signals from outside at a random moment, over every fixture kind: the
+// reaper (and the clone helper) remove everything, with no sweep. Each child
+// runs in its own process group, with a private TMPDIR.
+const signals: {
+  fault: string;
+  signal?: Deno.Signal;
+  group?: boolean;
+  timeout?: boolean;
+}[] = [
+  { fault: "SIGKILL of the test pid", signal: "SIGKILL" },
+  { fault: "SIGINT to the process group", signal: "SIGINT", group: true },
+  { fault: "SIGTERM to the process group", signal: "SIGTERM", group: true },
+  { fault: "SIGKILL of the process group", signal: "SIGKILL", group: true },
+  { fault: "GNU timeout", timeout: true },
+];
+
+async function killedRun(
+  { signal, group, timeout }: (typeof signals)[number],
+  env: Record<string, string>,
+): Promise<string> {
+  // GNU timeout counts from the start (Deno starts in about 0.5 s); the
+  // others from when the module has loaded and its tests start.
+  const moment = timeout
+    ? 1_000 + Math.random() * 1_500
+    : Math.random() * 1_500;
+  await using run = await startInGroup(["fault_matrix.ts"], {
+    env: { ITKIT_FAULT: "sleep", ...env },
+    prefix: timeout ? ["timeout", (moment / 1000).toFixed(2)] : [],
+  });
+  if (signal) {
+    await run.ready();
+    await new Promise((resolve) => setTimeout(resolve, moment));
+    run.kill(signal, group);
+  }
+  const { code, output, failed } = await run.finish();
+  const what = `killed ${timeout ? "after" : "after READY +"} ${
+    moment.toFixed(0)
+  } ms:\n${output}`;
+  // The kill landed while the tests ran (not after they had all passed).
+  assert.notEqual(code, 0, what);
+  assert.deepEqual(failed, [], what);
+  return what;
+}
+
+for (const fault of signals) {
+  Deno.test(`fault matrix: ${fault.fault} at a random moment leaves nothing behind, with no sweep`, async () => {
+    const tmp = await Deno.makeTempDir({ prefix: "fault-matrix-" });
+    try {
+      const bucketsBefore = await bucketNames();
+      const objectsBefore = await itkitObjects();
+      const output = await killedRun(fault, { TMPDIR: tmp });
+      assert.deepEqual(
+        {
+          dirs: await dirsUnder(tmp),
+          buckets: (await bucketNames()).filter((b) =>
+            !bucketsBefore.includes(b)
+          ),
+          objects: (await itkitObjects()).filter((o) =>
+            !objectsBefore.includes(o)
+          ),
+        },
+        { dirs: [], buckets: [], objects: [] },
+        output,
+      );
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
+    }
+  });
+}
+
+Deno.test("fault matrix: SIGKILL of the process group without a reaper leaves nothing after one sweep", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "fault-matrix-" });
+  try {
+    const bucketsBefore = await bucketNames();
+    const objectsBefore = await itkitObjects();
+    const output = await killedRun(
+      { fault: "SIGKILL", signal: "SIGKILL", group: true },
+      { TMPDIR: tmp, ITKIT_REAPER: "0" },
+    );
+    const report = await sweep({ olderThan: 0, tmpDir: tmp });
+    assert.deepEqual(report.failed, [], output);
+    // The clone helper drops its databases on its own, after the sweep looked.
+    const objects = await settle(itkitObjects, objectsBefore);
+    assert.deepEqual(
+      {
+        dirs: await dirsUnder(tmp),
+        buckets: (await bucketNames()).filter((b) =>
+          !bucketsBefore.includes(b)
+        ),
+        objects,
+      },
+      { dirs: [], buckets: [], objects: [] },
+      output,
+    );
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});

@@ -48,15 +48,9 @@ export function startReaper(): boolean {
   if (child) return true;
   if (unavailable !== undefined) return false;
   const main = new URL("./_reaper_main.ts", import.meta.url);
-  const args = [
-    "run",
-    "--allow-net",
-    "--allow-env",
-    "--allow-read",
-    "--allow-write",
-    "--allow-sys",
-    "--no-prompt",
-  ];
+  // All permissions: it removes what any fixture made, and reads
+  // /proc/<pid> (which Deno grants only with --allow-all) to wait for helpers.
+  const args = ["run", "--allow-all", "--no-prompt"];
   if (main.protocol === "file:") {
     args.push("--config", new URL("../../deno.json", import.meta.url).pathname);
   }

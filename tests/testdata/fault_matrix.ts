@@ -1,7 +1,9 @@
 // One test per fixture kind, each hit by the fault named in ITKIT_FAULT, each
 // followed by a plain test that checks, in this process, what must be back to
 // normal (env, fetch, listening port). Resources outside the process (dirs,
-// buckets, schemas, databases) are counted by the parent.
+// buckets, schemas, databases) are counted by the parent. ITKIT_FAULT=sleep
+// passes after a short random sleep: the parent kills the process at a
+// random moment.
 import assert from "node:assert/strict";
 import {
   defineFixture,
@@ -77,6 +79,13 @@ for (const [kind, make] of Object.entries(kinds)) {
         break;
       case "failfast":
         throw new Error("first failure stops the run");
+      case "sleep":
+        // Killed from outside at a random moment: any test may be in its
+        // setup, body or cleanup.
+        await new Promise((resolve) =>
+          setTimeout(resolve, 20 + Math.random() * 200)
+        );
+        break;
     }
   });
   Deno.test(`check after ${kind} under ${fault}`, async () => {
@@ -99,3 +108,6 @@ for (const [kind, make] of Object.entries(kinds)) {
     assert.deepEqual(leftovers, []);
   });
 }
+
+// The parent kills the process at a random moment after this line.
+if (fault === "sleep") console.log("READY module loaded");
