@@ -46,9 +46,18 @@ function removerOf(url: string): Promise<Remover> {
   return remover;
 }
 
+/** At most this many removals run at once; the rest wait their turn. */
+const CONCURRENCY = 4;
+let active = 0;
+const queue: (() => void)[] = [];
+
 function remove(resource: ReapedResource, why: string): Promise<void> {
-  const started = performance.now();
   const work = (async () => {
+    if (active >= CONCURRENCY) {
+      await new Promise<void>((resolve) => queue.push(resolve));
+    }
+    active++;
+    const started = performance.now();
     try {
       await (await removerOf(resource.remover))(resource);
       removed++;
@@ -64,6 +73,9 @@ function remove(resource: ReapedResource, why: string): Promise<void> {
           (error as Error)?.stack ?? error
         }`,
       );
+    } finally {
+      active--;
+      queue.shift()?.();
     }
   })();
   removing.add(work);
