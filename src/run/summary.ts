@@ -11,6 +11,7 @@
  */
 
 import { summarySettings } from "./settings.ts";
+import { reaperLogPath, reaperRunning } from "./reaper.ts";
 
 /** Where a service used by the run came from. */
 export type ServiceOrigin = "configured" | "native" | "pglite" | "s3rver";
@@ -91,6 +92,8 @@ export interface SummaryRecords {
   ignored: { test: string; reason: string }[];
   /** Fixture setup and cleanup times in milliseconds, by fixture kind. */
   timings: Record<string, { setups: number[]; cleanups: number[] }>;
+  /** The log files of the reapers that removed resources for the run. */
+  reaperLogs?: string[];
 }
 
 /**
@@ -114,6 +117,7 @@ export function summaryRecords(): SummaryRecords {
         cleanups: [...t.cleanups],
       }]),
     ),
+    ...(reaperRunning() ? { reaperLogs: [reaperLogPath()] } : {}),
   };
 }
 
@@ -142,6 +146,10 @@ export function mergeSummaries(parts: SummaryRecords[]): SummaryRecords {
       const into = merged.timings[kind] ??= { setups: [], cleanups: [] };
       into.setups.push(...t.setups);
       into.cleanups.push(...t.cleanups);
+    }
+    for (const log of part.reaperLogs ?? []) {
+      merged.reaperLogs ??= [];
+      if (!merged.reaperLogs.includes(log)) merged.reaperLogs.push(log);
     }
   }
   return merged;
@@ -185,6 +193,9 @@ export function formatSummary(
     lines.push(
       `    ${kind}: ${t.setups.length}, ${mean(t.setups)}, ${mean(t.cleanups)}`,
     );
+  }
+  for (const log of records.reaperLogs ?? []) {
+    lines.push(`  reaper log (what was removed off the tests' path): ${log}`);
   }
   return lines.join("\n");
 }
