@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { CreateBucketCommand, DeleteBucketCommand } from "@aws-sdk/client-s3";
 import { isSweepable } from "../src/run/naming.ts";
 import { s3Client } from "../s3.ts";
+import { tmpDir } from "../mod.ts";
 import { sweep } from "../services.ts";
 import { bucketNames, itkitObjects, PG, S3, withAdmin } from "./_services.ts";
 
@@ -125,7 +126,6 @@ Deno.test("sweep() rejects a negative age", async () => {
 });
 
 Deno.test("sweep() finds temp dirs with a custom prefix, and only marked ones", async () => {
-  const { tmpDir } = await import("../mod.ts");
   const parent = await Deno.makeTempDir({ prefix: "sweep-parent-" });
   try {
     const dir = await tmpDir({ prefix: "report-", dir: parent });
