@@ -37,6 +37,7 @@ import {
 import { readEnv } from "./src/util/env.ts";
 import { describe } from "./src/util/text.ts";
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
+import { waitForReapers } from "./src/run/reaper.ts";
 
 const USAGE = `usage:
   cli.ts services [--json] [--until-stdin-closes]
@@ -260,9 +261,12 @@ export async function runWithServices(
   const summaryFile = summaryWanted
     ? await Deno.makeTempFile({ prefix: "itkit-summary-" })
     : undefined;
+  const reaperLog = env.ITKIT_REAPER_LOG ?? Deno.env.get("ITKIT_REAPER_LOG") ??
+    await Deno.makeTempFile({ prefix: "itkit-reaper-", suffix: ".log" });
   const child = new Deno.Command(argv[0], {
     args: argv.slice(1),
     env: {
+      ITKIT_REAPER_LOG: reaperLog,
       ...provisioned.env,
       ...env,
       ...(summaryFile ? { ITKIT_SUMMARY_FILE: summaryFile } : {}),
@@ -280,6 +284,7 @@ export async function runWithServices(
   });
   const { code } = await child.status;
   for (const stop of forwards) stop();
+  await reportReapers(reaperLog);
 
   if (summaryFile) {
     const lines = (await Deno.readTextFile(summaryFile)).split("\n").filter(
@@ -305,6 +310,26 @@ export async function runWithServices(
     );
   }
   return code;
+}
+
+/**
+ * Waits for the reapers of the run's test processes to finish removing what
+ * they were handed (so the summary and the leftover check never race them),
+ * and says where their log is.
+ */
+async function reportReapers(log: string): Promise<void> {
+  const report = await waitForReapers(log);
+  if (report.removed === 0 && report.failed.length === 0) {
+    if (report.running.length === 0) await Deno.remove(log).catch(() => {});
+    return;
+  }
+  for (const line of report.failed) console.error(`itkit: reaper: ${line}`);
+  const still = report.running.length > 0
+    ? `, ${report.running.length} still running (pid ${report.running})`
+    : "";
+  console.error(
+    `itkit: reaper: removed ${report.removed}, failed ${report.failed.length}${still}; log: ${log}`,
+  );
 }
 
 /** Leftovers on the servers this run started (configured ones are not checked). */

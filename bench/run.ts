@@ -2,12 +2,19 @@
 // (and hand-written equivalents) in the same run, on this machine. Writes
 // bench/results.json and prints a table. Run through `cli.ts run`, which
 // provides PostgreSQL and S3.
-import { PutObjectCommand } from "@aws-sdk/client-s3";
+import {
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  PutObjectCommand,
+} from "@aws-sdk/client-s3";
 import postgres from "postgres";
 import { type PostgresConfig, postgresConfig } from "../postgres.ts";
 import { probeTcp } from "../mod.ts";
 import { s3Bucket, s3Client, type S3ClientLike, s3Config } from "../s3.ts";
 import { type RgwServer, startRgw } from "../services.ts";
+import { tmpDir } from "../mod.ts";
+import { emptyBucket } from "../src/s3/empty_bucket.ts";
+import { reaperLogPath } from "../src/run/reaper.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const QUICK = Deno.args.includes("--quick");
@@ -747,6 +754,173 @@ Deno.test("teardown", async () => {
     value: m("mockedHttps"),
     unit: "us",
   });
+}
+
+// 7. The reaper: what declared fixtures cost on the test's path when their
+// removal is handed off (a pipe write), and the reaper's own work beside the
+// raw calls it makes. Fixtures are started from their declarations, as a
+// test would, in this process.
+{
+  const config = s3Config();
+  const context = {
+    name: "bench",
+    signal: new AbortController().signal,
+    deps: {},
+  };
+  const bucketDecl = s3Bucket.fixture({ config });
+  const dirDecl = tmpDir.fixture();
+  const n = QUICK ? 5 : 20;
+  const empty: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await (await bucketDecl.start(context)).close();
+    empty.push(performance.now() - t);
+  }
+  rows.push({
+    name: "reaper: declared bucket create + dispose, empty (test's path)",
+    value: median(empty),
+    unit: "ms",
+    target: "<= 2 ms",
+    met: median(empty) <= 2,
+    note: `p95 ${p95(empty).toFixed(1)} ms`,
+  });
+  const fullCreate: number[] = [];
+  const fullDispose: number[] = [];
+  for (let i = 0; i < (QUICK ? 1 : 3); i++) {
+    let t = performance.now();
+    const bucket = await bucketDecl.start(context);
+    fullCreate.push(performance.now() - t);
+    await fill(bucket);
+    t = performance.now();
+    await bucket.close();
+    fullDispose.push(performance.now() - t);
+  }
+  rows.push({
+    name: "reaper: declared bucket dispose with 1,000 objects (test's path)",
+    value: median(fullDispose),
+    unit: "ms",
+    target: "<= 2 ms",
+    met: median(fullDispose) <= 2,
+    note: `create ${median(fullCreate).toFixed(1)} ms`,
+  });
+  // Temp dir: declared fixture start + dispose vs makeTempDir + remove, in
+  // one process, alternating.
+  const fixture: number[] = [];
+  const hand: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    let t = performance.now();
+    for (let i = 0; i < 200; i++) {
+      const dir = await dirDecl.start(context);
+      await Deno.writeTextFile(dir.join("a.txt"), "x");
+      await dir.close();
+    }
+    fixture.push((performance.now() - t) / 200);
+    t = performance.now();
+    for (let i = 0; i < 200; i++) {
+      const dir = await Deno.makeTempDir();
+      try {
+        await Deno.writeTextFile(dir + "/a.txt", "x");
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    }
+    hand.push((performance.now() - t) / 200);
+  }
+  const dirRatio = median(fixture.map((f, i) => f / hand[i]));
+  rows.push({
+    name: "reaper: declared tmpDir start + dispose vs makeTempDir + remove",
+    value: median(fixture),
+    unit: "ms/test",
+    baseline: median(hand),
+    ratio: dirRatio,
+    target: "<= 1.2x",
+    met: dirRatio <= 1.2,
+    note: "in-process, removal handed to the reaper",
+  });
+
+  // The reaper's own work (from its log: the time of each removal inside
+  // it) against the raw calls it makes, done by hand here.
+  const log = reaperLogPath();
+  const expected = n + (QUICK ? 1 : 3) + 200 * ROUNDS;
+  const mine = async () => {
+    const text = await Deno.readTextFile(log);
+    const pid = new RegExp(` reaper (\\d+) started \\(parent ${Deno.pid}\\)`)
+      .exec(text)?.[1];
+    return text.split("\n").filter((l) =>
+      l.includes(` reaper ${pid} removed `)
+    );
+  };
+  for (let i = 0; i < 600 && (await mine()).length < expected; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const timesOf = (kind: string) =>
+    mine().then((lines) =>
+      lines.filter((l) => l.includes(` removed ${kind} `)).map((l) =>
+        Number(/, ([\d.]+) ms\)$/.exec(l)?.[1])
+      )
+    );
+  const reaperBuckets = await timesOf("bucket");
+  const reaperDirs = await timesOf("dir");
+  const client = await s3Client(config);
+  const rawEmpty: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const Bucket = `bench-raw-${crypto.randomUUID().slice(0, 8)}`;
+    await client.send(new CreateBucketCommand({ Bucket }));
+    const t = performance.now();
+    await emptyBucket(client, Bucket, "", config.endpoint.href);
+    await client.send(new DeleteBucketCommand({ Bucket }));
+    rawEmpty.push(performance.now() - t);
+  }
+  client.destroy();
+  const rawDirs: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    const dir = await Deno.makeTempDir();
+    await Deno.writeTextFile(dir + "/a.txt", "x");
+    const t = performance.now();
+    await Deno.remove(dir, { recursive: true });
+    rawDirs.push(performance.now() - t);
+  }
+  // The first empty-bucket removals are the reaper's; skip its first (it
+  // loads the SDK).
+  const reaperEmpty = median(reaperBuckets.slice(1, n));
+  rows.push({
+    name: "reaper: its own removal of an empty bucket vs the raw calls",
+    value: reaperEmpty,
+    unit: "ms",
+    baseline: median(rawEmpty),
+    ratio: reaperEmpty / median(rawEmpty),
+    target: "<= 1.1x",
+    met: reaperEmpty / median(rawEmpty) <= 1.1,
+    note: `${reaperBuckets.length} bucket removals logged`,
+  });
+  const reaperDir = median(reaperDirs.slice(1));
+  rows.push({
+    name: "reaper: its own removal of a temp dir vs Deno.remove",
+    value: reaperDir,
+    unit: "ms",
+    baseline: median(rawDirs),
+    ratio: reaperDir / median(rawDirs),
+    target: "<= 1.1x",
+    met: reaperDir / median(rawDirs) <= 1.1,
+    note: `${reaperDirs.length} dir removals logged`,
+  });
+}
+
+async function fill(
+  bucket: { client: S3ClientLike; name: string },
+): Promise<void> {
+  for (let k = 0; k < 1000; k += 100) {
+    await Promise.all(
+      Array.from({ length: 100 }, (_, j) =>
+        bucket.client.send(
+          new PutObjectCommand({
+            Bucket: bucket.name,
+            Key: `o/${k + j}`,
+            Body: "x",
+          }),
+        )),
+    );
+  }
 }
 
 const machine = {

@@ -1,6 +1,8 @@
 // Runs `deno test` in a subprocess on a fixture project and reads what a
 // user would read: the exit code, the output and the summary line.
 
+import { waitForReapers } from "../src/run/reaper.ts";
+
 /** What one `deno test` run printed. */
 export interface DenoTestRun {
   code: number;
@@ -9,6 +11,8 @@ export interface DenoTestRun {
   failed: number;
   ignored: number;
   filtered: number;
+  /** Removals the run's reapers could not do (from their log). */
+  reaperFailed: string[];
 }
 
 /** Options of {@linkcode runDenoTest}. */
@@ -33,6 +37,9 @@ export async function runDenoTest(
   files: string[],
   options: RunOptions = {},
 ): Promise<DenoTestRun> {
+  // A fresh reaper log, so the run's reapers can be waited for: whoever
+  // checks for leftovers next must not race them.
+  const log = await Deno.makeTempFile({ prefix: "itkit-test-reaper-" });
   const command = new Deno.Command(Deno.execPath(), {
     args: [
       "test",
@@ -48,6 +55,7 @@ export async function runDenoTest(
       NO_COLOR: "1",
       ITKIT_REQUIRE: "",
       ITKIT_SHARD: "",
+      ITKIT_REAPER_LOG: log,
       ...options.env,
     },
     stdout: "piped",
@@ -55,6 +63,8 @@ export async function runDenoTest(
     stdin: "null",
   });
   const { code, stdout, stderr } = await command.output();
+  const reapers = await waitForReapers(log);
+  await Deno.remove(log);
   const output = new TextDecoder().decode(stdout) +
     new TextDecoder().decode(stderr);
   const summary =
@@ -68,6 +78,7 @@ export async function runDenoTest(
     failed: count("failed"),
     ignored: count("ignored"),
     filtered: count("filtered out"),
+    reaperFailed: reapers.failed,
   };
 }
 

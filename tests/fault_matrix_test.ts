@@ -1,15 +1,22 @@
 // The fault matrix: every fault against every fixture kind, counting what is
 // left afterwards, inside the test process and on the servers. Target: 0.
 //
-// The rows run a few at a time, at module load, against private servers and
-// each in a private temp dir (nothing else uses them, so anything left on them
-// is the matrix's); then each Deno.test below reads its row's result.
+// Everything runs at module load, against private servers and with a private
+// temp dir per row (nothing else uses them, so anything left on them is the
+// matrix's); each Deno.test below reads one row's result.
+//  1. The faults inside a test (throw, timeout, stray errors, ...), a few rows
+//     at a time, and signals from outside at a random moment (each child in
+//     its own process group): the reaper and the clone helper remove
+//     everything, with no sweep.
+//  2. Then, alone: SIGKILL of the whole group with no reaper, then one sweep.
 import assert from "node:assert/strict";
 import { type DenoTestRun, runDenoTest } from "./_harness.ts";
+import { startInGroup } from "./_group.ts";
 import {
   listBuckets,
   listPostgresLeftovers,
   provisionServices,
+  sweep,
 } from "../services.ts";
 import { s3Config } from "../s3.ts";
 import { postgresConfig } from "../postgres.ts";
@@ -35,6 +42,50 @@ const faults: { fault: string; args?: string[]; ran: number }[] = [
   { fault: "failfast", args: ["--fail-fast"], ran: 1 },
 ];
 
+interface Kill {
+  fault: string;
+  signal?: Deno.Signal;
+  group?: boolean;
+  timeout?: boolean;
+}
+const kills: Kill[] = [
+  { fault: "SIGKILL of the test pid", signal: "SIGKILL" },
+  { fault: "SIGINT to the process group", signal: "SIGINT", group: true },
+  { fault: "SIGTERM to the process group", signal: "SIGTERM", group: true },
+  { fault: "SIGKILL of the process group", signal: "SIGKILL", group: true },
+  { fault: "GNU timeout", timeout: true },
+];
+
+/** Kills a run at a random moment; returns what a failure should show. */
+async function killedRun(
+  kill: Kill,
+  env: Record<string, string>,
+): Promise<string> {
+  // GNU timeout counts from the start (Deno starts in about 0.5 s); the
+  // others from when the module has loaded and its tests start.
+  const moment = kill.timeout
+    ? 1_000 + Math.random() * 1_500
+    : Math.random() * 1_500;
+  await using run = await startInGroup(["fault_matrix.ts"], {
+    env: { ITKIT_FAULT: "sleep", ...env },
+    prefix: kill.timeout ? ["timeout", (moment / 1000).toFixed(2)] : [],
+  });
+  if (kill.signal) {
+    await run.ready();
+    await new Promise((resolve) => setTimeout(resolve, moment));
+    run.kill(kill.signal, kill.group);
+  }
+  const { code, output, failed } = await run.finish();
+  const what = `killed ${kill.timeout ? "after" : "after READY +"} ${
+    moment.toFixed(0)
+  } ms:\n${output}`;
+  // The kill landed while the tests ran (not after they had all passed),
+  // and the reaper removed everything it had without a failure.
+  assert.notEqual(code, 0, what);
+  assert.deepEqual(failed, [], what);
+  return what;
+}
+
 /** What a run left in its own temp dir. */
 async function leftIn(tmp: string): Promise<string[]> {
   const names: string[] = [];
@@ -46,39 +97,80 @@ const services = await provisionServices({ env: {} });
 const s3 = s3Config(services.env);
 const pg = postgresConfig(services.env);
 const root = await Deno.makeTempDir({ prefix: "itkit-matrix-" });
+// Like /tmp: the helpers of a root process may run as another user.
+await Deno.chmod(root, 0o1777);
 const runs = new Map<string, DenoTestRun>();
+const killed = new Map<string, unknown>();
 let leftovers: string[] = [];
+let afterSweep: string[] = [];
+let sweepError: unknown;
+
+/** Every row's leftovers, once the helpers that drop databases are done. */
+async function settledLeftovers(rows: string[]): Promise<string[]> {
+  let left: string[] = [];
+  for (let i = 0; i < 60; i++) {
+    left = [...await listBuckets(s3), ...await listPostgresLeftovers(pg)];
+    for (const row of rows) {
+      const names = await leftIn(`${root}/${row}`);
+      left.push(...names.map((name) => `${row}: ${name}`));
+    }
+    if (left.length === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return left;
+}
+
+async function rowDir(row: string): Promise<string> {
+  const dir = `${root}/${row.replaceAll(" ", "-")}`;
+  await Deno.mkdir(dir, { mode: 0o1777 });
+  await Deno.chmod(dir, 0o1777);
+  return dir;
+}
+
 try {
-  const queue = [...faults];
-  await Promise.all(
-    Array.from({ length: AT_ONCE }, async () => {
-      for (let row = queue.shift(); row; row = queue.shift()) {
-        const tmp = `${root}/${row.fault}`;
-        await Deno.mkdir(tmp);
-        runs.set(
-          row.fault,
-          await runDenoTest(["fault_matrix.ts"], {
-            env: { ...services.env, ITKIT_FAULT: row.fault, TMPDIR: tmp },
-            args: row.args ?? [],
-          }),
-        );
+  const queue: (() => Promise<void>)[] = [
+    ...faults.map(({ fault, args }) => async () => {
+      const tmp = await rowDir(fault);
+      runs.set(
+        fault,
+        await runDenoTest(["fault_matrix.ts"], {
+          env: { ...services.env, ITKIT_FAULT: fault, TMPDIR: tmp },
+          args: args ?? [],
+        }),
+      );
+    }),
+    ...kills.map((kill) => async () => {
+      const tmp = await rowDir(kill.fault);
+      try {
+        await killedRun(kill, { ...services.env, TMPDIR: tmp });
+        killed.set(kill.fault, undefined);
+      } catch (error) {
+        killed.set(kill.fault, error);
       }
     }),
+  ];
+  await Promise.all(
+    Array.from({ length: AT_ONCE }, async () => {
+      for (let job = queue.shift(); job; job = queue.shift()) await job();
+    }),
   );
-  // Template databases are dropped by a helper after its process exits.
-  for (let i = 0; i < 60; i++) {
-    leftovers = [
-      ...await listBuckets(s3),
-      ...await listPostgresLeftovers(pg),
-    ];
-    for (const { fault } of faults) {
-      const names = await leftIn(`${root}/${fault}`);
-      leftovers.push(
-        ...names.map((name) => `${fault}: ${root}/${fault}/${name}`),
-      );
-    }
-    if (leftovers.length === 0) break;
-    await new Promise((resolve) => setTimeout(resolve, 250));
+  leftovers = await settledLeftovers([
+    ...faults.map((f) => f.fault),
+    ...kills.map((k) => k.fault.replaceAll(" ", "-")),
+  ]);
+
+  // Alone: the whole group killed with no reaper; one sweep cleans up.
+  const tmp = await rowDir("no-reaper");
+  try {
+    await killedRun(
+      { fault: "SIGKILL", signal: "SIGKILL", group: true },
+      { ...services.env, TMPDIR: tmp, ITKIT_REAPER: "0" },
+    );
+    const report = await sweep({ olderThan: 0, s3, postgres: pg, tmpDir: tmp });
+    assert.deepEqual(report.failed, []);
+    afterSweep = await settledLeftovers(["no-reaper"]);
+  } catch (error) {
+    sweepError = error;
   }
 } finally {
   await services.close();
@@ -113,6 +205,18 @@ for (const { fault, ran } of faults) {
   });
 }
 
-Deno.test("fault matrix: no fault leaves a dir, bucket, schema or database behind", () => {
+for (const { fault } of kills) {
+  Deno.test(`fault matrix: ${fault} at a random moment is cleaned up by the reaper`, () => {
+    assert.ok(killed.has(fault), "the row did not run");
+    if (killed.get(fault)) throw killed.get(fault);
+  });
+}
+
+Deno.test("fault matrix: no fault or kill leaves a dir, bucket, schema or database behind, with no sweep", () => {
   assert.deepEqual(leftovers, []);
+});
+
+Deno.test("fault matrix: SIGKILL of the process group without a reaper leaves nothing after one sweep", () => {
+  if (sweepError) throw sweepError;
+  assert.deepEqual(afterSweep, []);
 });

@@ -226,6 +226,13 @@ Deno.test("the run summary names each service's origin, the ignored tests and fi
   for (const kind of ["tmpDir", "s3Bucket", "postgresDatabase"]) {
     assert.match(err, new RegExp(`    ${kind}: 1, \\d+\\.\\d+, \\d+\\.\\d+`));
   }
+  // The reaper's log, named once, says what it removed.
+  const logs = [...err.matchAll(/reaper log \(.*\): (\S+)/g)].map((m) => m[1]);
+  assert.equal(logs.length, 1, err);
+  const log = await Deno.readTextFile(logs[0]);
+  await Deno.remove(logs[0]);
+  assert.match(log, /removed dir \S+ \(handed off/, log);
+  assert.match(log, /removed bucket itkit-\S+ \(handed off/, log);
 });
 
 Deno.test("ITKIT_S3=ceph runs the tests on a Ceph RADOS Gateway, names it in the run summary, and stops it", async () => {

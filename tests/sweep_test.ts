@@ -11,6 +11,7 @@ import {
   itkitObjects as itkitObjectsOn,
   withAdmin as withAdminOn,
 } from "./_services.ts";
+import { tmpDir } from "../mod.ts";
 
 const ROOT = new URL("../", import.meta.url);
 
@@ -72,7 +73,8 @@ Deno.test("after a SIGKILL mid-test, sweep removes what the run left and nothing
     const child = new Deno.Command(Deno.execPath(), {
       args: ["test", "-A", "--no-check", "tests/testdata/crash.ts"],
       cwd: ROOT,
-      env: { NO_COLOR: "1", ...services.env, TMPDIR: tmp },
+      // Both the test process and its reaper die: only the sweep is left.
+      env: { NO_COLOR: "1", ...services.env, TMPDIR: tmp, ITKIT_REAPER: "0" },
       stdout: "piped",
       stderr: "null",
     }).spawn();
@@ -154,4 +156,26 @@ Deno.test("sweep() rejects a negative age", async () => {
       "Cannot sweep: olderThan must be a non-negative number of milliseconds, got -1",
     ),
   );
+});
+
+Deno.test("sweep() finds temp dirs with a custom prefix, and only marked ones", async () => {
+  const parent = await Deno.makeTempDir({ prefix: "sweep-parent-" });
+  try {
+    const dir = await tmpDir({ prefix: "report-", dir: parent });
+    const plain = `${parent}/report-keep`;
+    await Deno.mkdir(plain);
+    assert.match(dir.path, /\/report-itkit-[0-9a-z]{12,13}-\d+$/);
+    const report = await sweep({
+      olderThan: 0,
+      s3: false,
+      postgres: false,
+      tmpDir: parent,
+    });
+    assert.deepEqual(report, { removed: [`dir ${dir.path}`], failed: [] });
+    assert.equal(await exists(dir.path), false);
+    assert.ok(await exists(plain));
+    await dir.close();
+  } finally {
+    await Deno.remove(parent, { recursive: true });
+  }
 });

@@ -32,8 +32,11 @@ Deno.test("tmpDir() close() is idempotent and survives a removed directory", asy
   assert.equal(await exists(dir.path), false);
 });
 
+// Declared at module load, as declarations are (it may start the reaper).
+const declared = tmpDir.fixture();
+
 Deno.test("tmpDir.fixture() declares read and write to its own parent only", () => {
-  const fixture = tmpDir.fixture();
+  const fixture = declared;
   const permissions = fixture.permissions as Deno.PermissionOptionsObject;
   assert.deepEqual(Object.keys(permissions).sort(), ["read", "write"]);
   const [path] = permissions.read as string[];

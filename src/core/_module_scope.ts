@@ -12,6 +12,7 @@ import { FixtureError, ServiceUnavailableError } from "./errors.ts";
 import { mergePermissions } from "./permissions.ts";
 import { isRequireMode } from "../run/settings.ts";
 import { describe } from "../util/text.ts";
+import { onInterruptDisposeModule } from "./_interrupt.ts";
 
 /** One module-scoped declaration in this module. */
 export interface ModuleFixture {
@@ -191,6 +192,8 @@ function registerTeardown(): void {
     });
   });
 }
+
+onInterruptDisposeModule(() => disposeAll()); // on SIGINT/SIGTERM
 
 function disposeAll(): Promise<FixtureError[]> {
   return closed ??= (async () => {

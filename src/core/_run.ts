@@ -15,6 +15,7 @@ import { describe } from "../util/text.ts";
 import { raceDeadline } from "../util/deadline.ts";
 import { explainNotCapable } from "./not_capable.ts";
 import { mergePermissions } from "./permissions.ts";
+import { trackLiveScopes } from "./_interrupt.ts";
 
 /**
  * Runs one attempt of a test: setup, body, cleanup, within the budget. From
@@ -32,6 +33,7 @@ export async function runTest<F extends FixtureRecord>(
 ): Promise<void> {
   const controller = new AbortController();
   const live: FixtureScopeRun[] = [];
+  const untrack = trackLiveScopes(live); // disposed on SIGINT/SIGTERM
   const run: RunState = {
     test: definition.name,
     signal: controller.signal,
@@ -77,6 +79,7 @@ export async function runTest<F extends FixtureRecord>(
   }
   // Innermost first: open steps' fixtures, then the test's own.
   for (const open of live.toReversed()) guard.fail(...await open.close());
+  untrack();
   await guard.release();
   // Steps abandoned at the timeout never released their catchers.
   for (const release of run.releases) release();

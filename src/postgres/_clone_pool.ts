@@ -3,6 +3,7 @@
 // within the request's own await, so no read is left pending across tests.
 
 import type { PostgresConfig } from "./config.ts";
+import { waitForHelper } from "../run/reaper.ts";
 
 let child: Deno.ChildProcess | undefined;
 let writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
@@ -32,6 +33,9 @@ export function startClonePool(): void {
   try {
     child = new Deno.Command(Deno.execPath(), {
       args: [...args, main.href],
+      // reaper: its own session, so Ctrl-C or SIGTERM to our process group
+      // misses it and it still drops its clones when we end.
+      detached: true,
       stdin: "piped",
       stdout: "piped",
       // Not inherited: the helper outlives the test process to clean up, and
@@ -45,6 +49,7 @@ export function startClonePool(): void {
     );
   }
   child.unref();
+  waitForHelper(child.pid); // reaper: waiting for the reaper waits for us
   writer = child.stdin.getWriter();
   // A plain reader, read only while awaiting a reply: nothing stays pending.
   reader = child.stdout.getReader();

@@ -37,6 +37,11 @@ interface Pool {
   made: number;
 }
 
+// reaper: a signal to the test's process group must not stop the cleanup.
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  Deno.addSignalListener(signal, () => {});
+}
+
 const admins = new Map<string, postgres.Sql>();
 const tracked = new Map<string, { config: PostgresConfig; database: string }>();
 const schemas = new Map<string, { config: PostgresConfig; schema: string }>();

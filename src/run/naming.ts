@@ -39,7 +39,8 @@ const PATTERNS: Record<SweepKind, RegExp> = {
   bucket: /^[a-z0-9][a-z0-9-]*?-([0-9a-z]{8,9}[0-9a-f]{4})-\d+$/,
   prefix: /^itkit-([0-9a-z]{8,9}[0-9a-f]{4})-\d+\/$/,
   sql: /^itkit(?:_tpl)?_([0-9a-z]{8,9}[0-9a-f]{4})_\d+$/,
-  dir: /^itkit-([0-9a-z]{8,9}[0-9a-f]{4})-\d+$/,
+  // Any prefix: tmpDir puts the `itkit-` marker before the run id.
+  dir: /^.*itkit-([0-9a-z]{8,9}[0-9a-f]{4})-\d+$/,
 };
 
 /**

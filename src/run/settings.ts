@@ -104,3 +104,17 @@ export function parseS3Engine(value: string | undefined): S3Engine {
 export function s3Engine(): S3Engine {
   return parseS3Engine(readEnv("ITKIT_S3"));
 }
+
+/** The reaper's log file (`ITKIT_REAPER_LOG`, set by `cli.ts run`), if set. */
+export function reaperLogSetting(): string | undefined {
+  return readEnv("ITKIT_REAPER_LOG") || undefined;
+}
+
+let reaper: boolean | undefined;
+
+/** Whether fixtures may use a reaper process (`ITKIT_REAPER`, on unless `0`/`off`). */
+export function isReaperEnabled(): boolean {
+  const value = readEnv("ITKIT_REAPER");
+  return reaper ??= value === undefined || value.trim() === "" ||
+    parseFlag("ITKIT_REAPER", value);
+}

@@ -11,6 +11,7 @@
  */
 
 import { summarySettings } from "./settings.ts";
+import { reaperLogPath, reaperRunning } from "./reaper.ts";
 
 /** Where a service used by the run came from. */
 export type ServiceOrigin =
@@ -96,6 +97,8 @@ export interface SummaryRecords {
   ignored: { test: string; reason: string }[];
   /** Fixture setup and cleanup times in milliseconds, by fixture kind. */
   timings: Record<string, { setups: number[]; cleanups: number[] }>;
+  /** The log files of the reapers that removed resources for the run. */
+  reaperLogs?: string[];
 }
 
 /**
@@ -119,6 +122,7 @@ export function summaryRecords(): SummaryRecords {
         cleanups: [...t.cleanups],
       }]),
     ),
+    ...(reaperRunning() ? { reaperLogs: [reaperLogPath()] } : {}),
   };
 }
 
@@ -147,6 +151,10 @@ export function mergeSummaries(parts: SummaryRecords[]): SummaryRecords {
       const into = merged.timings[kind] ??= { setups: [], cleanups: [] };
       into.setups.push(...t.setups);
       into.cleanups.push(...t.cleanups);
+    }
+    for (const log of part.reaperLogs ?? []) {
+      merged.reaperLogs ??= [];
+      if (!merged.reaperLogs.includes(log)) merged.reaperLogs.push(log);
     }
   }
   return merged;
@@ -191,6 +199,9 @@ export function formatSummary(
     lines.push(
       `    ${kind}: ${t.setups.length}, ${mean(t.setups)}, ${mean(t.cleanups)}`,
     );
+  }
+  for (const log of records.reaperLogs ?? []) {
+    lines.push(`  reaper log (what was removed off the tests' path): ${log}`);
   }
   return lines.join("\n");
 }

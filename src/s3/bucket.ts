@@ -13,6 +13,7 @@ import { emptyBucket } from "./empty_bucket.ts";
 import { describe } from "../util/text.ts";
 import { uniqueName } from "../run/naming.ts";
 import { disposeOnce } from "../util/dispose_once.ts";
+import { forget, handOff, register, startReaper } from "../run/reaper.ts";
 
 /** Options of {@linkcode s3Bucket}. */
 export interface S3BucketOptions {
@@ -65,7 +66,12 @@ interface Prepared {
   config: S3Config;
   prefix: string;
   bucket?: string;
+  /** Declared on a test: its removal is handed to the reaper, if one runs. */
+  declared: boolean;
 }
+
+/** How the reaper removes a bucket. */
+const REMOVER = new URL("./_reap.ts", import.meta.url).href;
 
 const NAME_PREFIX = /^[a-z0-9][a-z0-9-]{0,30}$/;
 
@@ -113,8 +119,17 @@ export const s3Bucket: FixtureFactory<S3BucketOptions, S3Bucket> =
           } is not a bucket name (expected 3-63 lowercase letters, digits, dots and hyphens)`,
         );
       }
-      if (mode === "declared") loadS3Sdk(); // start loading at module load
-      return { config: options?.config ?? s3Config(), prefix, bucket };
+      const declared = mode === "declared";
+      if (declared) {
+        loadS3Sdk(); // start loading at module load
+        startReaper(); // reaper: at module load, while we may spawn
+      }
+      return {
+        config: options?.config ?? s3Config(),
+        prefix,
+        bucket,
+        declared,
+      };
     },
     permissions: (options) => s3Permissions(options.config),
     async setup(options): Promise<S3Bucket> {
@@ -124,6 +139,15 @@ export const s3Bucket: FixtureFactory<S3BucketOptions, S3Bucket> =
       const id = uniqueName(options.prefix, "-");
       const name = own ? id : options.bucket!;
       const keyPrefix = own ? "" : `${id}/`;
+      // --- reaper: register before create
+      const reaped = await register({
+        remover: REMOVER,
+        what: own ? `bucket ${name}` : `prefix ${name}/${keyPrefix}`,
+        config: options.config,
+        bucket: name,
+        keyPrefix,
+      });
+      // --- end reaper
       try {
         if (own) {
           await client.send(new sdk.CreateBucketCommand({ Bucket: name }));
@@ -149,6 +173,12 @@ export const s3Bucket: FixtureFactory<S3BucketOptions, S3Bucket> =
         config: options.config,
         key: (path: string) => keyPrefix + path.replace(/^\/+/, ""),
         ...disposeOnce(async () => {
+          // --- reaper: hand off instead of remove (declared: nobody waits)
+          if (reaped !== undefined && options.declared) {
+            client.destroy();
+            return handOff(reaped);
+          }
+          // --- end reaper
           try {
             // An own bucket is usually empty by now (or holds only open
             // uploads, which go with it): one request, then the full pass
@@ -166,6 +196,7 @@ export const s3Bucket: FixtureFactory<S3BucketOptions, S3Bucket> =
           } finally {
             client.destroy();
           }
+          if (reaped !== undefined) await forget(reaped);
         }),
       };
     },

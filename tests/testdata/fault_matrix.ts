@@ -4,7 +4,9 @@
 // buckets, schemas, databases) are counted by the parent. The stray-* faults
 // leave a rejection nobody handles (or throw from a timer) in one phase of the
 // test: fixture setup, body, the same turn as a body throw, a step, disposal,
-// after the toolkit's timeout.
+// after the toolkit's timeout. ITKIT_FAULT=sleep
+// passes after a short random sleep: the parent kills the process at a
+// random moment.
 import assert from "node:assert/strict";
 import {
   defineFixture,
@@ -141,6 +143,13 @@ for (const [kind, make] of Object.entries(kinds)) {
         break;
       case "failfast":
         throw new Error("first failure stops the run");
+      case "sleep":
+        // Killed from outside at a random moment: any test may be in its
+        // setup, body or cleanup.
+        await new Promise((resolve) =>
+          setTimeout(resolve, 20 + Math.random() * 200)
+        );
+        break;
     }
   });
   Deno.test(`check after ${kind} under ${fault}`, async () => {
@@ -163,3 +172,6 @@ for (const [kind, make] of Object.entries(kinds)) {
     assert.deepEqual(leftovers, []);
   });
 }
+
+// The parent kills the process at a random moment after this line.
+if (fault === "sleep") console.log("READY module loaded");

@@ -1,0 +1,99 @@
+// Internal: Ctrl-C (SIGINT) and SIGTERM in the test process. The running
+// tests' fixtures are disposed, innermost scope first and each scope in
+// reverse setup order, then the module-scoped ones, then the process ends by
+// the signal itself (the shell sees 130 or 143). A second signal ends it at
+// once, as does a disposal still running after the grace period; the reaper
+// removes whatever was left outside the process.
+//
+// Under `deno test`, SIGINT is taken by Deno's own test runner (it lists the
+// pending tests and exits 130 before any listener runs): there, the reaper
+// is what cleans up. SIGTERM (GNU `timeout`, `kill`, a cancelled CI job) and
+// SIGINT outside `deno test` come here.
+
+import type { FixtureScopeRun } from "./_scope.ts";
+import { raceDeadline } from "../util/deadline.ts";
+import { describe } from "../util/text.ts";
+
+/** The open scopes of every test running in this process. */
+const running = new Set<FixtureScopeRun[]>();
+/** Disposes the module-scoped fixtures (set by _module_scope.ts). */
+let disposeModule: (() => Promise<unknown[]>) | undefined;
+let interrupted: Deno.Signal | undefined;
+
+/** How long disposal may take after a signal before the process just exits. */
+const GRACE_MS = 10_000;
+
+/**
+ * Tracks a running test's open scopes (the array grows and shrinks as steps
+ * open and close) until the returned function is called.
+ *
+ * @param live The test's open scopes, outermost first.
+ * @returns Stops tracking them.
+ */
+export function trackLiveScopes(live: FixtureScopeRun[]): () => void {
+  running.add(live);
+  return () => running.delete(live);
+}
+
+/**
+ * Registers how to dispose the module-scoped fixtures on a signal.
+ *
+ * @param dispose Disposes them once, resolving to their failures.
+ */
+export function onInterruptDisposeModule(
+  dispose: () => Promise<unknown[]>,
+): void {
+  disposeModule = dispose;
+}
+
+async function handle(signal: Deno.Signal): Promise<void> {
+  const code = signal === "SIGINT" ? 130 : 143;
+  if (interrupted) return die(signal); // a second signal: now
+  interrupted = signal;
+  const errors: unknown[] = [];
+  let disposed = 0;
+  const work = (async () => {
+    for (const live of [...running].toReversed()) {
+      for (const scope of live.toReversed()) {
+        errors.push(...await scope.close());
+        disposed++;
+      }
+    }
+    if (disposeModule) errors.push(...await disposeModule());
+  })();
+  const finished = await raceDeadline(
+    work.then(() => true),
+    GRACE_MS,
+    () => false,
+  ).catch((error) => (errors.push(error), true));
+  for (const error of errors) console.error(`itkit: ${describe(error)}`);
+  console.error(
+    `itkit: ${signal}: disposed the fixtures of ${disposed} open scope(s)${
+      finished ? "" : ` (gave up after ${GRACE_MS} ms)`
+    }; exiting with ${code}`,
+  );
+  die(signal);
+}
+
+/**
+ * Ends the process the way the signal would have (the shell sees 130 or
+ * 143): our listeners removed, the signal's default action applies. Deno's
+ * test runner turns `Deno.exit` inside a test into a test failure instead.
+ */
+function die(signal: Deno.Signal): void {
+  for (const [name, listener] of listeners) {
+    Deno.removeSignalListener(name, listener);
+  }
+  Deno.kill(Deno.pid, signal);
+}
+
+const listeners = new Map<Deno.Signal, () => void>();
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  const listener = (): void => void handle(signal);
+  try {
+    Deno.addSignalListener(signal, listener);
+    listeners.set(signal, listener);
+  } catch {
+    // No signals here (Windows lacks SIGTERM): the default applies.
+  }
+}

@@ -1,0 +1,48 @@
+// Internal: how the reaper (src/run/_reaper_main.ts) removes a bucket, or a
+// key prefix in a shared bucket: emptied (every quirk in empty_bucket.ts),
+// then deleted. One client per store, kept for the reaper's life.
+
+import type { ReapedResource } from "../run/reaper.ts";
+import { loadS3Sdk, s3Client, type S3ClientLike } from "./client.ts";
+import type { S3Config } from "./config.ts";
+import { emptyBucket } from "./empty_bucket.ts";
+
+/** A bucket (or a key prefix in a shared one) as registered with the reaper. */
+export interface ReapedBucket extends ReapedResource {
+  /** The store, as JSON (`endpoint` a string). */
+  config: Omit<S3Config, "endpoint"> & { endpoint: string };
+  /** The bucket. */
+  bucket: string;
+  /** `""` for an own bucket (deleted too), else the fixture's key prefix. */
+  keyPrefix: string;
+}
+
+const clients = new Map<string, Promise<S3ClientLike>>();
+
+/**
+ * Empties the bucket (or the prefix) and deletes an own bucket; one that was
+ * never created is no failure.
+ *
+ * @param resource The registered bucket.
+ */
+export async function reap(resource: ReapedResource): Promise<void> {
+  const { config, bucket, keyPrefix } = resource as ReapedBucket;
+  const endpoint = new URL(config.endpoint);
+  const key = `${endpoint.href} ${config.accessKeyId}`;
+  let client = clients.get(key);
+  if (!client) {
+    client = s3Client({ ...config, endpoint } as S3Config);
+    clients.set(key, client);
+  }
+  const sdk = await loadS3Sdk();
+  try {
+    await emptyBucket(await client, bucket, keyPrefix, endpoint.href);
+    if (keyPrefix === "") {
+      await (await client).send(
+        new sdk.DeleteBucketCommand({ Bucket: bucket }),
+      );
+    }
+  } catch (error) {
+    if ((error as { name?: string })?.name !== "NoSuchBucket") throw error;
+  }
+}

@@ -1,0 +1,33 @@
+// SIGTERM (GNU timeout, kill, a cancelled CI job) in the test process: the
+// running test's fixtures are disposed innermost first and in reverse order,
+// then the module-scoped ones, and the process exits with 143.
+import assert from "node:assert/strict";
+import { markerFile } from "./_harness.ts";
+import { startInGroup } from "./_group.ts";
+
+for (const group of [false, true]) {
+  Deno.test(`SIGTERM ${group ? "to the process group" : "to the test process"} disposes the running test's fixtures in reverse order, then exits 143`, async () => {
+    await using marker = await markerFile();
+    await using run = await startInGroup(["interrupt.ts"], {
+      env: { ITKIT_MARKER: marker.path },
+    });
+    await run.ready();
+    run.kill("SIGTERM", group);
+    const { code, output } = await run.finish();
+    assert.equal(code, 143, output);
+    assert.match(
+      output,
+      /itkit: SIGTERM: disposed the fixtures of 2 open scope\(s\); exiting with 143/,
+    );
+    assert.deepEqual(await marker.lines(), [
+      "setup shared",
+      "setup first",
+      "setup second",
+      "setup inStep",
+      "cleanup inStep",
+      "cleanup second",
+      "cleanup first",
+      "cleanup shared",
+    ]);
+  });
+}

@@ -1,0 +1,93 @@
+// The reaper: whatever happens to the test process, every temp dir, bucket,
+// schema and cloned database its fixtures created is removed, without a
+// sweep, and the reaper's log says what it did.
+import assert from "node:assert/strict";
+import { startInGroup } from "./_group.ts";
+import { bucketNames, itkitObjects } from "./_services.ts";
+
+async function exists(path: string): Promise<boolean> {
+  return await Deno.stat(path).then(() => true, () => false);
+}
+
+/** What of `dir bucket schema database` is still there. */
+async function leftovers(
+  [dir, bucket, schema, database]: string[],
+): Promise<string[]> {
+  const left: string[] = [];
+  if (await exists(dir)) left.push(`dir ${dir}`);
+  if (await exists(dir.replace(/\/[^/]+$/, ""))) left.push("dir's parent");
+  if ((await bucketNames()).includes(bucket)) left.push(`bucket ${bucket}`);
+  const objects = await itkitObjects();
+  if (objects.includes(`schema ${schema}`)) left.push(`schema ${schema}`);
+  if (objects.includes(`database ${database}`)) {
+    left.push(`database ${database}`);
+  }
+  return left;
+}
+
+Deno.test("reaper: a passing run hands its removals off and leaves nothing; the log says what was removed", async () => {
+  await using run = await startInGroup(["reaper_hang.ts"]);
+  const created = await run.ready();
+  const { code, output, failed } = await run.finish();
+  assert.equal(code, 0, output);
+  assert.deepEqual(failed, []);
+  assert.deepEqual(await leftovers(created), []);
+  const log = await Deno.readTextFile(run.log);
+  for (const what of [`dir ${created[0]}`, `bucket ${created[1]}`]) {
+    assert.match(log, new RegExp(`removed ${what} \\(handed off`), log);
+  }
+  assert.match(
+    log,
+    new RegExp(`removed schema \\S+\\.${created[2]} \\(handed off`),
+  );
+  assert.match(log, /exited: removed \d+, failed 0/);
+});
+
+for (
+  const [fault, signal, group] of [
+    ["SIGKILL of the test pid", "SIGKILL", false],
+    ["SIGINT to the process group", "SIGINT", true],
+    ["SIGTERM to the process group", "SIGTERM", true],
+  ] as const
+) {
+  Deno.test(`reaper: ${fault} mid-test leaves nothing, with no sweep`, async () => {
+    await using run = await startInGroup(["reaper_hang.ts"], {
+      env: { ITKIT_HANG: "1" },
+    });
+    const created = await run.ready();
+    run.kill(signal, group);
+    const { code, output, failed } = await run.finish();
+    assert.notEqual(code, 0, output);
+    assert.deepEqual(failed, []);
+    assert.deepEqual(await leftovers(created), [], output);
+  });
+}
+
+Deno.test("reaper: GNU timeout (SIGTERM to the group) mid-test leaves nothing", async () => {
+  await using run = await startInGroup(["reaper_hang.ts"], {
+    env: { ITKIT_HANG: "1" },
+    prefix: ["timeout", "8"],
+  });
+  const created = await run.ready();
+  const { code, output, failed } = await run.finish();
+  assert.equal(code, 124, output);
+  assert.deepEqual(failed, []);
+  assert.deepEqual(await leftovers(created), [], output);
+});
+
+Deno.test("reaper: turned off (ITKIT_REAPER=0), fixtures clean up inline", async () => {
+  await using run = await startInGroup(["reaper_hang.ts"], {
+    env: { ITKIT_REAPER: "0" },
+  });
+  const created = await run.ready();
+  const { code, output } = await run.finish();
+  assert.equal(code, 0, output);
+  // The clone helper drops the cloned database after the test, by design.
+  let left = await leftovers(created);
+  for (let i = 0; i < 40 && left.length > 0; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    left = await leftovers(created);
+  }
+  assert.deepEqual(left, []);
+  assert.equal(await Deno.readTextFile(run.log), "", "no reaper ran");
+});
