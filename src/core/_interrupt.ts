@@ -88,12 +88,24 @@ function die(signal: Deno.Signal): void {
 }
 
 const listeners = new Map<Deno.Signal, () => void>();
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  const listener = (): void => void handle(signal);
-  try {
-    Deno.addSignalListener(signal, listener);
-    listeners.set(signal, listener);
-  } catch {
-    // No signals here (Windows lacks SIGTERM): the default applies.
+let installed = false;
+
+/**
+ * Listens for SIGINT and SIGTERM, once per process. Called when a test is
+ * registered (module load, before any test, so the listeners never trip a
+ * test's sanitizers), never by a process that only imports the module (the
+ * CLI handles its own signals).
+ */
+export function installInterruptHandlers(): void {
+  if (installed) return;
+  installed = true;
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    const listener = (): void => void handle(signal);
+    try {
+      Deno.addSignalListener(signal, listener);
+      listeners.set(signal, listener);
+    } catch {
+      // No signals here (Windows lacks SIGTERM): the default applies.
+    }
   }
 }

@@ -11,6 +11,7 @@ import { checkRequires, type ProbeResult } from "./probe.ts";
 import { mergePermissions } from "./permissions.ts";
 import { orderFixtures } from "./_scope.ts";
 import { runTest } from "./_run.ts";
+import { installInterruptHandlers } from "./_interrupt.ts";
 import { bindModuleFixtures } from "./_module_scope.ts";
 import { openGroups } from "./group.ts";
 import { ServiceUnavailableError } from "./errors.ts";
@@ -302,6 +303,7 @@ export function integration<F extends FixtureRecord>(
     );
   }
   validateOptions(definition);
+  installInterruptHandlers();
   const fixtures = (definition.fixtures ?? {}) as FixtureRecord;
   const ordered = orderFixtures(name, fixtures);
   const testScoped = ordered.filter((f) => f.fixture.scope === "test");

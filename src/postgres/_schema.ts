@@ -19,6 +19,7 @@ import {
   onAbort,
   type Session,
   type SessionInput,
+  trackSchema,
 } from "./_session.ts";
 
 let slotTaken = false;
@@ -45,14 +46,23 @@ export async function schemaSession(input: SessionInput): Promise<Session> {
   }
 }
 
+/** Servers (host:port/database) whose slot schema the helper tracks. */
+const trackedSlots = new Set<string>();
+
 async function start(
   pool: SharedPool,
   input: SessionInput,
   done: () => void,
 ): Promise<Session> {
   const schema = SCHEMA_SLOT;
-  // Not tracked by the helper: it is dropped after each test, and a killed
-  // process's slot is left to `sweep` (like its test's databases).
+  // Dropped after each test; tracked once, before it is first created, so
+  // that the helper drops it when a killed process leaves it behind.
+  const key =
+    `${input.config.host}:${input.config.port}/${input.config.database}`;
+  if (!trackedSlots.has(key)) {
+    trackedSlots.add(key);
+    await trackSchema(input.config, schema);
+  }
   const sql = pool.sql;
   await sql.unsafe(
     `drop schema if exists ${schema} cascade; create schema ${schema}`,
