@@ -60,12 +60,7 @@ export {
   probeTcp,
 } from "./src/core/probe.ts";
 export { delay } from "./src/core/delay.ts";
-export {
-  FixtureError,
-  IntegrationTimeoutError,
-  ServiceUnavailableError,
-  UncaughtInTestError,
-} from "./src/core/errors.ts";
+export { FixtureError } from "./src/core/errors.ts";
 export {
   type TmpDir,
   tmpDir,
@@ -74,7 +69,6 @@ export {
 export { env, type EnvHandle, type EnvOptions } from "./src/fixtures/env.ts";
 export {
   type FetchCall,
-  type FetchHandler,
   type FetchMock,
   fetchMock,
   type FetchMockOptions,
