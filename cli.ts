@@ -168,7 +168,10 @@ async function sweepCommand(
   olderThan: number | undefined,
   dryRun: boolean,
 ): Promise<number> {
-  const report = await sweep({ olderThan, dryRun });
+  const report = await sweep({
+    ...(olderThan === undefined ? {} : { olderThan }),
+    dryRun,
+  });
   const verb = dryRun ? "would remove" : "removed";
   for (const line of report.removed) console.log(`${verb} ${line}`);
   for (const line of report.failed) console.error(`could not remove ${line}`);
@@ -263,8 +266,12 @@ export async function runWithServices(
     : undefined;
   const reaperLog = env.ITKIT_REAPER_LOG ?? Deno.env.get("ITKIT_REAPER_LOG") ??
     await Deno.makeTempFile({ prefix: "itkit-reaper-", suffix: ".log" });
-  const child = new Deno.Command(argv[0], {
-    args: argv.slice(1),
+  const [cmd, ...args] = argv;
+  if (cmd === undefined) {
+    throw new TypeError("Cannot run with services: no command given");
+  }
+  const child = new Deno.Command(cmd, {
+    args,
     env: {
       ITKIT_REAPER_LOG: reaperLog,
       ...provisioned.env,

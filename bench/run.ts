@@ -35,12 +35,12 @@ const rows: Row[] = [];
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2
-    ? s[(s.length - 1) / 2]
-    : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    ? s[(s.length - 1) / 2]!
+    : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 function p95(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil(s.length * 0.95) - 1)];
+  return s[Math.min(s.length - 1, Math.ceil(s.length * 0.95) - 1)]!;
 }
 
 /**
@@ -126,9 +126,9 @@ async function compareRuns(a: string, b: string): Promise<[number, number]> {
     toolkit.push(await denoTestTime(toolkitCode));
     none.push(await denoTestTime(noneCode));
   }
-  const vsBare = median(toolkit.map((t, i) => t / bare[i]));
-  const vsNone = median(toolkit.map((t, i) => t / none[i]));
-  const noneVsBare = median(none.map((t, i) => t / bare[i]));
+  const vsBare = median(toolkit.map((t, i) => t / bare[i]!));
+  const vsNone = median(toolkit.map((t, i) => t / none[i]!));
+  const noneVsBare = median(none.map((t, i) => t / bare[i]!));
   rows.push({
     name: `${n} integration() tests, no fixtures, vs bare Deno.test`,
     value: median(toolkit),
@@ -413,10 +413,10 @@ Deno.test("teardown", async () => {
     const ours: number[] = [];
     const theirs: number[] = [];
     for (let r = 0; r < rounds; r++) {
-      theirs.push(await wall(hand[isolation]));
+      theirs.push(await wall(hand[isolation]!));
       ours.push(await wall(toolkit(isolation)));
     }
-    const ratio = median(ours.map((t, i) => t / theirs[i]));
+    const ratio = median(ours.map((t, i) => t / theirs[i]!));
     rows.push({
       name: `postgres ${isolation}: ${n} tests, 12-table migration, vs ${
         targets[isolation]
@@ -449,7 +449,7 @@ Deno.test("teardown", async () => {
         await admin.unsafe(
           `create database ${name} template ${template} strategy ${strategy}`,
         );
-        raw[strategy].push(performance.now() - t);
+        raw[strategy]!.push(performance.now() - t);
         await admin.unsafe(`drop database ${name}`);
       }
     }
@@ -459,12 +459,12 @@ Deno.test("teardown", async () => {
       rows.push({
         name:
           `postgres: raw CREATE DATABASE ... TEMPLATE (12-table template), STRATEGY ${strategy}`,
-        value: median(raw[strategy]),
+        value: median(raw[strategy]!),
         unit: "ms",
-        note: `p95 ${p95(raw[strategy]).toFixed(1)} ms`,
+        note: `p95 ${p95(raw[strategy]!).toFixed(1)} ms`,
       });
     }
-    const rawCreate = median(raw.WAL_LOG);
+    const rawCreate = median(raw.WAL_LOG!);
     const summary = await Deno.makeTempFile({ suffix: ".jsonl" });
     const totals: number[] = [];
     const setups: number[] = [];
@@ -568,7 +568,7 @@ Deno.test("teardown", async () => {
       name: "rgw: skipped",
       value: 0,
       unit: "",
-      note: (error as Error).message.split("\n")[0],
+      note: (error as Error).message.split("\n")[0]!,
     });
   }
   if (rgw) {
@@ -731,7 +731,7 @@ Deno.test("teardown", async () => {
     }
     samples.push(JSON.parse(new TextDecoder().decode(out.stdout)));
   }
-  const m = (key: string) => median(samples.map((x) => x[key]));
+  const m = (key: string) => median(samples.map((x) => x[key]!));
   rows.push({
     name: "fetchMock: first install in a process (loads msw)",
     value: m("load"),
@@ -747,7 +747,7 @@ Deno.test("teardown", async () => {
     value: m("mocked"),
     unit: "us",
     baseline: m("stub"),
-    ratio: median(samples.map((x) => x.mocked / x.stub)),
+    ratio: median(samples.map((x) => x.mocked! / x.stub!)),
   });
   rows.push({
     name: "fetchMock: a mocked node:https request",
@@ -826,7 +826,7 @@ Deno.test("teardown", async () => {
     }
     hand.push((performance.now() - t) / 200);
   }
-  const dirRatio = median(fixture.map((f, i) => f / hand[i]));
+  const dirRatio = median(fixture.map((f, i) => f / hand[i]!));
   rows.push({
     name: "reaper: declared tmpDir start + dispose vs makeTempDir + remove",
     value: median(fixture),

@@ -70,7 +70,7 @@ export async function startInGroup(
     async ready(): Promise<string[]> {
       for (;;) {
         const match = /READY ?(.*)\n/.exec(output);
-        if (match) return match[1].split(" ");
+        if (match) return match[1]!.split(" ");
         if (ended) throw new Error(`no READY line:\n${output}`);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }

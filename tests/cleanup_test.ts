@@ -9,7 +9,7 @@ const lines = await marker.lines();
 
 /** The marker lines of one test, by its fixtures' name prefix. */
 function linesOf(prefix: string): string[] {
-  return lines.filter((line) => line.split(" ")[1].startsWith(prefix));
+  return lines.filter((line) => line.split(" ")[1]!.startsWith(prefix));
 }
 
 Deno.test("the fault suite fails as a whole and passes its healthy test", () => {

@@ -26,7 +26,7 @@ async function extract(): Promise<{ origin: string; code: string }[]> {
       /^\s*\* ```ts ignore\n([\s\S]*?)^\s*\* ```$/gm,
     );
     for (const block of blocks) {
-      const code = block[1]
+      const code = block[1]!
         .split("\n")
         .map((line) => line.replace(/^\s*\* ?/, ""))
         .join("\n")

@@ -98,5 +98,5 @@ Deno.test("the S3 and database examples run against the servers and leave nothin
   const testTable = await withAdmin((sql) =>
     sql`select to_regclass('public.test_table') as t`
   );
-  assert.equal(testTable[0].t, null);
+  assert.equal(testTable[0]!.t, null);
 });

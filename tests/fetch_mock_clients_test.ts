@@ -21,7 +21,7 @@ async function answer(conn: Deno.Conn): Promise<void> {
     const buffer = new Uint8Array(4096);
     const n = await conn.read(buffer) ?? 0;
     const head = new TextDecoder().decode(buffer.subarray(0, n))
-      .split("\r\n")[0];
+      .split("\r\n")[0]!;
     seen.push(/^[A-Z]+ \S+ HTTP\/1\.1$/.test(head) ? head : "(not HTTP)");
     await conn.write(
       new TextEncoder().encode(

@@ -61,7 +61,7 @@ Deno.test("fetchMock() rejects an unmatched request naming it and the routes", a
       code: "ERR_FETCH_MOCK_NO_ROUTE",
     },
   );
-  assert.equal(api.calls[0].matched, false);
+  assert.equal(api.calls[0]!.matched, false);
 });
 
 Deno.test("fetchMock() answers from msw handlers after its routes", async () => {

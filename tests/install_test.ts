@@ -30,7 +30,7 @@ async function externalSpecifiers(): Promise<Map<string, string>> {
         ...code.matchAll(dynamic),
       ]
     ) {
-      if (!/^(\.|node:)/.test(specifier)) found.set(specifier, file);
+      if (!/^(\.|node:)/.test(specifier!)) found.set(specifier!, file);
     }
   }
   return found;

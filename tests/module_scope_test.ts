@@ -59,7 +59,7 @@ Deno.test("a module-scoped fixture is set up once for all its tests and disposed
   ].map((name) => r.output.indexOf(`${name} ... ok`));
   expectRun(
     r,
-    order.every((at, i) => at >= 0 && (i === 0 || at > order[i - 1])),
+    order.every((at, i) => at >= 0 && (i === 0 || at > order[i - 1]!)),
     `order: ${order}`,
   );
   assert.equal(r.passed, 6);

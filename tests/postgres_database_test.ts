@@ -15,7 +15,7 @@ Deno.test("transaction isolation rolls everything back and keeps it private", as
     const outside = await withAdmin((sql) =>
       sql`select to_regclass('public.tx_items') as t`
     );
-    assert.equal(outside[0].t, null);
+    assert.equal(outside[0]!.t, null);
     // A nested transaction is a savepoint: its failure undoes only itself.
     await assert.rejects(() =>
       db.sql.begin(async (sql) => {
@@ -34,7 +34,7 @@ Deno.test("transaction isolation rolls everything back and keeps it private", as
   const after = await withAdmin((sql) =>
     sql`select to_regclass('public.tx_items') as t`
   );
-  assert.equal(after[0].t, null);
+  assert.equal(after[0]!.t, null);
 });
 
 Deno.test("schema isolation creates a schema on the search path and drops it", async () => {
@@ -76,9 +76,9 @@ Deno.test("a server that closes the connection mid-test fails the query, and cle
       config: PG,
       isolation: "transaction",
     });
-    const [{ pid }] = await db.sql<
+    const { pid } = (await db.sql<
       { pid: number }[]
-    >`select pg_backend_pid() as pid`;
+    >`select pg_backend_pid() as pid`)[0]!;
     await withAdmin((sql) => sql`select pg_terminate_backend(${pid})`);
     await new Promise((resolve) => setTimeout(resolve, 100));
     await assert.rejects(
@@ -97,9 +97,9 @@ Deno.test("a server that closes the connection mid-test fails the query, and cle
     });
     schema = db.schema;
     await db.sql`create table t (x int)`;
-    const [{ pid }] = await db.sql<
+    const { pid } = (await db.sql<
       { pid: number }[]
-    >`select pg_backend_pid() as pid`;
+    >`select pg_backend_pid() as pid`)[0]!;
     await withAdmin((sql) => sql`select pg_terminate_backend(${pid})`);
     // Once postgres.js has seen the close, the next query reconnects, with
     // the schema still first on the search path; cleanup drops the schema.

@@ -126,9 +126,9 @@ Deno.test("url and env() carry the real password and land in the test's schema",
   const postgres = (await import("postgres")).default;
   const app = postgres(db.url, { max: 1, onnotice: () => {} });
   try {
-    const [{ path }] = await app<
+    const { path } = (await app<
       { path: string }[]
-    >`select current_setting('search_path') as path`;
+    >`select current_setting('search_path') as path`)[0]!;
     assert.equal(path, `${db.schema},public`);
     await app`insert into t values (1)`;
   } finally {
@@ -192,9 +192,9 @@ Deno.test('the connection lost inside sql.begin() (isolation "transaction") fail
   await assert.rejects(
     () =>
       db.sql.begin(async (tx) => {
-        const [{ pid }] = await tx<
+        const { pid } = (await tx<
           { pid: number }[]
-        >`select pg_backend_pid() as pid`;
+        >`select pg_backend_pid() as pid`)[0]!;
         await withAdmin((sql) => sql`select pg_terminate_backend(${pid})`);
         await new Promise((resolve) => setTimeout(resolve, 100));
         await tx`select 1`;

@@ -12,7 +12,7 @@ Deno.test("every README snippet is identical to the example file it names", asyn
   ];
   assert.ok(snippets.length >= 3, `found ${snippets.length} snippets`);
   for (const [, path, code] of snippets) {
-    const file = await Deno.readTextFile(new URL(path, ROOT));
+    const file = await Deno.readTextFile(new URL(path!, ROOT));
     assert.equal(code, file, `README snippet of ${path} differs from the file`);
   }
 });

@@ -15,9 +15,9 @@ async function leftovers(
   [dir, bucket, schema, database]: string[],
 ): Promise<string[]> {
   const left: string[] = [];
-  if (await exists(dir)) left.push(`dir ${dir}`);
-  if (await exists(dir.replace(/\/[^/]+$/, ""))) left.push("dir's parent");
-  if ((await bucketNames()).includes(bucket)) left.push(`bucket ${bucket}`);
+  if (await exists(dir!)) left.push(`dir ${dir}`);
+  if (await exists(dir!.replace(/\/[^/]+$/, ""))) left.push("dir's parent");
+  if ((await bucketNames()).includes(bucket!)) left.push(`bucket ${bucket}`);
   const objects = await itkitObjects();
   if (objects.includes(`schema ${schema}`)) left.push(`schema ${schema}`);
   if (objects.includes(`database ${database}`)) {

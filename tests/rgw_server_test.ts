@@ -52,9 +52,9 @@ Deno.test({
       await using rgw = await startRgw();
       dir = rgw.dir;
       assert.equal(rgw.origin, "rgw");
-      assert.match(rgw.env.S3_ENDPOINT, /^http:\/\/127\.0\.0\.1:\d+$/);
-      assert.match(rgw.env.S3_ACCESS_KEY, /^[A-Z0-9]{20}$/);
-      assert.equal(rgw.env.S3_SECRET_KEY.length, 40);
+      assert.match(rgw.env.S3_ENDPOINT!, /^http:\/\/127\.0\.0\.1:\d+$/);
+      assert.match(rgw.env.S3_ACCESS_KEY!, /^[A-Z0-9]{20}$/);
+      assert.equal(rgw.env.S3_SECRET_KEY!.length, 40);
       const client = await s3Client(rgw.config);
       try {
         const { Buckets = [] } = await client.send(new ListBucketsCommand({}));

@@ -29,7 +29,7 @@ async function inParallel<T>(
   let next = 0;
   await Promise.all(
     Array.from({ length: 32 }, async () => {
-      while (next < items.length) await work(items[next++]);
+      while (next < items.length) await work(items[next++]!);
     }),
   );
 }

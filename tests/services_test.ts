@@ -91,7 +91,7 @@ Deno.test("a test module's localServices() start once, serve its fixtures and st
     args: ["--sanitize-ops", "--sanitize-resources"],
   });
   expectRun(run, run.code === 0 && run.passed === 1, "the test should pass");
-  const services = JSON.parse(/^SERVICES (.*)$/m.exec(run.output)![1]);
+  const services = JSON.parse(/^SERVICES (.*)$/m.exec(run.output)![1]!);
   assert.deepEqual(
     services.map((s: { kind: string; origin: string }) =>
       `${s.kind} ${s.origin}`
@@ -117,7 +117,7 @@ Deno.test("configured endpoints win over localServices()", async () => {
     run.code === 0,
     "the test should pass against the configured servers",
   );
-  const services = JSON.parse(/^SERVICES (.*)$/m.exec(run.output)![1]);
+  const services = JSON.parse(/^SERVICES (.*)$/m.exec(run.output)![1]!);
   assert.deepEqual(services.map((s: { origin: string }) => s.origin), [
     "configured",
     "configured",
@@ -229,8 +229,8 @@ Deno.test("the run summary names each service's origin, the ignored tests and fi
   // The reaper's log, named once, says what it removed.
   const logs = [...err.matchAll(/reaper log \(.*\): (\S+)/g)].map((m) => m[1]);
   assert.equal(logs.length, 1, err);
-  const log = await Deno.readTextFile(logs[0]);
-  await Deno.remove(logs[0]);
+  const log = await Deno.readTextFile(logs[0]!);
+  await Deno.remove(logs[0]!);
   assert.match(log, /removed dir \S+ \(handed off/, log);
   assert.match(log, /removed bucket itkit-\S+ \(handed off/, log);
 });

@@ -19,7 +19,7 @@ Deno.test("parseShard() reads i/n and rejects anything else, naming ITKIT_SHARD"
 Deno.test("shardIndex() is stable and spreads names over the shards", () => {
   const counts = [0, 0, 0];
   for (let i = 0; i < 300; i++) {
-    counts[shardIndex(`[integration] t${i}`, 3) - 1]++;
+    counts[shardIndex(`[integration] t${i}`, 3) - 1]!++;
   }
   assert.ok(counts.every((c) => c > 60), `uneven: ${counts}`);
   assert.equal(
@@ -41,7 +41,7 @@ Deno.test("the union of shards 1/n..n/n runs every integration test exactly once
         /^\[integration\] (case \d+) \.\.\. ok/gm,
       )
     ) {
-      ran.push(match[1]);
+      ran.push(match[1]!);
     }
     assert.match(run.output, /plain test \.\.\. ok/);
   }

@@ -59,6 +59,6 @@ Deno.test("a body that hangs after a stray error is abandoned after the grace pe
   const dirs = [...hang.output.matchAll(/^DIR (.+)$/gm)].map((m) => m[1]);
   assert.equal(dirs.length, 2, hang.output);
   for (const dir of dirs) {
-    await assert.rejects(() => Deno.stat(dir), Deno.errors.NotFound);
+    await assert.rejects(() => Deno.stat(dir!), Deno.errors.NotFound);
   }
 });

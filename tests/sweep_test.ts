@@ -99,8 +99,8 @@ Deno.test("after a SIGKILL mid-test, sweep removes what the run left and nothing
     // The crash left everything behind, except what the database helper
     // process (which outlives the test process to clean up) drops: wait
     // until it is done, so that it does not race the sweep.
-    assert.ok(await exists(dir), "the temp dir survived the crash");
-    assert.ok((await bucketNames()).includes(bucket));
+    assert.ok(await exists(dir!), "the temp dir survived the crash");
+    assert.ok((await bucketNames()).includes(bucket!));
     let left = await itkitObjects();
     for (let i = 0; i < 20; i++) {
       await new Promise((resolve) => setTimeout(resolve, 250));
@@ -129,8 +129,8 @@ Deno.test("after a SIGKILL mid-test, sweep removes what the run left and nothing
     assert.ok(report.removed.includes(`schema ${PG.database}.${schema}`));
 
     // Zero leftovers...
-    assert.equal(await exists(dir), false);
-    assert.ok(!(await bucketNames()).includes(bucket));
+    assert.equal(await exists(dir!), false);
+    assert.ok(!(await bucketNames()).includes(bucket!));
     assert.deepEqual(await itkitObjects(), []);
     // ...and what the toolkit did not create is untouched.
     for (const name of userBuckets) {

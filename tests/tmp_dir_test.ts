@@ -40,6 +40,6 @@ Deno.test("tmpDir.fixture() declares read and write to its own parent only", () 
   const permissions = fixture.permissions as Deno.PermissionOptionsObject;
   assert.deepEqual(Object.keys(permissions).sort(), ["read", "write"]);
   const [path] = permissions.read as string[];
-  assert.match(path, /itkit-[0-9a-z]{12,13}-\d+$/);
+  assert.match(path!, /itkit-[0-9a-z]{12,13}-\d+$/);
   assert.deepEqual(permissions.write, [path]);
 });

@@ -21,7 +21,9 @@ const all = [...Deno.readDirSync("tests")]
 const parallel = all.filter((file) => !SERIAL.includes(file));
 const totals = { passed: 0, failed: 0, ignored: 0, code: 0 };
 
-for (const [files, extra] of [[parallel, ["--parallel"]], [SERIAL, []]]) {
+for (
+  const [files, extra] of [[parallel, ["--parallel"]], [SERIAL, []]] as const
+) {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "test",

@@ -67,10 +67,14 @@ export function orderFixtures(
         }`,
       );
     }
+    const fixture = fixtures[name];
+    if (fixture === undefined) {
+      throw new TypeError(`${where}: fixture "${name}" is not declared`);
+    }
     state.set(name, "visiting");
-    for (const dep of fixtures[name].deps) visit(dep, [...path, name]);
+    for (const dep of fixture.deps) visit(dep, [...path, name]);
     state.set(name, "done");
-    ordered.push({ name, fixture: fixtures[name] });
+    ordered.push({ name, fixture });
   };
   for (const name of declared) visit(name, []);
   return ordered;

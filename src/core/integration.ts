@@ -396,11 +396,11 @@ function inGroups<F extends FixtureRecord>(
   return {
     ...definition,
     name,
-    requires,
-    permissions,
-    timeout,
-    fixtures,
-    ignore,
+    ...(requires === undefined ? {} : { requires }),
+    ...(permissions === undefined ? {} : { permissions }),
+    ...(timeout === undefined ? {} : { timeout }),
+    ...(fixtures === undefined ? {} : { fixtures }),
+    ...(ignore === undefined ? {} : { ignore }),
   };
 }
 
@@ -476,8 +476,8 @@ function excludePrefixRegex(prefix: string): string {
   const escape = (s: string) => s.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&");
   const escapeClass = (c: string) => c.replace(/[\\\]^[-]/g, "\\$&");
   const branches: string[] = [];
-  for (let i = 0; i < prefix.length; i++) {
-    branches.push(`${escape(prefix.slice(0, i))}[^${escapeClass(prefix[i])}]`);
+  for (const [i, c] of prefix.split("").entries()) {
+    branches.push(`${escape(prefix.slice(0, i))}[^${escapeClass(c)}]`);
   }
   branches.push(`.{0,${prefix.length - 1}}$`);
   return `/^(?:${branches.join("|")})/`;

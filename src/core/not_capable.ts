@@ -57,7 +57,7 @@ export function explainNotCapable(
   if (error.message.includes(MARK)) return error;
   const match = /Requires (\w+) access(?: to "([^"]*)")?/.exec(error.message);
   if (!match) return error;
-  const [, kind, value = ""] = match;
+  const [, kind = "", value = ""] = match;
   const preset = PRESETS.find((p) => p.covers(kind, value));
   const entry = value === ""
     ? `permissions: { ${kind}: true }`

@@ -120,8 +120,12 @@ export async function buildTemplate(
 
 /** Fails unless `sql` is connected to `database` (PGlite ignores the name). */
 async function expectDatabase(sql: Pg, database: string): Promise<void> {
-  const [{ current }] = await sql<{ current: string }[]>`
+  const [row] = await sql<{ current: string }[]>`
     select current_database() as current`;
+  if (row === undefined) {
+    throw new Error("select current_database() returned no row");
+  }
+  const { current } = row;
   if (current !== database) {
     throw new Error(
       `the server connected to database "${current}" instead of "${database}" (PGlite serves a single database): isolations "database" and "truncate" are not available there; use "schema" or "transaction"`,

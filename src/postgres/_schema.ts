@@ -69,8 +69,10 @@ async function start(
   );
   let bySql = ignoresStartup.get(pool);
   if (bySql === undefined) {
-    const [{ search_path }] = await sql<{ search_path: string }[]>`
+    const [row] = await sql<{ search_path: string }[]>`
       show search_path`;
+    if (row === undefined) throw new Error("show search_path returned no row");
+    const { search_path } = row;
     bySql = !search_path.startsWith(schema);
     ignoresStartup.set(pool, bySql);
   }

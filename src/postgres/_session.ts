@@ -14,7 +14,7 @@ export interface SessionInput {
   /** The server. */
   config: PostgresConfig;
   /** The migration, if any. */
-  migrate?: Migrate<Pg>;
+  migrate?: Migrate<Pg> | undefined;
   /** What identifies the migration. */
   key: string;
   /** Pool size of a test's own pool (database isolation). */

@@ -123,7 +123,7 @@ export interface PostgresDatabase extends AsyncDisposable {
 interface Prepared {
   config: PostgresConfig;
   isolation: PostgresIsolation;
-  migrate?: (sql: PostgresSql) => Promise<unknown> | unknown;
+  migrate?: ((sql: PostgresSql) => Promise<unknown> | unknown) | undefined;
   key: string;
   max: number;
 }

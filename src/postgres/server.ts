@@ -111,6 +111,7 @@ export async function startPostgresServer(
     const [cmd, ...rest] = asRoot
       ? ["runuser", "-u", "postgres", "--", ...args]
       : args;
+    if (cmd === undefined) throw new TypeError(`Cannot ${what}: no command`);
     const { success, stderr, stdout } = await new Deno.Command(cmd, {
       args: rest,
       stdout: "piped",

@@ -139,7 +139,7 @@ export function summaryRecords(): SummaryRecords {
  *   { services: [], ignored: [], timings: { tmpDir: { setups: [1], cleanups: [2] } } },
  *   { services: [], ignored: [], timings: { tmpDir: { setups: [3], cleanups: [4] } } },
  * ]);
- * console.log(merged.timings.tmpDir.setups); // [1, 3]
+ * console.log(merged.timings.tmpDir?.setups); // [1, 3]
  * ```
  */
 export function mergeSummaries(parts: SummaryRecords[]): SummaryRecords {

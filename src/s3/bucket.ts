@@ -65,7 +65,7 @@ export interface S3Bucket extends AsyncDisposable {
 interface Prepared {
   config: S3Config;
   prefix: string;
-  bucket?: string;
+  bucket?: string | undefined;
   /** Declared on a test: its removal is handed to the reaper, if one runs. */
   declared: boolean;
 }

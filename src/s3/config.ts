@@ -68,7 +68,9 @@ export function s3Config(
 ): S3Config {
   const get = (name: string): string => {
     const value = env[name];
-    return value === undefined || value === "" ? S3_ENV_DEFAULTS[name] : value;
+    return value === undefined || value === ""
+      ? S3_ENV_DEFAULTS[name] ?? ""
+      : value;
   };
   const raw = get("S3_ENDPOINT");
   let endpoint: URL | undefined;

@@ -40,10 +40,10 @@ export async function emptyBucket(
           }),
         )
       );
-      if (result.Errors?.length) {
-        const first = result.Errors[0];
+      const [first] = result.Errors ?? [];
+      if (first !== undefined) {
         throw new Error(
-          `Cannot empty bucket "${bucket}": ${result.Errors.length} deletes failed, e.g. ${first.Key}: ${first.Code} ${first.Message}`,
+          `Cannot empty bucket "${bucket}": ${result.Errors?.length} deletes failed, e.g. ${first.Key}: ${first.Code} ${first.Message}`,
         );
       }
     }));
@@ -150,10 +150,11 @@ async function drain(
 
 function sameEntries(a: Entry[], b: Entry[]): boolean {
   return a.length === b.length &&
-    a.every((e, i) =>
-      e.Key === b[i].Key && e.VersionId === b[i].VersionId &&
-      e.UploadId === b[i].UploadId
-    );
+    a.every((e, i) => {
+      const f = b[i];
+      return f !== undefined && e.Key === f.Key &&
+        e.VersionId === f.VersionId && e.UploadId === f.UploadId;
+    });
 }
 
 /** Keys per DeleteObjects request; a listed page's requests run at once. */

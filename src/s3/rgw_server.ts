@@ -29,7 +29,8 @@ const BINARIES = [
   "radosgw-admin",
   "monmaptool",
   "ceph",
-];
+] as const;
+type Binary = typeof BINARIES[number];
 
 /** Options of {@linkcode startRgw}. */
 export interface RgwServerOptions {
@@ -66,10 +67,10 @@ export interface RgwServer extends ServerHandle<S3Config, "rgw"> {
 
 /** Each binary's path on `PATH`, and the names not found there. */
 async function locateBinaries(): Promise<
-  { found: Record<string, string>; missing: string[] }
+  { found: Partial<Record<Binary, string>>; missing: string[] }
 > {
   const dirs = (readEnv("PATH") ?? "").split(":").filter((d) => d !== "");
-  const found: Record<string, string> = {};
+  const found: Partial<Record<Binary, string>> = {};
   const missing: string[] = [];
   for (const name of BINARIES) {
     for (const dir of dirs) {
@@ -111,7 +112,7 @@ export async function startRgw(
       `Cannot start Ceph RGW: timeout must be a positive number of milliseconds, got ${timeout}`,
     );
   }
-  const { found: bin, missing } = await locateBinaries();
+  const { found, missing } = await locateBinaries();
   if (missing.length) {
     throw new Error(
       `Cannot start Ceph RGW: ${
@@ -121,6 +122,21 @@ export async function startRgw(
       })`,
     );
   }
+  const located = (name: Binary): string => {
+    const path = found[name];
+    if (path === undefined) {
+      throw new Error(`Cannot start Ceph RGW: ${name} not found on PATH`);
+    }
+    return path;
+  };
+  const bin: Record<Binary, string> = {
+    "ceph-mon": located("ceph-mon"),
+    "ceph-osd": located("ceph-osd"),
+    radosgw: located("radosgw"),
+    "radosgw-admin": located("radosgw-admin"),
+    monmaptool: located("monmaptool"),
+    ceph: located("ceph"),
+  };
   const accessKeyId = options.accessKeyId ?? randomKey(20, UPPER_DIGITS);
   const secretAccessKey = options.secretAccessKey ??
     randomKey(40, `${UPPER_DIGITS}abcdefghijklmnopqrstuvwxyz`);

@@ -134,7 +134,7 @@ export async function provisionServices(
         services.push({
           kind: "s3",
           origin: s3.origin,
-          address: s3.env.S3_ENDPOINT,
+          address: s3.env.S3_ENDPOINT ?? s3.config.endpoint.href,
         });
       }
     }

@@ -12,12 +12,12 @@ export interface Store extends AsyncDisposable {
 
 /** Opens the store from `env.DATABASE_URL`. */
 export function openStore(env: Record<string, string>): Store {
-  const sql = postgres(env.DATABASE_URL, { max: 2, onnotice: () => {} });
+  const sql = postgres(env.DATABASE_URL!, { max: 2, onnotice: () => {} });
   return {
     async addUser(name: string): Promise<number> {
       return await sql.begin(async (tx) => {
-        const [{ id }] = await tx<{ id: number }[]>`
-          insert into users (name) values (${name}) returning id`;
+        const { id } = (await tx<{ id: number }[]>`
+          insert into users (name) values (${name}) returning id`)[0]!;
         return id;
       });
     },

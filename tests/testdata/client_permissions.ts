@@ -17,14 +17,14 @@ import { s3Bucket, s3ClientPermissions } from "../../s3.ts";
 
 const pg = postgresConfig();
 const url = postgresUrl(pg, true);
-const pgNet = { net: postgresPermissions(pg).net };
+const pgNet = { net: postgresPermissions(pg).net! };
 
 /** The code under test: opens its own pool from a URL. */
 async function countOne(): Promise<number> {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   try {
     const [row] = await sql<{ one: number }[]>`select 1 as one`;
-    return row.one;
+    return row!.one;
   } finally {
     await sql.end({ timeout: 5 });
   }

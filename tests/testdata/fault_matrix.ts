@@ -103,7 +103,9 @@ for (const [kind, make] of Object.entries(kinds)) {
   }
   integration(`${kind} under ${fault}`, {
     fixtures,
-    timeout: fault === "timeout" || fault === "stray-timeout" ? 300 : undefined,
+    ...(fault === "timeout" || fault === "stray-timeout"
+      ? { timeout: 300 }
+      : {}),
   }, async (t) => {
     switch (fault) {
       case "throw":

@@ -16,8 +16,10 @@ for (const name of ["first", "second", "third"]) {
     await db.sql`insert into items values (${name})`;
     const rows = await db.sql`select name from items`;
     if (rows.length !== 1) throw new Error(`saw ${rows.length} rows`);
-    const [{ tpl }] = await db.sql<{ tpl: string }[]>`
-      select datname as tpl from pg_database where datname like 'itkit_tpl%'`;
+    const { tpl } = (await db.sql<{ tpl: string }[]>`
+      select datname as tpl from pg_database where datname like 'itkit_tpl%'`)[
+      0
+    ]!;
     console.log(`CLONE ${db.database} FROM ${tpl}`);
   });
 }

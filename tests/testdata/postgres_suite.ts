@@ -38,9 +38,9 @@ for (let i = 1; i <= 4; i++) {
       `test ${i}`,
       "in begin",
     ]);
-    const [{ pid }] = await db.sql<
+    const { pid } = (await db.sql<
       { pid: number }[]
-    >`select pg_backend_pid() as pid`;
+    >`select pg_backend_pid() as pid`)[0]!;
     console.log(`PID ${pid}`);
   });
 }

@@ -8,9 +8,9 @@ integration("slow template", {
     db: postgresDatabase.fixture({
       isolation: "database",
       migrate: async (sql) => {
-        const [{ db }] = await sql<
+        const { db } = (await sql<
           { db: string }[]
-        >`select current_database() as db`;
+        >`select current_database() as db`)[0]!;
         console.log(`TEMPLATE ${db}`);
         await sql`select pg_sleep(30)`;
       },

@@ -31,8 +31,9 @@ async function state(sql: PostgresSql): Promise<string> {
       (select string_agg(id || ':' || team || ':' || name, ',' order by id) from players) as players,
       (select count(*) from audit)::int as audit,
       (select count(*) from audited)::int as audited`;
-  const [{ next_team }] =
-    await sql`select nextval('teams_id_seq') as next_team`;
+  const { next_team } = (
+    await sql`select nextval('teams_id_seq') as next_team`
+  )[0]!;
   return JSON.stringify({ ...row, next_team });
 }
 
@@ -53,8 +54,9 @@ for (const round of [1, 2, 3]) {
     assert.equal(await state(db.sql), MIGRATED);
     // Writes everywhere, in a committed transaction of the test's own.
     await db.sql.begin(async (tx) => {
-      const [{ id }] =
-        await tx`insert into teams (name) values ('green') returning id`;
+      const { id } = (
+        await tx`insert into teams (name) values ('green') returning id`
+      )[0]!;
       await tx`insert into players (team, name) values (${id}, 'grace')`;
       await tx`delete from players where name = 'ada'`;
       await tx`update teams set name = 'crimson' where id = 1`;
