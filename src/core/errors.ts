@@ -58,7 +58,7 @@ export class FixtureError extends Error {
  *
  * @example
  * ```ts
- * import { IntegrationTimeoutError } from "../../mod.ts";
+ * import { IntegrationTimeoutError } from "./errors.ts";
  *
  * console.log(new IntegrationTimeoutError("uploads", 500).message);
  * // test "uploads" timed out after 500 ms
@@ -87,7 +87,7 @@ export class IntegrationTimeoutError extends Error {
  *
  * @example
  * ```ts
- * import { ServiceUnavailableError } from "../../mod.ts";
+ * import { ServiceUnavailableError } from "./errors.ts";
  *
  * const error = new ServiceUnavailableError([
  *   "s3 http://127.0.0.1:9000: connection refused 127.0.0.1:9000",
@@ -125,7 +125,7 @@ export class ServiceUnavailableError extends Error {
  *
  * @example
  * ```ts
- * import { UncaughtInTestError } from "../../mod.ts";
+ * import { UncaughtInTestError } from "./errors.ts";
  *
  * const error = new UncaughtInTestError("uploads", new Error("socket hang up"));
  * console.log(error.message); // unhandled error during test "uploads": socket hang up
