@@ -7,8 +7,9 @@
  * @module
  */
 
-import { checkRequires, type ProbeResult } from "./probe.ts";
+import type { ProbeResult } from "./probe.ts";
 import {
+  checkSharedOptions,
   type FixtureRecord,
   integration,
   type IntegrationFn,
@@ -164,22 +165,7 @@ export function group<G extends FixtureRecord>(
   if (typeof options !== "object" || options === null) {
     throw new TypeError(`${where}: options must be an object`);
   }
-  if (options.requires !== undefined) checkRequires(where, options.requires);
-  const { timeout, fixtures } = options;
-  if (timeout !== undefined && (!Number.isFinite(timeout) || timeout <= 0)) {
-    throw new RangeError(
-      `${where}: timeout must be a positive number of milliseconds, got ${timeout}`,
-    );
-  }
-  if (
-    fixtures !== undefined &&
-    (typeof fixtures !== "object" || fixtures === null ||
-      Array.isArray(fixtures))
-  ) {
-    throw new TypeError(
-      `${where}: fixtures must be an object of fixture declarations ({ dir: tmpDir.fixture() })`,
-    );
-  }
+  checkSharedOptions(where, options);
   const test = ((
     testName: string,
     optionsOrFn: IntegrationOptions<FixtureRecord> | IntegrationFn<G>,

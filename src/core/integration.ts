@@ -450,7 +450,21 @@ function validateOptions<F extends FixtureRecord>(
   if (typeof definition.fn !== "function") {
     throw new TypeError(`${where}: fn must be a function`);
   }
-  const { timeout, requires, fixtures } = definition;
+  checkSharedOptions(where, definition);
+}
+
+/**
+ * Checks the options a test shares with a group: `timeout`, `requires`,
+ * `fixtures`.
+ *
+ * @throws {RangeError} For a timeout that is not a positive number.
+ * @throws {TypeError} For bad `requires` or `fixtures`.
+ */
+export function checkSharedOptions(
+  where: string,
+  options: { timeout?: number; requires?: unknown; fixtures?: unknown },
+): void {
+  const { timeout, requires, fixtures } = options;
   if (
     timeout !== undefined &&
     (!Number.isFinite(timeout) || timeout <= 0)

@@ -97,21 +97,9 @@ async function start(
     if (bySql) await sql`reset search_path`.catch(() => {});
   };
   if (input.migrate) {
-    const conn = await sql.reserve();
-    try {
-      await input.migrate(connectionSql(conn, {
-        begin: "transaction",
-        listenError: "Cannot listen() in a migration",
-      }));
-    } catch (error) {
-      await conn.unsafe("rollback").catch(() => {});
-      conn.release();
+    await migrateOnOne(sql, input.migrate, async () => {
       await drop().catch(() => {});
-      throw new Error(`migration failed: ${describe(error)}`, {
-        cause: error,
-      });
-    }
-    conn.release();
+    }, true);
   }
   const unsubscribe = onAbort(input.signal, () => void cancelActive(pool));
   const close = async (): Promise<void> => {
@@ -160,20 +148,9 @@ async function privateSchemaSession(input: SessionInput): Promise<Session> {
     throw error;
   }
   if (input.migrate) {
-    const conn = await sql.reserve();
-    try {
-      await input.migrate(connectionSql(conn, {
-        begin: "transaction",
-        listenError: "Cannot listen() in a migration",
-      }));
-    } catch (error) {
-      conn.release();
+    await migrateOnOne(sql, input.migrate, async () => {
       await close().catch(() => {});
-      throw new Error(`migration failed: ${describe(error)}`, {
-        cause: error,
-      });
-    }
-    conn.release();
+    }, false);
   }
   return {
     sql,
@@ -182,4 +159,30 @@ async function privateSchemaSession(input: SessionInput): Promise<Session> {
     searchPath: `${schema},public`,
     close,
   };
+}
+
+/**
+ * Runs a migration on one reserved connection (so its own transactions work);
+ * on failure rolls back (when asked), cleans up with `undo`, and throws
+ * `migration failed: …`.
+ */
+async function migrateOnOne(
+  sql: SharedPool["sql"],
+  migrate: NonNullable<SessionInput["migrate"]>,
+  undo: () => Promise<void>,
+  rollback: boolean,
+): Promise<void> {
+  const conn = await sql.reserve();
+  try {
+    await migrate(connectionSql(conn, {
+      begin: "transaction",
+      listenError: "Cannot listen() in a migration",
+    }));
+  } catch (error) {
+    if (rollback) await conn.unsafe("rollback").catch(() => {});
+    conn.release();
+    await undo();
+    throw new Error(`migration failed: ${describe(error)}`, { cause: error });
+  }
+  conn.release();
 }
