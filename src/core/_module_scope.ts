@@ -165,6 +165,7 @@ function registerTeardown(): void {
     Deno.test({
       name: "[integration] dispose module fixtures",
       permissions: permissionsOf(declared.values()),
+      // It closes what earlier tests opened and shared: by design.
       sanitizeOps: false,
       sanitizeResources: false,
       fn: async () => {
