@@ -122,3 +122,15 @@ function withoutNames(
     Object.entries(env).filter(([name]) => !names.includes(name)),
   );
 }
+
+/** Waits until `check` holds (up to 10 s), else fails naming `what`. */
+export async function eventually(
+  check: () => Promise<boolean>,
+  what: string,
+): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting until ${what}`);
+}

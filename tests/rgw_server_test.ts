@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { ListBucketsCommand } from "@aws-sdk/client-s3";
 import { startRgw } from "../services.ts";
 import { probeS3, s3Client } from "../s3.ts";
+import { eventually } from "./_harness.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const installed = await new Deno.Command("sh", {
@@ -28,17 +29,6 @@ async function processesIn(dir: string): Promise<number[]> {
 
 async function exists(path: string): Promise<boolean> {
   return await Deno.stat(path).then(() => true, () => false);
-}
-
-async function eventually(
-  check: () => Promise<boolean>,
-  what: string,
-): Promise<void> {
-  for (let i = 0; i < 50; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting until ${what}`);
 }
 
 Deno.test({

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { provisionServices } from "../services.ts";
-import { closedPort, expectRun, runDenoTest } from "./_harness.ts";
+import { closedPort, eventually, expectRun, runDenoTest } from "./_harness.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const SYSTEM_TMP = Deno.env.get("TMPDIR") ?? "/tmp";
@@ -39,17 +39,6 @@ async function processesMentioning(text: string): Promise<number[]> {
   return pids;
 }
 
-async function eventually(
-  check: () => Promise<boolean>,
-  what: string,
-): Promise<void> {
-  for (let i = 0; i < 50; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting until ${what}`);
-}
-
 async function refused(port: number): Promise<boolean> {
   try {
     (await Deno.connect({ hostname: "127.0.0.1", port })).close();
@@ -57,6 +46,46 @@ async function refused(port: number): Promise<boolean> {
   } catch (error) {
     return error instanceof Deno.errors.ConnectionRefused;
   }
+}
+
+/**
+ * `cli.ts run` (services it starts itself) on testdata/summary.ts, with the
+ * run summary on; `port` is the closed port its down-service test probes.
+ */
+async function runSummary(
+  extra: Record<string, string> = {},
+): Promise<{ port: number; code: number; err: string }> {
+  const port = closedPort();
+  const env = Deno.env.toObject();
+  delete env.DATABASE_URL;
+  delete env.S3_ENDPOINT;
+  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "cli.ts",
+      "run",
+      "--",
+      Deno.execPath(),
+      "test",
+      "-A",
+      "--no-check",
+      "tests/testdata/summary.ts",
+    ],
+    cwd: ROOT,
+    clearEnv: true,
+    env: {
+      ...env,
+      NO_COLOR: "1",
+      ...extra,
+      ITKIT_SUMMARY: "1",
+      ITKIT_TEST_PORT: String(port),
+      ITKIT_REQUIRE: "",
+    },
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  return { port, code, err: new TextDecoder().decode(stderr) };
 }
 
 Deno.test("with DATABASE_URL and S3_ENDPOINT set, nothing is provisioned", async () => {
@@ -175,36 +204,7 @@ Deno.test("the services CLI stopped by SIGINT leaves no process, port or temp di
 });
 
 Deno.test("the run summary names each service's origin, the ignored tests and fixture timings, once", async () => {
-  const port = closedPort();
-  const env = Deno.env.toObject();
-  delete env.DATABASE_URL;
-  delete env.S3_ENDPOINT;
-  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "cli.ts",
-      "run",
-      "--",
-      Deno.execPath(),
-      "test",
-      "-A",
-      "--no-check",
-      "tests/testdata/summary.ts",
-    ],
-    cwd: ROOT,
-    clearEnv: true,
-    env: {
-      ...env,
-      NO_COLOR: "1",
-      ITKIT_SUMMARY: "1",
-      ITKIT_TEST_PORT: String(port),
-      ITKIT_REQUIRE: "",
-    },
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  const err = new TextDecoder().decode(stderr);
+  const { port, code, err } = await runSummary();
   assert.equal(code, 0, err);
   assert.equal(err.match(/itkit run summary/g)?.length, 1, err);
   assert.match(
@@ -236,37 +236,7 @@ Deno.test("the run summary names each service's origin, the ignored tests and fi
 });
 
 Deno.test("ITKIT_S3=ceph runs the tests on a Ceph RADOS Gateway, names it in the run summary, and stops it", async () => {
-  const port = closedPort();
-  const env = Deno.env.toObject();
-  delete env.DATABASE_URL;
-  delete env.S3_ENDPOINT;
-  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "cli.ts",
-      "run",
-      "--",
-      Deno.execPath(),
-      "test",
-      "-A",
-      "--no-check",
-      "tests/testdata/summary.ts",
-    ],
-    cwd: ROOT,
-    clearEnv: true,
-    env: {
-      ...env,
-      NO_COLOR: "1",
-      ITKIT_S3: "ceph",
-      ITKIT_SUMMARY: "1",
-      ITKIT_TEST_PORT: String(port),
-      ITKIT_REQUIRE: "",
-    },
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  const err = new TextDecoder().decode(stderr);
+  const { code, err } = await runSummary({ ITKIT_S3: "ceph" });
   assert.equal(code, 0, err);
   assert.match(
     err,

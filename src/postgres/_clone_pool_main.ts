@@ -12,6 +12,7 @@ import postgres from "npm:postgres@^3.4.9";
 import type { PostgresConfig } from "./config.ts";
 import { postgresOptions } from "./client.ts";
 import { uniqueName } from "../run/naming.ts";
+import { lines } from "../util/lines.ts";
 
 interface Request {
   op: "track" | "warm" | "take" | "drop";
@@ -23,6 +24,8 @@ interface Request {
   size?: number;
 }
 
+/** How CREATE DATABASE copies a template (PostgreSQL 15+). */
+type Strategy = "WAL_LOG" | "FILE_COPY";
 interface Pool {
   config: PostgresConfig;
   template: string;
@@ -32,7 +35,7 @@ interface Pool {
   making: number;
   failed: boolean;
   /** How long clones took, by strategy (to pick the faster). */
-  timings: Record<string, number[]>;
+  timings: Record<Strategy, number[]>;
   /** How many clones were started. */
   made: number;
 }
@@ -77,12 +80,12 @@ const strategies = new Map<postgres.Sql, Promise<boolean>>();
 async function strategyFor(
   pool: Pool,
   sql: postgres.Sql,
-): Promise<string | undefined> {
+): Promise<Strategy | undefined> {
   let known = strategies.get(sql);
   if (!known) {
     known = sql<{ v: number }[]>`
       select current_setting('server_version_num')::int as v`.then(
-      ([{ v }]) => v >= 150000,
+      (rows) => (rows[0]?.v ?? 0) >= 150000,
       () => false,
     );
     strategies.set(sql, known);
@@ -97,7 +100,7 @@ async function strategyFor(
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
+  return s[Math.floor(s.length / 2)] ?? 0;
 }
 
 async function createClone(pool: Pool): Promise<string> {
@@ -144,6 +147,21 @@ function refill(pool: Pool): void {
   }
 }
 
+/** An empty pool of clones of `template`, keeping `size` ready. */
+function newPool(config: PostgresConfig, template: string, size: number): Pool {
+  return {
+    config,
+    template,
+    size,
+    ready: [],
+    waiting: [],
+    making: 0,
+    failed: false,
+    timings: { WAL_LOG: [], FILE_COPY: [] },
+    made: 0,
+  };
+}
+
 async function handle(request: Request): Promise<void> {
   const { op, config } = request;
   if (op === "track" && request.schema) {
@@ -158,17 +176,7 @@ async function handle(request: Request): Promise<void> {
     return;
   }
   if (op === "warm") {
-    const pool: Pool = {
-      config,
-      template: request.template!,
-      size: request.size ?? 3,
-      ready: [],
-      waiting: [],
-      making: 0,
-      failed: false,
-      timings: { WAL_LOG: [], FILE_COPY: [] },
-      made: 0,
-    };
+    const pool = newPool(config, request.template!, request.size ?? 3);
     pools.set(request.template!, pool);
     refill(pool);
     return;
@@ -176,17 +184,8 @@ async function handle(request: Request): Promise<void> {
   if (op === "take") {
     // Without a warmed pool (isolation "truncate" takes one clone per
     // process), a clone is made on demand.
-    const pool: Pool = pools.get(request.template!) ?? {
-      config,
-      template: request.template!,
-      size: 0,
-      ready: [],
-      waiting: [],
-      making: 0,
-      failed: false,
-      timings: { WAL_LOG: [], FILE_COPY: [] },
-      made: 0,
-    };
+    const pool = pools.get(request.template!) ??
+      newPool(config, request.template!, 0);
     pools.set(request.template!, pool);
     pool.failed = false;
     const ready = pool.ready.shift();
@@ -221,18 +220,9 @@ async function handle(request: Request): Promise<void> {
   }
 }
 
-let buffer = "";
 const queue: Promise<void>[] = [];
-for await (
-  const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream())
-) {
-  buffer += chunk;
-  let newline: number;
-  while ((newline = buffer.indexOf("\n")) !== -1) {
-    const line = buffer.slice(0, newline);
-    buffer = buffer.slice(newline + 1);
-    if (line.trim()) queue.push(handle(JSON.parse(line)).catch(() => {}));
-  }
+for await (const line of lines(Deno.stdin.readable)) {
+  if (line.trim()) queue.push(handle(JSON.parse(line)).catch(() => {}));
 }
 
 // Our parent is gone: drop everything, schemas first, then clones before

@@ -10,6 +10,7 @@
 // | {op:"forget", id}. Usage: _reaper_main.ts <log file> <parent pid>.
 
 import { processAlive as alive, type ReapedResource } from "./reaper.ts";
+import { lines } from "../util/lines.ts";
 
 const [logFile, parent] = Deno.args;
 const log_ = await Deno.open(logFile!, { append: true, create: true });
@@ -106,18 +107,9 @@ function handle(line: string): void {
 }
 
 log(`started (parent ${parent})`);
-let buffer = "";
 try {
-  for await (
-    const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream())
-  ) {
-    buffer += chunk;
-    let newline: number;
-    while ((newline = buffer.indexOf("\n")) !== -1) {
-      const line = buffer.slice(0, newline);
-      buffer = buffer.slice(newline + 1);
-      if (line.trim()) handle(line);
-    }
+  for await (const line of lines(Deno.stdin.readable)) {
+    if (line.trim()) handle(line);
   }
 } catch (error) {
   log(`FAILED to read from the parent: ${error}`);
