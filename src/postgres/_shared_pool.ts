@@ -36,6 +36,12 @@ export interface SharedPool {
   hold(): () => void;
   /** The pool's socket whose local port is `port` (to watch it close). */
   socketAt(port: number): net.Socket | undefined;
+  /**
+   * Destroys the pool's sockets and resolves once each has closed: only then
+   * has postgres.js cancelled their connect timers (a connection the server
+   * refused, e.g. bad credentials, keeps its timer until its socket closes).
+   */
+  destroySockets(): Promise<void>;
 }
 
 const pools = new Map<string, SharedPool>();
@@ -90,16 +96,32 @@ export function sharedPool(
       for (const s of sockets) if (s.localPort === port) return s;
       return undefined;
     },
+    async destroySockets(): Promise<void> {
+      await Promise.all(
+        [...sockets].map((s) =>
+          new Promise<void>((resolve) => {
+            s.once("close", () => resolve());
+            s.destroy();
+          })
+        ),
+      );
+    },
   };
   pools.set(key, pool);
   return pool;
 }
 
-/** Forgets (and closes) the pool for `config`, e.g. after a failed probe. */
+/**
+ * Forgets (and closes) the pool for `config`, e.g. after a failed probe.
+ * Resolves once its sockets have closed, so that no postgres.js timer of the
+ * pool outlives the call (a probe at module load would otherwise leave one to
+ * end in the first test, which the op sanitizer reports as a leak).
+ */
 export async function discardSharedPool(config: PostgresConfig): Promise<void> {
   const key = postgresUrl(config, true);
   const pool = pools.get(key);
   if (!pool) return;
   pools.delete(key);
   await pool.sql.end({ timeout: 0 }).catch(() => {});
+  await pool.destroySockets();
 }

@@ -59,7 +59,9 @@ export interface S3ClientLike {
 }
 
 /**
- * Creates an S3 client for `config`: path-style addressing, one attempt, and
+ * Creates an S3 client for `config`: path-style addressing, the SDK's
+ * standard retries (three attempts: a keep-alive connection the server closed
+ * just as a request went out fails with `socket hang up` and is retried), and
  * every setting the SDK would otherwise look up in `~/.aws` or the
  * environment given explicitly, so it reads no files and needs no more than
  * {@linkcode s3Permissions}. Call `destroy()` when done.
@@ -75,7 +77,22 @@ export interface S3ClientLike {
  * client.destroy();
  * ```
  */
-export async function s3Client(config: S3Config): Promise<S3ClientLike> {
+export function s3Client(config: S3Config): Promise<S3ClientLike> {
+  return createS3Client(config, 3);
+}
+
+/**
+ * {@linkcode s3Client} with a chosen number of attempts: probes make one, so
+ * that a refused connection is reported at once.
+ *
+ * @param config The S3 settings.
+ * @param maxAttempts Attempts per request, retries included.
+ * @returns The client.
+ */
+export async function createS3Client(
+  config: S3Config,
+  maxAttempts: number,
+): Promise<S3ClientLike> {
   const { S3Client } = await loadS3Sdk();
   return new S3Client({
     endpoint: config.endpoint.href.replace(/\/$/, ""),
@@ -85,7 +102,7 @@ export async function s3Client(config: S3Config): Promise<S3ClientLike> {
       accessKeyId: config.accessKeyId,
       secretAccessKey: config.secretAccessKey,
     },
-    maxAttempts: 1,
+    maxAttempts,
     retryMode: "standard",
     defaultsMode: "standard",
     useFipsEndpoint: false,

@@ -11,7 +11,7 @@ import {
   type ProbeResult,
   runProbe,
 } from "../core/probe.ts";
-import { loadS3Sdk, s3Client } from "./client.ts";
+import { createS3Client, loadS3Sdk } from "./client.ts";
 import { type S3Config, s3Config } from "./config.ts";
 import { describe } from "../util/text.ts";
 
@@ -47,7 +47,7 @@ export function probeS3(
     () =>
       runProbe("s3", target, async (signal) => {
         const { ListBucketsCommand } = await loadS3Sdk();
-        const client = await s3Client(config);
+        const client = await createS3Client(config, 1);
         try {
           await client.send(new ListBucketsCommand({}), {
             abortSignal: signal,
