@@ -18,6 +18,12 @@ import { reaperLogPath } from "../src/run/reaper.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const QUICK = Deno.args.includes("--quick");
+/** Sections left out: `--skip reaper,postgres`. */
+const SKIP = new Set(
+  Deno.args.includes("--skip")
+    ? (Deno.args[Deno.args.indexOf("--skip") + 1] ?? "").split(",")
+    : [],
+);
 const ROUNDS = QUICK ? 2 : 7;
 
 interface Row {
@@ -110,7 +116,7 @@ async function compareRuns(a: string, b: string): Promise<[number, number]> {
 // integration test without fixtures runs with: Deno's own cost of switching
 // permissions per test). Rounds alternate; the ratio is the median of the
 // per-round ratios, which cancels much of this machine's drift.
-{
+if (!SKIP.has("overhead")) {
   const n = 2000;
   const toolkitCode =
     `import { integration } from "MOD";\nfor (let i = 0; i < ${n}; i++) integration("t" + i, () => {});`;
@@ -159,7 +165,7 @@ async function compareRuns(a: string, b: string): Promise<[number, number]> {
 // 1b. The wrapper's own cost, in-process and without the test runner's noise:
 // registration and an empty run of 20,000 tests, through a stand-in
 // Deno.test that only collects definitions.
-{
+if (!SKIP.has("overhead")) {
   const code = `
     const tests = [];
     Deno.test = (d) => tests.push(d);
@@ -192,7 +198,7 @@ async function compareRuns(a: string, b: string): Promise<[number, number]> {
 }
 
 // 2. A temp dir: the fixture against hand-written makeTempDir + remove.
-{
+if (!SKIP.has("tmpdir")) {
   const n = 500;
   const [toolkit, bare] = await compareRuns(
     `import { integration, tmpDir } from "MOD";
@@ -223,7 +229,7 @@ for (let i = 0; i < ${n}; i++) {
 }
 
 // 3. Probes.
-{
+if (!SKIP.has("probe")) {
   const refused: number[] = [];
   for (let i = 0; i < 30; i++) {
     const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -302,7 +308,7 @@ function connect(
 // rows and reading them back, scram-sha-256 auth, sanitizers on; each
 // isolation level against the hand-written practice it replaces, whole
 // `deno test` processes timed wall-clock, rounds alternated.
-{
+if (!SKIP.has("postgres")) {
   const config = postgresConfig();
   const n = QUICK ? 50 : 200;
   const rounds = QUICK ? 1 : 3;
@@ -506,7 +512,7 @@ Deno.test("teardown", async () => {
 }
 
 // 5. S3 bucket create + dispose.
-{
+if (!SKIP.has("s3")) {
   const config = s3Config();
   const empty: number[] = [];
   for (let i = 0; i < (QUICK ? 5 : 20); i++) {
@@ -552,7 +558,7 @@ Deno.test("teardown", async () => {
 // 5b. On Ceph RGW (a real S3 engine; skipped without its binaries): its
 // start time (what decides that s3rver stays the default), and the bucket
 // fixture against the fewest raw SDK calls doing the same work, alternating.
-{
+if (!SKIP.has("rgw")) {
   const sdk = await import("@aws-sdk/client-s3");
   const starts: number[] = [];
   let rgw: RgwServer | undefined;
@@ -652,7 +658,7 @@ Deno.test("teardown", async () => {
 }
 
 // 6. Import cost of mod.ts, and that the heavy packages stay unloaded.
-{
+if (!SKIP.has("import")) {
   const timeImport = async (code: string, extra: string[] = []) => {
     const times: number[] = [];
     let ok = true;
@@ -682,7 +688,7 @@ Deno.test("teardown", async () => {
 
 // 7. The fetch mock on msw: its first install (loads msw), install + dispose,
 // and a mocked request, against a hand-written `globalThis.fetch` stub.
-{
+if (!SKIP.has("fetch")) {
   const code = `
     import https from "node:https";
     import { fetchMock } from "MOD";
@@ -756,44 +762,77 @@ Deno.test("teardown", async () => {
   });
 }
 
-// 7. The reaper: what declared fixtures cost on the test's path when their
-// removal is handed off (a pipe write), and the reaper's own work beside the
-// raw calls it makes. Fixtures are started from their declarations, as a
-// test would, in this process.
-{
+// 8. The reaper: what declared fixtures cost on the test's path (the
+// reaper creates them ahead, from their declarations at module load, and
+// removes them when handed off), and the reaper's own work beside the raw
+// calls it makes, each measured with nothing else running. Fixtures are
+// declared and started as a module's tests would, in this process.
+if (!SKIP.has("reaper")) {
   const config = s3Config();
   const context = {
     name: "bench",
     signal: new AbortController().signal,
     deps: {},
   };
-  const bucketDecl = s3Bucket.fixture({ config });
-  const dirDecl = tmpDir.fixture();
-  const n = QUICK ? 5 : 20;
+  const log = reaperLogPath();
+  const mine = async (word: string) => {
+    const text = await Deno.readTextFile(log).catch(() => "");
+    const pid = new RegExp(` reaper (\\d+) started \\(parent ${Deno.pid}\\)`)
+      .exec(text)?.[1];
+    return pid === undefined
+      ? []
+      : text.split("\n").filter((l) => l.includes(` reaper ${pid} ${word} `));
+  };
+  /** Waits until the reaper logged `count` lines with `word`. */
+  const settled = async (word: string, count: number) => {
+    for (let i = 0; i < 1200 && (await mine(word)).length < count; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+  let created = 0;
+  let removed = 0;
+  const n = QUICK ? 10 : 50;
+
+  // Empty buckets: a module of n tests, each declaring its bucket.
+  const buckets = Array.from({ length: n }, () => s3Bucket.fixture({ config }));
+  created += n;
+  await settled("created", created); // module load ends; the tests start
   const empty: number[] = [];
-  for (let i = 0; i < n; i++) {
+  for (const declaration of buckets) {
     const t = performance.now();
-    await (await bucketDecl.start(context)).close();
+    await (await declaration.start(context)).close();
     empty.push(performance.now() - t);
   }
+  removed += n;
+  await settled("removed", removed);
   rows.push({
     name: "reaper: declared bucket create + dispose, empty (test's path)",
     value: median(empty),
     unit: "ms",
     target: "<= 2 ms",
     met: median(empty) <= 2,
-    note: `p95 ${p95(empty).toFixed(1)} ms`,
+    note: `p95 ${p95(empty).toFixed(1)} ms, ${n} tests`,
   });
+
+  // Buckets holding 1,000 objects: the dispose hands the removal off.
   const fullCreate: number[] = [];
   const fullDispose: number[] = [];
-  for (let i = 0; i < (QUICK ? 1 : 3); i++) {
+  const full = Array.from(
+    { length: QUICK ? 1 : 3 },
+    () => s3Bucket.fixture({ config }),
+  );
+  created += full.length;
+  await settled("created", created);
+  for (const declaration of full) {
     let t = performance.now();
-    const bucket = await bucketDecl.start(context);
+    const bucket = await declaration.start(context);
     fullCreate.push(performance.now() - t);
     await fill(bucket);
     t = performance.now();
     await bucket.close();
     fullDispose.push(performance.now() - t);
+    removed++;
+    await settled("removed", removed);
   }
   rows.push({
     name: "reaper: declared bucket dispose with 1,000 objects (test's path)",
@@ -803,18 +842,25 @@ Deno.test("teardown", async () => {
     met: median(fullDispose) <= 2,
     note: `create ${median(fullCreate).toFixed(1)} ms`,
   });
-  // Temp dir: declared fixture start + dispose vs makeTempDir + remove, in
-  // one process, alternating.
+
+  // Temp dirs: a module of 200 tests declaring one each, against
+  // makeTempDir + remove in try/finally; rounds alternate, and each side
+  // starts when the reaper is idle.
   const fixture: number[] = [];
   const hand: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
+    const dirs = Array.from({ length: 200 }, () => tmpDir.fixture());
+    created += 200;
+    await settled("created", created);
     let t = performance.now();
-    for (let i = 0; i < 200; i++) {
-      const dir = await dirDecl.start(context);
+    for (const declaration of dirs) {
+      const dir = await declaration.start(context);
       await Deno.writeTextFile(dir.join("a.txt"), "x");
       await dir.close();
     }
     fixture.push((performance.now() - t) / 200);
+    removed += 200;
+    await settled("removed", removed);
     t = performance.now();
     for (let i = 0; i < 200; i++) {
       const dir = await Deno.makeTempDir();
@@ -835,41 +881,53 @@ Deno.test("teardown", async () => {
     ratio: dirRatio,
     target: "<= 1.2x",
     met: dirRatio <= 1.2,
-    note: "in-process, removal handed to the reaper",
+    note: "in-process, made ahead and removed by the reaper",
   });
 
-  // The reaper's own work (from its log: the time of each removal inside
-  // it) against the raw calls it makes, done by hand here.
-  const log = reaperLogPath();
-  const expected = n + (QUICK ? 1 : 3) + 200 * ROUNDS;
-  const mine = async () => {
-    const text = await Deno.readTextFile(log);
-    const pid = new RegExp(` reaper (\\d+) started \\(parent ${Deno.pid}\\)`)
-      .exec(text)?.[1];
-    return text.split("\n").filter((l) =>
-      l.includes(` reaper ${pid} removed `)
-    );
-  };
-  for (let i = 0; i < 600 && (await mine()).length < expected; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  const timesOf = (kind: string) =>
-    mine().then((lines) =>
-      lines.filter((l) => l.includes(` removed ${kind} `)).map((l) =>
-        Number(/, ([\d.]+) ms\)$/.exec(l)?.[1])
+  // The reaper's own work (from its log: the time of each creation and
+  // removal inside it) against the raw calls it makes, done by hand here;
+  // both with nothing else running: the fixtures are all started, then all
+  // disposed, and the bench waits while the reaper works.
+  const timesOf = (word: string, kind: string, from: number) =>
+    mine(word).then((lines) =>
+      lines.filter((l) => l.includes(` ${word} ${kind} `)).slice(from).map(
+        (l) => Number(/, ([\d.]+) ms\)$/.exec(l)?.[1]),
       )
     );
-  const reaperBuckets = await timesOf("bucket");
-  const reaperDirs = await timesOf("dir");
+  const before = {
+    made: (await timesOf("created", "bucket", 0)).length,
+    bucket: (await timesOf("removed", "bucket", 0)).length,
+    dir: (await timesOf("removed", "dir", 0)).length,
+  };
+  const ownBuckets = Array.from(
+    { length: n },
+    () => s3Bucket.fixture({ config }),
+  );
+  const ownDirs = Array.from({ length: 200 }, () => tmpDir.fixture());
+  created += n + 200;
+  await settled("created", created);
+  const handles: { close(): Promise<void> }[] = [];
+  for (const d of [...ownBuckets, ...ownDirs]) {
+    handles.push(await d.start(context));
+  }
+  for (const h of handles) await h.close();
+  removed += n + 200;
+  await settled("removed", removed);
+  const reaperMake = await timesOf("created", "bucket", before.made);
+  const reaperDrop = await timesOf("removed", "bucket", before.bucket);
+  const reaperDirs = await timesOf("removed", "dir", before.dir);
   const client = await s3Client(config);
-  const rawEmpty: number[] = [];
+  const rawMake: number[] = [];
+  const rawDrop: number[] = [];
   for (let i = 0; i < n; i++) {
     const Bucket = `bench-raw-${crypto.randomUUID().slice(0, 8)}`;
+    let t = performance.now();
     await client.send(new CreateBucketCommand({ Bucket }));
-    const t = performance.now();
+    rawMake.push(performance.now() - t);
+    t = performance.now();
     await emptyBucket(client, Bucket, "", config.endpoint.href);
     await client.send(new DeleteBucketCommand({ Bucket }));
-    rawEmpty.push(performance.now() - t);
+    rawDrop.push(performance.now() - t);
   }
   client.destroy();
   const rawDirs: number[] = [];
@@ -880,30 +938,24 @@ Deno.test("teardown", async () => {
     await Deno.remove(dir, { recursive: true });
     rawDirs.push(performance.now() - t);
   }
-  // The first empty-bucket removals are the reaper's; skip its first (it
-  // loads the SDK).
-  const reaperEmpty = median(reaperBuckets.slice(1, n));
-  rows.push({
-    name: "reaper: its own removal of an empty bucket vs the raw calls",
-    value: reaperEmpty,
-    unit: "ms",
-    baseline: median(rawEmpty),
-    ratio: reaperEmpty / median(rawEmpty),
-    target: "<= 1.1x",
-    met: reaperEmpty / median(rawEmpty) <= 1.1,
-    note: `${reaperBuckets.length} bucket removals logged`,
-  });
-  const reaperDir = median(reaperDirs.slice(1));
-  rows.push({
-    name: "reaper: its own removal of a temp dir vs Deno.remove",
-    value: reaperDir,
-    unit: "ms",
-    baseline: median(rawDirs),
-    ratio: reaperDir / median(rawDirs),
-    target: "<= 1.1x",
-    met: reaperDir / median(rawDirs) <= 1.1,
-    note: `${reaperDirs.length} dir removals logged`,
-  });
+  const own = [
+    ["creation of an empty bucket", reaperMake, rawMake, "CreateBucket"],
+    ["removal of an empty bucket", reaperDrop, rawDrop, "list + DeleteBucket"],
+    ["removal of a temp dir", reaperDirs, rawDirs, "Deno.remove"],
+  ] as const;
+  for (const [what, theirs, raw, calls] of own) {
+    const ratio = median([...theirs]) / median([...raw]);
+    rows.push({
+      name: `reaper: its own ${what} vs the raw calls (${calls})`,
+      value: median([...theirs]),
+      unit: "ms",
+      baseline: median([...raw]),
+      ratio,
+      target: "<= 1.1x",
+      met: ratio <= 1.1,
+      note: `${theirs.length} logged`,
+    });
+  }
 }
 
 async function fill(

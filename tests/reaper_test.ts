@@ -5,6 +5,8 @@
 import assert from "node:assert/strict";
 import { startInGroup } from "./_group.ts";
 import { bucketNames, itkitObjects } from "./_services.ts";
+import { runDenoTest } from "./_harness.ts";
+import { waitForReapers } from "../src/run/reaper.ts";
 
 async function exists(path: string): Promise<boolean> {
   return await Deno.stat(path).then(() => true, () => false);
@@ -89,4 +91,52 @@ Deno.test("reaper: turned off (ITKIT_REAPER=0), fixtures clean up inline", async
   }
   assert.deepEqual(left, []);
   assert.equal(await Deno.readTextFile(run.log), "", "no reaper ran");
+});
+
+Deno.test("reaper: declared buckets and temp dirs are made ahead; one no test took is removed at exit", async () => {
+  const log = await Deno.makeTempFile({ prefix: "itkit-test-reaper-" });
+  try {
+    const run = await runDenoTest(["reaper_ahead.ts"], {
+      args: ["--filter", "taken"],
+      env: { ITKIT_REAPER_LOG: log },
+    });
+    assert.equal(run.code, 0, run.output);
+    assert.equal(run.passed, 2, run.output);
+    assert.equal(run.filtered, 1, run.output);
+    const report = await waitForReapers(log);
+    assert.deepEqual(report.failed, []);
+    const text = await Deno.readTextFile(log);
+    const made = [...run.output.matchAll(/^MADE (\S+) (\S+)$/gm)];
+    assert.equal(made.length, 2, run.output);
+    for (const [, dir, bucket] of made) {
+      // The test got what the reaper had made, and handed it back.
+      for (const what of [`dir ${dir}`, `bucket ${bucket}`]) {
+        assert.match(text, new RegExp(`created ${what} \\(ahead`), text);
+        assert.match(text, new RegExp(`removed ${what} \\(handed off`), text);
+      }
+      assert.equal(await exists(dir!), false, `dir ${dir} left`);
+    }
+    // Three of each made; the untaken ones removed when the process ended.
+    const count = (re: RegExp) => [...text.matchAll(re)].length;
+    assert.equal(count(/created bucket \S+ \(ahead/g), 3, text);
+    assert.equal(count(/removed bucket \S+ \(parent ended/g), 1, text);
+    assert.equal(count(/created dir \S+ \(ahead/g), 3, text);
+    const names = [...text.matchAll(/created bucket (\S+) \(ahead/g)].map((
+      m,
+    ) => m[1]!);
+    const left = await bucketNames();
+    assert.deepEqual(names.filter((name) => left.includes(name)), []);
+    for (const [, dir] of text.matchAll(/created dir (\S+) \(ahead/g)) {
+      assert.equal(await exists(dir!), false, `dir ${dir} left`);
+    }
+    // The ready file the reaper wrote to is gone with it.
+    const parent = /started \(parent (\d+)\)/.exec(text)?.[1];
+    const tmp = Deno.env.get("TMPDIR") ?? "/tmp";
+    const readyFiles = [...Deno.readDirSync(tmp)].filter((e) =>
+      e.name.startsWith("ready-itkit-") && e.name.endsWith(`-${parent}`)
+    );
+    assert.deepEqual(readyFiles, []);
+  } finally {
+    await Deno.remove(log);
+  }
 });

@@ -4,15 +4,28 @@
 // removes every one still registered, newest first, then exits. It runs in
 // its own session and ignores SIGINT, SIGTERM and SIGHUP, so a signal to the
 // parent's process group does not stop it. Everything it does, and every
-// failure, goes to the log file (its stdout and stderr are closed).
+// failure, goes to the log file (its stderr is closed; its stdout carries only
+// the answers to `take`).
 //
-// Protocol: JSON lines on stdin: {op:"add", id, resource} | {op:"remove", id}
-// | {op:"forget", id}. Usage: _reaper_main.ts <log file> <parent pid>.
+// It also prepares resources ahead: an `add` with `create: true` has it
+// create the resource at once (the remover module's `create`), and a later
+// `take` is answered on stdout, one JSON line `{id, ok}`, once that creation
+// has ended, so that a test's setup is a round trip instead of the creation.
+//
+// Protocol: JSON lines on stdin: {op:"add", id, resource, create?} |
+// {op:"take", id} | {op:"remove", id} | {op:"forget", id} | {op:"helper", id}.
+// When it made a resource ahead it also appends its id to the ready file,
+// which the parent reads synchronously (no round trip when it is there).
+// Usage: _reaper_main.ts <log file> <parent pid> [<ready file>].
 
 import { processAlive as alive, type ReapedResource } from "./reaper.ts";
 import { lines } from "../util/lines.ts";
 
-const [logFile, parent] = Deno.args;
+const [logFile, parent, readyFile] = Deno.args;
+/** Where the id of each resource made ahead is appended (see reaper.ts). */
+const ready = readyFile === undefined
+  ? undefined
+  : await Deno.open(readyFile, { append: true });
 const log_ = await Deno.open(logFile!, { append: true, create: true });
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
   Deno.addSignalListener(signal, () => log(`ignored ${signal}`));
@@ -30,18 +43,24 @@ function log(line: string): void {
 }
 
 type Remover = (resource: ReapedResource) => Promise<void>;
-const removers = new Map<string, Promise<Remover>>();
+interface RemoverModule {
+  reap: Remover;
+  create?: Remover;
+}
+const removers = new Map<string, Promise<RemoverModule>>();
 const registered = new Map<number, ReapedResource>();
+/** Resources being created ahead: resolve to whether that succeeded. */
+const creating = new Map<number, Promise<boolean>>();
 const removing = new Set<Promise<void>>();
 /** Helper processes (pids) that clean up on their own: waited for at exit. */
 const helpers = new Set<number>();
 let removed = 0;
 let failed = 0;
 
-function removerOf(url: string): Promise<Remover> {
+function removerOf(url: string): Promise<RemoverModule> {
   let remover = removers.get(url);
   if (!remover) {
-    remover = import(url).then((module) => module.reap as Remover);
+    remover = import(url) as Promise<RemoverModule>;
     removers.set(url, remover);
   }
   return remover;
@@ -52,6 +71,57 @@ const CONCURRENCY = 4;
 let active = 0;
 const queue: (() => void)[] = [];
 
+/** Creates a resource ahead, at most {@linkcode CONCURRENCY} at once. */
+function create(id: number, resource: ReapedResource): void {
+  const work = (async () => {
+    while (creatingNow >= CONCURRENCY) {
+      await new Promise<void>((resolve) => createQueue.push(resolve));
+    }
+    creatingNow++;
+    const started = performance.now();
+    try {
+      const module = await removerOf(resource.remover);
+      if (!module.create) throw new Error("its module cannot create it");
+      await module.create(resource);
+      await ready?.write(encoder.encode(`${id}\n`));
+      log(
+        `created ${resource.what} (ahead, ${
+          (performance.now() - started).toFixed(1)
+        } ms)`,
+      );
+      return true;
+    } catch (error) {
+      // Nothing was made: nothing to remove. The test creates its own.
+      registered.delete(id);
+      log(`could not create ${resource.what} ahead: ${error}`);
+      return false;
+    } finally {
+      creatingNow--;
+      createQueue.shift()?.();
+    }
+  })();
+  creating.set(id, work);
+}
+let creatingNow = 0;
+const createQueue: (() => void)[] = [];
+
+/** Answers a `take`: whether the resource is there, once its creation ended. */
+async function answerTake(id: number): Promise<void> {
+  const ok = (await creating.get(id)) ?? false;
+  creating.delete(id);
+  answers = answers.then(() =>
+    writeAll(encoder.encode(JSON.stringify({ id, ok }) + "\n"))
+  ).catch(() => {});
+}
+let answers: Promise<unknown> = Promise.resolve();
+
+async function writeAll(bytes: Uint8Array): Promise<void> {
+  let written = 0;
+  while (written < bytes.length) {
+    written += await Deno.stdout.write(bytes.subarray(written));
+  }
+}
+
 function remove(resource: ReapedResource, why: string): Promise<void> {
   const work = (async () => {
     if (active >= CONCURRENCY) {
@@ -60,7 +130,7 @@ function remove(resource: ReapedResource, why: string): Promise<void> {
     active++;
     const started = performance.now();
     try {
-      await (await removerOf(resource.remover))(resource);
+      await (await removerOf(resource.remover)).reap(resource);
       removed++;
       log(
         `removed ${resource.what} (${why}, ${
@@ -85,7 +155,12 @@ function remove(resource: ReapedResource, why: string): Promise<void> {
 }
 
 function handle(line: string): void {
-  let message: { op: string; id: number; resource?: ReapedResource };
+  let message: {
+    op: string;
+    id: number;
+    resource?: ReapedResource;
+    create?: boolean;
+  };
   try {
     message = JSON.parse(line);
   } catch {
@@ -95,10 +170,19 @@ function handle(line: string): void {
   const { op, id } = message;
   if (op === "add" && message.resource) {
     registered.set(id, message.resource);
+    if (message.create) create(id, message.resource);
+  } else if (op === "take") {
+    answerTake(id);
   } else if (op === "remove") {
     const resource = registered.get(id);
     registered.delete(id);
-    if (resource) remove(resource, "handed off");
+    // A resource still being created is removed once it exists.
+    if (resource) {
+      const made = creating.get(id);
+      creating.delete(id);
+      if (made) made.then(() => remove(resource, "handed off"));
+      else remove(resource, "handed off");
+    }
   } else if (op === "forget") {
     registered.delete(id);
   } else if (op === "helper") {
@@ -118,6 +202,10 @@ try {
 // The parent is gone. Finish the handed-off removals, then remove what is
 // still registered, newest first (a parent directory after its contents).
 log(`parent ${parent} ended; ${registered.size} resource(s) still registered`);
+// Creations first (what is removed must exist by then), then handed-off
+// removals, including those that waited for a creation.
+await Promise.allSettled([...creating.values()]);
+await new Promise((resolve) => setTimeout(resolve, 0));
 while (removing.size > 0) await Promise.allSettled([...removing]);
 for (const [id, resource] of [...registered].toReversed()) {
   registered.delete(id);
@@ -130,6 +218,7 @@ for (const pid of helpers) {
   }
   log(`helper ${pid} ${alive(pid) ? "still running after 120 s" : "ended"}`);
 }
+if (readyFile !== undefined) await Deno.remove(readyFile).catch(() => {});
 log(`exited: removed ${removed}, failed ${failed}`);
 await logging;
 log_.close();

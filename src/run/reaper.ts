@@ -27,6 +27,17 @@ export interface ReapedResource {
 
 let child: Deno.ChildProcess | undefined;
 let writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
+let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+/**
+ * The file the reaper appends the id of each resource it made ahead to,
+ * opened here at module load: reading it is synchronous and needs no
+ * permission inside a test, so a setup whose resource is ready makes no
+ * round trip to the reaper.
+ */
+let ready: Deno.FsFile | undefined;
+let readyPath = "";
+let readyTail = "";
+const readyIds = new Set<number>();
 let unavailable: string | undefined;
 let nextId = 0;
 let logPath: string | undefined;
@@ -67,22 +78,48 @@ export function startReaper(): boolean {
       unavailable = "no permission to run deno";
       return false;
     }
+    // Named like a temp dir with the prefix `ready-`: `sweep()` finds it.
+    readyPath = `${systemTempDir()}/ready-itkit-${RUN_ID}-${Deno.pid}`;
+    try {
+      ready = Deno.openSync(readyPath, {
+        read: true,
+        write: true,
+        createNew: true,
+        mode: 0o600,
+      });
+    } catch {
+      ready = undefined; // no sync readiness check: `take` asks the reaper
+    }
     child = new Deno.Command(Deno.execPath(), {
-      args: [...args, main.href, reaperLogPath(), String(Deno.pid)],
+      args: [
+        ...args,
+        main.href,
+        reaperLogPath(),
+        String(Deno.pid),
+        ...(ready ? [readyPath] : []),
+      ],
       // Its own session: Ctrl-C or SIGTERM to our process group misses it.
       detached: true,
       stdin: "piped",
-      stdout: "null",
+      stdout: "piped", // answers to `take`, read only while one is awaited
       stderr: "null",
     }).spawn();
   } catch (error) {
     unavailable = String(error);
+    if (ready) {
+      ready.close();
+      ready = undefined;
+      try {
+        Deno.removeSync(readyPath);
+      } catch { /* already gone */ }
+    }
     return false;
   }
   // It must not keep a finished test process alive; its stdin closes when we
   // end, which is its signal to remove what is left.
   child.unref();
   writer = child.stdin.getWriter();
+  reader = child.stdout.getReader();
   return true;
 }
 
@@ -109,6 +146,112 @@ export async function register(
   const id = ++nextId;
   await send({ op: "add", id, resource });
   return id;
+}
+
+/**
+ * Registers a resource and has the reaper create it now, ahead of the test
+ * that will {@linkcode take} it (buckets and temp dirs prepared at module
+ * load, off any test's path). Call it where {@linkcode startReaper} was.
+ *
+ * @param resource What to create (its remover module exports `create`) and
+ *   how to remove it.
+ * @returns Its id, or `undefined` when no reaper runs.
+ */
+export function prepareAhead(resource: ReapedResource): number | undefined {
+  if (!child) return undefined;
+  const id = ++nextId;
+  send({ op: "add", id, resource, create: true }).catch(() => {});
+  return id;
+}
+
+const waiting = new Map<number, (ok: boolean) => void>();
+let pumping: Promise<void> | undefined;
+let buffered = "";
+const decoder = new TextDecoder();
+
+/**
+ * Reads the reaper's answers while some `take` awaits one, and only then: no
+ * read is pending between tests (the op sanitizer would see it).
+ */
+function pumpAnswers(): Promise<void> {
+  return pumping ??= (async () => {
+    let gone = false;
+    try {
+      while (waiting.size > 0) {
+        const { value, done } = await reader!.read();
+        if (done) {
+          gone = true;
+          break;
+        }
+        buffered += decoder.decode(value, { stream: true });
+        let newline: number;
+        while ((newline = buffered.indexOf("\n")) !== -1) {
+          const { id, ok } = JSON.parse(buffered.slice(0, newline)) as {
+            id: number;
+            ok: boolean;
+          };
+          buffered = buffered.slice(newline + 1);
+          waiting.get(id)?.(ok === true);
+          waiting.delete(id);
+        }
+      }
+    } catch {
+      gone = true;
+    } finally {
+      pumping = undefined;
+      if (gone) {
+        for (const resolve of waiting.values()) resolve(false);
+        waiting.clear();
+      }
+    }
+  })();
+}
+
+/** Whether the reaper has said (in the ready file) that it made `id`. */
+function madeAhead(id: number): boolean {
+  if (readyIds.has(id)) return true;
+  if (!ready) return false;
+  const buffer = new Uint8Array(4096);
+  for (;;) {
+    const n = ready.readSync(buffer);
+    if (n === null || n === 0) break;
+    readyTail += decoder.decode(buffer.subarray(0, n));
+  }
+  const lines = readyTail.split("\n");
+  readyTail = lines.pop()!;
+  for (const line of lines) readyIds.add(Number(line));
+  return readyIds.has(id);
+}
+
+/**
+ * Takes a resource prepared with {@linkcode prepareAhead}: resolves once the
+ * reaper has created it (at once, without asking it, when it was).
+ *
+ * @param id The id from {@linkcode prepareAhead}.
+ * @returns Whether it exists; when not, the caller creates its own.
+ */
+export async function take(id: number): Promise<boolean> {
+  if (!child) return false;
+  if (madeAhead(id)) {
+    readyIds.delete(id);
+    return true;
+  }
+  const answer = new Promise<boolean>((resolve) => waiting.set(id, resolve));
+  try {
+    await send({ op: "take", id });
+  } catch {
+    waiting.delete(id);
+    return false;
+  }
+  // An unref'd child's pipes do not keep the event loop alive: ref it while
+  // an answer is awaited.
+  if (waiting.size === 1) child.ref();
+  pumpAnswers();
+  try {
+    return await answer;
+  } finally {
+    if (waiting.size === 0) child?.unref();
+  }
 }
 
 /**

@@ -1,6 +1,7 @@
 // Internal: how the reaper (src/run/_reaper_main.ts) removes a bucket, or a
 // key prefix in a shared bucket: emptied (every quirk in empty_bucket.ts),
-// then deleted. One client per store, kept for the reaper's life.
+// then deleted; and how it creates one ahead. One client per store, kept for
+// the reaper's life.
 
 import type { ReapedResource } from "../run/reaper.ts";
 import { loadS3Sdk, s3Client, type S3ClientLike } from "./client.ts";
@@ -19,6 +20,30 @@ export interface ReapedBucket extends ReapedResource {
 
 const clients = new Map<string, Promise<S3ClientLike>>();
 
+function clientFor(config: ReapedBucket["config"]): Promise<S3ClientLike> {
+  const endpoint = new URL(config.endpoint);
+  const key = `${endpoint.href} ${config.accessKeyId}`;
+  let client = clients.get(key);
+  if (!client) {
+    client = s3Client({ ...config, endpoint } as S3Config);
+    clients.set(key, client);
+  }
+  return client;
+}
+
+/**
+ * Creates the bucket ahead of the test that takes it.
+ *
+ * @param resource The registered bucket (an own one: `keyPrefix` is `""`).
+ */
+export async function create(resource: ReapedResource): Promise<void> {
+  const { config, bucket } = resource as ReapedBucket;
+  const sdk = await loadS3Sdk();
+  await (await clientFor(config)).send(
+    new sdk.CreateBucketCommand({ Bucket: bucket }),
+  );
+}
+
 /**
  * Empties the bucket (or the prefix) and deletes an own bucket; one that was
  * never created is no failure.
@@ -28,12 +53,7 @@ const clients = new Map<string, Promise<S3ClientLike>>();
 export async function reap(resource: ReapedResource): Promise<void> {
   const { config, bucket, keyPrefix } = resource as ReapedBucket;
   const endpoint = new URL(config.endpoint);
-  const key = `${endpoint.href} ${config.accessKeyId}`;
-  let client = clients.get(key);
-  if (!client) {
-    client = s3Client({ ...config, endpoint } as S3Config);
-    clients.set(key, client);
-  }
+  const client = clientFor(config);
   const sdk = await loadS3Sdk();
   try {
     await emptyBucket(await client, bucket, keyPrefix, endpoint.href);

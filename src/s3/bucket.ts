@@ -10,10 +10,18 @@ import { defineFixture, type FixtureFactory } from "../core/fixture.ts";
 import { loadS3Sdk, s3Client, type S3ClientLike } from "./client.ts";
 import { type S3Config, s3Config, s3Permissions } from "./config.ts";
 import { emptyBucket } from "./empty_bucket.ts";
+import type { ReapedResource } from "../run/reaper.ts";
 import { describe } from "../util/text.ts";
 import { uniqueName } from "../run/naming.ts";
 import { disposeOnce } from "../util/dispose_once.ts";
-import { forget, handOff, register, startReaper } from "../run/reaper.ts";
+import {
+  forget,
+  handOff,
+  prepareAhead,
+  register,
+  startReaper,
+  take,
+} from "../run/reaper.ts";
 
 /** Options of {@linkcode s3Bucket}. */
 export interface S3BucketOptions {
@@ -68,6 +76,10 @@ interface Prepared {
   bucket?: string | undefined;
   /** Declared on a test: its removal is handed to the reaper, if one runs. */
   declared: boolean;
+  /** Own buckets the reaper is creating ahead for this declaration's starts. */
+  ahead?: { id: number; name: string }[];
+  /** How many times this declaration was started. */
+  starts?: number;
 }
 
 /** How the reaper removes a bucket. */
@@ -124,29 +136,39 @@ export const s3Bucket: FixtureFactory<S3BucketOptions, S3Bucket> =
         loadS3Sdk(); // start loading at module load
         startReaper(); // reaper: at module load, while we may spawn
       }
-      return {
+      const prepared: Prepared = {
         config: options?.config ?? s3Config(),
         prefix,
         bucket,
         declared,
       };
+      if (declared && bucket === undefined) {
+        prepared.ahead = [];
+        prepared.starts = 0;
+        makeAhead(prepared); // the first start's bucket, made by the reaper
+      }
+      return prepared;
     },
     permissions: (options) => s3Permissions(options.config),
     async setup(options): Promise<S3Bucket> {
       const sdk = await loadS3Sdk();
       const client = await s3Client(options.config);
       const own = options.bucket === undefined;
+      // Made ahead by the reaper: a round trip instead of CreateBucket. A
+      // declaration started more than once (a step-scoped fixture) has the
+      // next one made as it takes this one.
+      const ahead = options.ahead?.shift();
+      if (options.starts !== undefined && options.starts++ > 0) {
+        makeAhead(options);
+      }
+      if (ahead !== undefined && await take(ahead.id)) {
+        return handle(options, client, ahead.name, "", ahead.id);
+      }
       const id = uniqueName(options.prefix, "-");
       const name = own ? id : options.bucket!;
       const keyPrefix = own ? "" : `${id}/`;
       // --- reaper: register before create
-      const reaped = await register({
-        remover: REMOVER,
-        what: own ? `bucket ${name}` : `prefix ${name}/${keyPrefix}`,
-        config: options.config,
-        bucket: name,
-        keyPrefix,
-      });
+      const reaped = await register(bucketResource(options, name, keyPrefix));
       // --- end reaper
       try {
         if (own) {
@@ -166,41 +188,78 @@ export const s3Bucket: FixtureFactory<S3BucketOptions, S3Bucket> =
           { cause: error },
         );
       }
-      return {
-        client,
-        name,
-        keyPrefix,
-        config: options.config,
-        key: (path: string) => keyPrefix + path.replace(/^\/+/, ""),
-        ...disposeOnce(async () => {
-          // --- reaper: hand off instead of remove (declared: nobody waits)
-          if (reaped !== undefined && options.declared) {
-            client.destroy();
-            return handOff(reaped);
-          }
-          // --- end reaper
-          try {
-            // An own bucket is usually empty by now (or holds only open
-            // uploads, which go with it): one request, then the full pass
-            // only when the store says it is not empty.
-            if (own && await deleteIfEmpty(client, name)) return;
-            await emptyBucket(
-              client,
-              name,
-              keyPrefix,
-              options.config.endpoint.href,
-            );
-            if (own) {
-              await client.send(new sdk.DeleteBucketCommand({ Bucket: name }));
-            }
-          } finally {
-            client.destroy();
-          }
-          if (reaped !== undefined) await forget(reaped);
-        }),
-      };
+      return handle(options, client, name, keyPrefix, reaped);
     },
   });
+
+/** The bucket for the reaper: what it removes (and creates, ahead). */
+function bucketResource(
+  options: Prepared,
+  bucket: string,
+  keyPrefix: string,
+): ReapedResource {
+  return {
+    remover: REMOVER,
+    what: keyPrefix === ""
+      ? `bucket ${bucket}`
+      : `prefix ${bucket}/${keyPrefix}`,
+    config: options.config,
+    bucket,
+    keyPrefix,
+  };
+}
+
+/** Has the reaper create a bucket ahead for a later start of `options`. */
+function makeAhead(options: Prepared): void {
+  const name = uniqueName(options.prefix, "-");
+  const id = prepareAhead(bucketResource(options, name, ""));
+  if (id !== undefined) options.ahead?.push({ id, name });
+}
+
+/** The fixture's handle on a bucket (or prefix) that exists. */
+function handle(
+  options: Prepared,
+  client: S3ClientLike,
+  name: string,
+  keyPrefix: string,
+  reaped: number | undefined,
+): S3Bucket {
+  const own = keyPrefix === "";
+  return {
+    client,
+    name,
+    keyPrefix,
+    config: options.config,
+    key: (path: string) => keyPrefix + path.replace(/^\/+/, ""),
+    ...disposeOnce(async () => {
+      // --- reaper: hand off instead of remove (declared: nobody waits)
+      if (reaped !== undefined && options.declared) {
+        client.destroy();
+        return handOff(reaped);
+      }
+      // --- end reaper
+      try {
+        // An own bucket is usually empty by now (or holds only open
+        // uploads, which go with it): one request, then the full pass
+        // only when the store says it is not empty.
+        if (own && await deleteIfEmpty(client, name)) return;
+        await emptyBucket(
+          client,
+          name,
+          keyPrefix,
+          options.config.endpoint.href,
+        );
+        if (own) {
+          const sdk = await loadS3Sdk();
+          await client.send(new sdk.DeleteBucketCommand({ Bucket: name }));
+        }
+      } finally {
+        client.destroy();
+      }
+      if (reaped !== undefined) await forget(reaped);
+    }),
+  };
+}
 
 /** Deletes `bucket`; false when the store answers that it is not empty. */
 async function deleteIfEmpty(

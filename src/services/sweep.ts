@@ -107,9 +107,15 @@ export async function sweep(options: SweepOptions = {}): Promise<SweepReport> {
   const tmp = options.tmpDir === undefined ? systemTempDir() : options.tmpDir;
   if (tmp) {
     for await (const entry of Deno.readDir(tmp)) {
-      if (entry.isDirectory && isSweepable(entry.name, "dir", cutoff)) {
+      // Directories, and the reapers' ready files (`ready-itkit-…`).
+      const kind = entry.isDirectory
+        ? "dir"
+        : entry.isFile && entry.name.startsWith("ready-")
+        ? "file"
+        : undefined;
+      if (kind && isSweepable(entry.name, "dir", cutoff)) {
         await attempt(
-          `dir ${tmp}/${entry.name}`,
+          `${kind} ${tmp}/${entry.name}`,
           () => Deno.remove(`${tmp}/${entry.name}`, { recursive: true }),
         );
       }
