@@ -888,12 +888,22 @@ if (!SKIP.has("reaper")) {
   // removal inside it) against the raw calls it makes, done by hand here;
   // both with nothing else running: the fixtures are all started, then all
   // disposed, and the bench waits while the reaper works.
+  // Per item, as throughput: the reaper runs up to four at once, so one
+  // item's latency is not its cost; the span from the first start to the
+  // last end, over the count, is (the raw calls run one after another).
   const timesOf = (word: string, kind: string, from: number) =>
-    mine(word).then((lines) =>
-      lines.filter((l) => l.includes(` ${word} ${kind} `)).slice(from).map(
-        (l) => Number(/, ([\d.]+) ms\)$/.exec(l)?.[1]),
-      )
-    );
+    mine(word).then((lines) => {
+      const items = lines.filter((l) => l.includes(` ${word} ${kind} `))
+        .slice(from).map((l) => ({
+          end: Date.parse(l.slice(0, 24)),
+          took: Number(/, ([\d.]+) ms\)$/.exec(l)?.[1]),
+        }));
+      return Object.assign(items.map((i) => i.took), {
+        perItem: items.length === 0 ? NaN : (Math.max(
+          ...items.map((i) => i.end),
+        ) - Math.min(...items.map((i) => i.end - i.took))) / items.length,
+      });
+    });
   const before = {
     made: (await timesOf("created", "bucket", 0)).length,
     bucket: (await timesOf("removed", "bucket", 0)).length,
@@ -943,17 +953,21 @@ if (!SKIP.has("reaper")) {
     ["removal of an empty bucket", reaperDrop, rawDrop, "list + DeleteBucket"],
     ["removal of a temp dir", reaperDirs, rawDirs, "Deno.remove"],
   ] as const;
+  const mean = (xs: readonly number[]) =>
+    xs.reduce((a, b) => a + b, 0) / xs.length;
   for (const [what, theirs, raw, calls] of own) {
-    const ratio = median([...theirs]) / median([...raw]);
+    const ratio = theirs.perItem / mean(raw);
     rows.push({
-      name: `reaper: its own ${what} vs the raw calls (${calls})`,
-      value: median([...theirs]),
+      name: `reaper: its own ${what} vs the raw calls (${calls}), per item`,
+      value: theirs.perItem,
       unit: "ms",
-      baseline: median([...raw]),
+      baseline: mean(raw),
       ratio,
       target: "<= 1.1x",
       met: ratio <= 1.1,
-      note: `${theirs.length} logged`,
+      note: `${theirs.length} logged, latency median ${
+        median([...theirs]).toFixed(2)
+      } ms`,
     });
   }
 }

@@ -51,7 +51,10 @@ for (
     output += decoder.decode(chunk, { stream: true });
   }
   const { code } = await child.status;
-  const summary = output.split("\n").findLast((line) =>
+  // Colours off (NO_COLOR unset in a terminal): the same line.
+  // deno-lint-ignore no-control-regex
+  const plain = output.replace(/\x1b\[[0-9;]*m/g, "");
+  const summary = plain.split("\n").findLast((line) =>
     /^(ok|FAILED) \| /.test(line)
   ) ?? "";
   const count = (word: string) =>
