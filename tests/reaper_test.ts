@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { startInGroup } from "./_group.ts";
 import { bucketNames, itkitObjects } from "./_services.ts";
-import { runDenoTest } from "./_harness.ts";
+import { closedPort, runDenoTest } from "./_harness.ts";
 import { waitForReapers } from "../src/run/reaper.ts";
 
 async function exists(path: string): Promise<boolean> {
@@ -136,6 +136,36 @@ Deno.test("reaper: declared buckets and temp dirs are made ahead; one no test to
       e.name.startsWith("ready-itkit-") && e.name.endsWith(`-${parent}`)
     );
     assert.deepEqual(readyFiles, []);
+  } finally {
+    await Deno.remove(log);
+  }
+});
+
+Deno.test("reaper: a store that refuses costs one creation ahead, not one per test, and nothing is left to fail", async () => {
+  const log = await Deno.makeTempFile({ prefix: "itkit-test-reaper-" });
+  try {
+    const run = await runDenoTest(["reaper_ahead.ts"], {
+      env: {
+        ITKIT_REAPER_LOG: log,
+        S3_ENDPOINT: `http://127.0.0.1:${closedPort()}`,
+      },
+    });
+    // The tests' own CreateBucket fails: each test fails, naming the store.
+    assert.equal(run.failed, 3, run.output);
+    assert.match(
+      run.output,
+      /Cannot create bucket "itkit-[^"]+" at http:\/\/127\.0\.0\.1:\d+/,
+    );
+    const report = await waitForReapers(log);
+    assert.deepEqual(report.failed, []);
+    const text = await Deno.readTextFile(log);
+    const tries = [...text.matchAll(/could not create bucket \S+ ahead: (.*)/g)]
+      .map((m) => m[1]!);
+    assert.equal(tries.length, 3, text);
+    assert.equal(tries.filter((t) => t.startsWith("Error: skipped")).length, 2);
+    // The temp dirs were made ahead and removed all the same.
+    assert.equal([...text.matchAll(/created dir \S+ \(ahead/g)].length, 3);
+    assert.match(text, /exited: removed \d+, failed 0/);
   } finally {
     await Deno.remove(log);
   }

@@ -45,7 +45,7 @@ function log(line: string): void {
 type Remover = (resource: ReapedResource) => Promise<void>;
 interface RemoverModule {
   reap: Remover;
-  create?: Remover;
+  create?: (resource: ReapedResource, signal: AbortSignal) => Promise<void>;
 }
 const removers = new Map<string, Promise<RemoverModule>>();
 const registered = new Map<number, ReapedResource>();
@@ -71,18 +71,34 @@ const CONCURRENCY = 4;
 let active = 0;
 const queue: (() => void)[] = [];
 
+/** How long a creation ahead may take before the reaper gives up on it. */
+const CREATE_TIMEOUT_MS = 10_000;
+/**
+ * Stores (a remover and its config) where a creation failed: the rest are
+ * not tried (a store that is down, whose tests are ignored, costs one try).
+ */
+const unusable = new Map<string, string>();
+
 /** Creates a resource ahead, at most {@linkcode CONCURRENCY} at once. */
 function create(id: number, resource: ReapedResource): void {
+  const store = `${resource.remover} ${JSON.stringify(resource.config ?? "")}`;
+  const first = firstCreation.get(store);
   const work = (async () => {
+    // The first creation for a store runs alone: if the store is down, the
+    // others are skipped instead of each trying.
+    if (first) await first;
     while (creatingNow >= CONCURRENCY) {
       await new Promise<void>((resolve) => createQueue.push(resolve));
     }
     creatingNow++;
     const started = performance.now();
+    const signal = AbortSignal.timeout(CREATE_TIMEOUT_MS);
     try {
+      const failed = unusable.get(store);
+      if (failed !== undefined) throw new Error(`skipped: ${failed}`);
       const module = await removerOf(resource.remover);
       if (!module.create) throw new Error("its module cannot create it");
-      await module.create(resource);
+      await module.create(resource, signal);
       await ready?.write(encoder.encode(`${id}\n`));
       log(
         `created ${resource.what} (ahead, ${
@@ -91,8 +107,10 @@ function create(id: number, resource: ReapedResource): void {
       );
       return true;
     } catch (error) {
-      // Nothing was made: nothing to remove. The test creates its own.
-      registered.delete(id);
+      unusable.set(store, String(error));
+      // An answer (a refusal, an error) means nothing was made: nothing to
+      // remove. Timed out, it may have been made: removed at exit.
+      if (!signal.aborted) registered.delete(id);
       log(`could not create ${resource.what} ahead: ${error}`);
       return false;
     } finally {
@@ -101,7 +119,9 @@ function create(id: number, resource: ReapedResource): void {
     }
   })();
   creating.set(id, work);
+  if (!first) firstCreation.set(store, work);
 }
+const firstCreation = new Map<string, Promise<boolean>>();
 let creatingNow = 0;
 const createQueue: (() => void)[] = [];
 

@@ -35,12 +35,17 @@ function clientFor(config: ReapedBucket["config"]): Promise<S3ClientLike> {
  * Creates the bucket ahead of the test that takes it.
  *
  * @param resource The registered bucket (an own one: `keyPrefix` is `""`).
+ * @param signal Aborts the request.
  */
-export async function create(resource: ReapedResource): Promise<void> {
+export async function create(
+  resource: ReapedResource,
+  signal: AbortSignal,
+): Promise<void> {
   const { config, bucket } = resource as ReapedBucket;
   const sdk = await loadS3Sdk();
   await (await clientFor(config)).send(
     new sdk.CreateBucketCommand({ Bucket: bucket }),
+    { abortSignal: signal },
   );
 }
 

@@ -178,6 +178,9 @@ export const s3Bucket: FixtureFactory<S3BucketOptions, S3Bucket> =
         }
       } catch (error) {
         client.destroy();
+        // Refused, or answered with an error: nothing was made, nothing for
+        // the reaper to remove. (No answer at all: it may exist; kept.)
+        if (reaped !== undefined && nothingMade(error)) await forget(reaped);
         const what = own
           ? `create bucket "${name}"`
           : `use shared bucket "${name}"`;
@@ -259,6 +262,16 @@ function handle(
       if (reaped !== undefined) await forget(reaped);
     }),
   };
+}
+
+/** Whether a failed request surely made nothing: refused, or answered. */
+function nothingMade(error: unknown): boolean {
+  const e = error as {
+    code?: string;
+    $metadata?: { httpStatusCode?: number };
+  };
+  return e?.code === "ECONNREFUSED" ||
+    e?.$metadata?.httpStatusCode !== undefined;
 }
 
 /** Deletes `bucket`; false when the store answers that it is not empty. */
