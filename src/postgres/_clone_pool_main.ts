@@ -5,9 +5,10 @@
 // of the test's sanitizers), and when its stdin closes (the test process
 // ended, however it ended) drops every clone and template it knows about.
 //
-// Protocol: JSON lines. In: {op:"track"|"warm"|"take"|"drop", id, config,
-// template?, database?, size?, total?}. Out, for take: {id, database?, more?,
-// error?}, `more` the other ready clones, handed over with it.
+// Protocol: JSON lines. In: {op:"track"|"warm"|"take"|"ready"|"drop", id,
+// config, template?, database?, size?, total?}. Out, for take: {id,
+// database?, more?, error?}, `more` the other ready clones, handed over with
+// it; for ready: {id, more} (the ready clones, handed over, maybe none).
 
 import postgres from "npm:postgres@^3.4.9";
 import type { PostgresConfig } from "./config.ts";
@@ -16,7 +17,7 @@ import { uniqueName } from "../run/naming.ts";
 import { lines } from "../util/lines.ts";
 
 interface Request {
-  op: "track" | "warm" | "take" | "drop";
+  op: "track" | "warm" | "take" | "ready" | "drop";
   id?: number;
   config: PostgresConfig;
   template?: string;
@@ -215,6 +216,18 @@ async function handle(request: Request): Promise<void> {
     );
     pools.set(request.template!, pool);
     refill(pool);
+    return;
+  }
+  if (op === "ready") {
+    // What is ready now, without waiting: the test process asks while a
+    // test ends, so that the next one takes its clone without asking.
+    const pool = pools.get(request.template!);
+    const more = pool ? pool.ready.splice(0) : [];
+    if (pool) {
+      pool.taken += more.length;
+      refill(pool);
+    }
+    await reply({ id: request.id, more });
     return;
   }
   if (op === "take") {

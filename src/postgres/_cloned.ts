@@ -8,11 +8,12 @@ import { once } from "./_migrations.ts";
 import type postgres from "npm:postgres@^3.4.9";
 import net from "node:net";
 import type { PostgresConfig } from "./config.ts";
-import { type Pg, sharedPool } from "./_shared_pool.ts";
+import type { Pg } from "./_shared_pool.ts";
 import {
   drop,
   startClonePool,
   take,
+  takeReady,
   trackUntilExit,
   warm,
 } from "./_clone_pool.ts";
@@ -67,6 +68,7 @@ export async function clonedSession(input: SessionInput): Promise<Session> {
       await sql.end({ timeout: 1 });
     } finally {
       await drop(input.config, database);
+      await takeReady(input.config, template).catch(() => {});
     }
   };
   return { sql, config, schema: "public", close };
@@ -165,10 +167,8 @@ export async function buildTemplate(
   // Tracked before it exists: a process killed right after CREATE DATABASE
   // still has its template dropped by the helper.
   await trackUntilExit(config, name);
-  // The process's pool (warm from the probe) creates and drops it.
-  const pool = sharedPool(factory, config);
-  const unhold = pool.hold();
-  const admin = pool.sql;
+  // Not on the process's pool: a timed-out test cancels what that pool runs.
+  const admin = factory(postgresOptions(config, { max: 1 }));
   try {
     try {
       await admin.unsafe(`create database ${name}`);
@@ -204,7 +204,7 @@ export async function buildTemplate(
     await sql.end({ timeout: 1 });
     return name;
   } finally {
-    unhold();
+    await admin.end({ timeout: 1 });
   }
 }
 
