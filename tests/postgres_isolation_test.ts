@@ -239,6 +239,36 @@ Deno.test("a template being built when the process is killed is dropped", async 
   assert.deepEqual(await leftoversSince(before), []);
 });
 
+Deno.test('isolation "transaction": the migrated schema of a killed process is dropped (by the reaper)', async () => {
+  const before = await itkitObjects();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "test",
+      "-A",
+      "--no-check",
+      "tests/testdata/postgres_schema_kill.ts",
+    ],
+    cwd: new URL("..", import.meta.url),
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let output = "";
+  while (!/SCHEMA itkit_\w+/.test(output)) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    output += value;
+  }
+  const schema = /SCHEMA (itkit_\w+)/.exec(output)?.[1];
+  assert.ok(schema, `no schema printed:\n${output}`);
+  assert.ok((await itkitObjects()).some((o) => o.includes(schema)));
+  child.kill("SIGKILL");
+  await child.status;
+  await reader.cancel();
+  assert.deepEqual(await leftoversSince(before), []);
+});
+
 Deno.test('isolation "transaction": a test without a migration, or whose transaction an error aborted, ends cleanly', async () => {
   {
     await using _db = await postgresDatabase({

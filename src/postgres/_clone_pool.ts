@@ -65,9 +65,18 @@ async function send(message: Record<string, unknown>): Promise<void> {
   await writer!.write(new TextEncoder().encode(JSON.stringify(message) + "\n"));
 }
 
+/** The helper's answer to a request. */
+interface Reply {
+  database?: string;
+  /** Further ready clones handed over with `database`. */
+  more?: string[];
+  error?: string;
+  code?: string;
+}
+
 function request(
   message: Record<string, unknown>,
-): Promise<{ database?: string; error?: string; code?: string }> {
+): Promise<Reply> {
   const result = chain.then(async () => {
     const id = ++nextId;
     // The helper is unref'd (it must not keep a finished test process
@@ -86,7 +95,7 @@ function request(
 async function exchange(
   message: Record<string, unknown>,
   id: number,
-): Promise<{ database?: string; error?: string; code?: string }> {
+): Promise<Reply> {
   await send({ ...message, id });
   for (;;) {
     const newline = buffered.indexOf("\n");
@@ -119,25 +128,63 @@ export async function trackUntilExit(
   );
 }
 
-/** Keeps `size` clones of `template` ready. */
+/**
+ * Keeps `size` clones of `template` ready, and makes none ahead beyond the
+ * `total` this process will take (its count of tests).
+ */
 export async function warm(
   config: PostgresConfig,
   template: string,
   size: number,
+  total?: number,
 ): Promise<void> {
-  await send({ op: "warm", config, template, size });
+  await send({ op: "warm", config, template, size, total });
 }
 
-/** Takes a ready clone of `template` (or waits for one). */
+/**
+ * Clones the helper handed over beyond the one asked for, by template: the
+ * next tests take them without a round trip to the helper (which still drops
+ * them when this process ends).
+ */
+const handedOver = new Map<string, string[]>();
+
+/**
+ * Takes a ready clone of `template` (or waits for one): one handed over
+ * before, else one from the helper, which hands over the other ready ones
+ * with it.
+ */
 export async function take(
   config: PostgresConfig,
   template: string,
 ): Promise<string> {
+  const key = `${config.host}:${config.port} ${template}`;
+  const next = handedOver.get(key)?.shift();
+  if (next !== undefined) return next;
   const reply = await request({ op: "take", config, template });
   if (reply.error) {
     throw Object.assign(new Error(reply.error), { code: reply.code });
   }
+  if (reply.more?.length) {
+    handedOver.set(key, [...handedOver.get(key) ?? [], ...reply.more]);
+  }
   return reply.database!;
+}
+
+/**
+ * Takes over the clones of `template` ready now, unless some taken over
+ * before are left: called while a test ends, so that the next test's handout
+ * needs no round trip to the helper.
+ */
+export async function takeReady(
+  config: PostgresConfig,
+  template: string,
+): Promise<void> {
+  const key = `${config.host}:${config.port} ${template}`;
+  if (handedOver.get(key)?.length) return;
+  const reply = await request({ op: "ready", config, template });
+  if (reply.more?.length) {
+    handedOver.set(key, [...handedOver.get(key) ?? [], ...reply.more]);
+  }
 }
 
 /**

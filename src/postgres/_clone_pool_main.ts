@@ -5,8 +5,10 @@
 // of the test's sanitizers), and when its stdin closes (the test process
 // ended, however it ended) drops every clone and template it knows about.
 //
-// Protocol: JSON lines. In: {op:"track"|"warm"|"take"|"drop", id, config,
-// template?, database?, size?}. Out, for take and drop: {id, database?, error?}.
+// Protocol: JSON lines. In: {op:"track"|"warm"|"take"|"ready"|"drop", id,
+// config, template?, database?, size?, total?}. Out, for take: {id,
+// database?, more?, error?}, `more` the other ready clones, handed over with
+// it; for ready: {id, more} (the ready clones, handed over, maybe none).
 
 import postgres from "npm:postgres@^3.4.9";
 import type { PostgresConfig } from "./config.ts";
@@ -15,13 +17,15 @@ import { uniqueName } from "../run/naming.ts";
 import { lines } from "../util/lines.ts";
 
 interface Request {
-  op: "track" | "warm" | "take" | "drop";
+  op: "track" | "warm" | "take" | "ready" | "drop";
   id?: number;
   config: PostgresConfig;
   template?: string;
   database?: string;
   schema?: string;
   size?: number;
+  /** How many clones the test process will take at most (warm). */
+  total?: number;
 }
 
 /** How CREATE DATABASE copies a template (PostgreSQL 15+). */
@@ -38,6 +42,10 @@ interface Pool {
   timings: Record<Strategy, number[]>;
   /** How many clones were started. */
   made: number;
+  /** Clones the test process will take, by its count of tests. */
+  total: number;
+  /** Clones handed out so far. */
+  taken: number;
 }
 
 // reaper: a signal to the test's process group must not stop the cleanup.
@@ -123,10 +131,27 @@ async function createClone(pool: Pool): Promise<string> {
   return name;
 }
 
+/**
+ * Clones made at once per template: more only slow each other down (and the
+ * first taker waits for the first of them), the server copies with a core or
+ * two.
+ */
+const MAKING_AT_ONCE = 2;
+
 function refill(pool: Pool): void {
-  // Create clones concurrently until the ready ones, the ones being made and
-  // the waiting takers balance out.
-  while (pool.ready.length + pool.making < pool.size + pool.waiting.length) {
+  // Create clones, a few at once, until the ready ones, the ones being made
+  // and the waiting takers balance out.
+  // Never more ahead than the test process has tests left to take them
+  // (a clone nobody takes only costs the server time the last tests need).
+  const waiting = pool.waiting.length;
+  const ahead = Math.min(
+    pool.size,
+    Math.max(0, pool.total - pool.taken - waiting),
+  );
+  while (
+    pool.making < MAKING_AT_ONCE &&
+    pool.ready.length + pool.making < ahead + waiting
+  ) {
     pool.making++;
     createClone(pool).then(
       (name) => {
@@ -148,7 +173,12 @@ function refill(pool: Pool): void {
 }
 
 /** An empty pool of clones of `template`, keeping `size` ready. */
-function newPool(config: PostgresConfig, template: string, size: number): Pool {
+function newPool(
+  config: PostgresConfig,
+  template: string,
+  size: number,
+  total = Infinity,
+): Pool {
   return {
     config,
     template,
@@ -159,6 +189,8 @@ function newPool(config: PostgresConfig, template: string, size: number): Pool {
     failed: false,
     timings: { WAL_LOG: [], FILE_COPY: [] },
     made: 0,
+    total,
+    taken: 0,
   };
 }
 
@@ -176,9 +208,26 @@ async function handle(request: Request): Promise<void> {
     return;
   }
   if (op === "warm") {
-    const pool = newPool(config, request.template!, request.size ?? 3);
+    const pool = newPool(
+      config,
+      request.template!,
+      request.size ?? 3,
+      request.total,
+    );
     pools.set(request.template!, pool);
     refill(pool);
+    return;
+  }
+  if (op === "ready") {
+    // What is ready now, without waiting: the test process asks while a
+    // test ends, so that the next one takes its clone without asking.
+    const pool = pools.get(request.template!);
+    const more = pool ? pool.ready.splice(0) : [];
+    if (pool) {
+      pool.taken += more.length;
+      refill(pool);
+    }
+    await reply({ id: request.id, more });
     return;
   }
   if (op === "take") {
@@ -193,9 +242,13 @@ async function handle(request: Request): Promise<void> {
       pool.waiting.push(resolve);
       refill(pool);
     });
+    // The other ready clones go along: the test process hands them to its
+    // next tests without asking (and they are dropped here all the same).
+    const more = pool.ready.splice(0);
+    pool.taken += 1 + more.length;
     refill(pool);
     if (typeof name === "string") {
-      await reply({ id: request.id, database: name });
+      await reply({ id: request.id, database: name, more });
     } else {await reply({
         id: request.id,
         error: String(name.message ?? name),

@@ -6,6 +6,7 @@ import type { PostgresConfig } from "./config.ts";
 import { APPLICATION_NAME, type Pg, type SharedPool } from "./_shared_pool.ts";
 import type { Migrate } from "./_migrations.ts";
 import { clonePoolStarted, trackUntilExit } from "./_clone_pool.ts";
+import { reaperRunning, register } from "../run/reaper.ts";
 
 /** What an isolation level needs to start a test's session. */
 export interface SessionInput {
@@ -40,11 +41,22 @@ export interface Session {
 /** How long cleanup waits for a cancelled test's connections. */
 export const CANCEL_GRACE = 2_000;
 
+/** The module that drops a schema for the reaper. */
+const REMOVER = new URL("./_reap.ts", import.meta.url).href;
+
 /**
- * Has the helper process drop `schema` (in `config.database`) when this
- * process ends, if the helper runs: a declared fixture starts it at module
- * load. (Started from inside a test, it would be a leak for the test's
- * sanitizers; without `--allow-run` it cannot start at all.)
+ * Whether a schema can be handed to a process that drops it when this
+ * process ends: the reaper, else the clone helper. A declared fixture starts
+ * one of them at module load. (Started from inside a test, it would be a leak
+ * for the test's sanitizers; without `--allow-run` neither can start.)
+ */
+export function canTrackSchemas(): boolean {
+  return reaperRunning() || clonePoolStarted();
+}
+
+/**
+ * Has the reaper (else the clone helper) drop `schema` (in
+ * `config.database`) when this process ends, before the schema is created.
  *
  * @returns Whether the schema is tracked (else its user must drop it).
  */
@@ -52,8 +64,18 @@ export async function trackSchema(
   config: PostgresConfig,
   schema: string,
 ): Promise<boolean> {
-  if (!clonePoolStarted()) return false;
   try {
+    if (reaperRunning()) {
+      const { host, port, user, password, database } = config;
+      await register({
+        remover: REMOVER,
+        what: `schema ${schema} in ${database}`,
+        config: { host, port, user, password, database },
+        schema,
+      });
+      return true;
+    }
+    if (!clonePoolStarted()) return false;
     await trackUntilExit(config, schema, "schema");
     return true;
   } catch {

@@ -8,9 +8,9 @@ import { uniqueName } from "../run/naming.ts";
 import { forget, once } from "./_migrations.ts";
 import { type SharedPool, sharedPool } from "./_shared_pool.ts";
 import { connectionSql } from "./_connection.ts";
-import { clonePoolStarted } from "./_clone_pool.ts";
 import {
   CANCEL_GRACE,
+  canTrackSchemas,
   onAbort,
   type Session,
   type SessionInput,
@@ -37,9 +37,10 @@ async function start(
   unhold: () => void,
 ): Promise<Session> {
   const { config, migrate, key } = input;
-  // Migrated once per process when the helper drops the schema at exit;
-  // else (a standalone fixture, no --allow-run) per session, dropped on close.
-  const shared = clonePoolStarted();
+  // Migrated once per process when the reaper (or the clone helper) drops
+  // the schema at exit; else (a standalone fixture, no --allow-run) per
+  // session, dropped on close.
+  const shared = canTrackSchemas();
   const [schema, log] = migrate
     ? (shared
       ? await once(

@@ -25,6 +25,7 @@ import { clonedSession, registerDatabaseTest } from "./_cloned.ts";
 import { truncateSession } from "./_truncate.ts";
 import { connectError } from "./_errors.ts";
 import { startClonePool } from "./_clone_pool.ts";
+import { startReaper } from "../run/reaper.ts";
 
 /** A postgres.js client (`sql`), as the test receives it. */
 export type PostgresSql = Sql<Record<string, unknown>>;
@@ -216,10 +217,12 @@ export const postgresDatabase: FixtureFactory<
     if (mode === "declared") {
       loadPostgres(); // start loading at module load
       // The helper that clones databases and drops what this process made
-      // when it ends: started here, where the process may spawn it.
+      // when it ends: started here, where the process may spawn it. A
+      // migrated schema needs only dropping at exit: the reaper does that
+      // (it starts light, the helper loads postgres.js), else the helper.
       if (isolation === "database" || isolation === "truncate") {
         startClonePool();
-      } else {
+      } else if (!startReaper()) {
         try {
           startClonePool();
         } catch {

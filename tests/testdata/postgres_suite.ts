@@ -21,6 +21,7 @@ for (let i = 1; i <= 4; i++) {
         migrate: async (sql) => {
           console.log("MIGRATE");
           await sql`create table notes (id serial primary key, body text)`;
+          await sql`create type mood as enum ('ok', 'bad')`;
           await sql`insert into notes (body) values ('seed')`;
         },
       }),
@@ -38,6 +39,18 @@ for (let i = 1; i <= 4; i++) {
       `test ${i}`,
       "in begin",
     ]);
+    // Arrays come back parsed in every test; of a migrated type too where
+    // the test's pool connects after the migration (database isolation: in
+    // every clone's pool; the shared pool of the other levels fetched its
+    // types before).
+    const [arrays] = await db.sql<{ ids: number[]; moods: string[] }[]>`
+      select array_agg(id order by id) as ids,
+        array['ok', 'bad']::mood[] as moods from notes`;
+    assert.equal(arrays?.ids.length, 3);
+    assert.ok(arrays.ids.every((id) => typeof id === "number"));
+    if (isolation === "database" || isolation === "truncate") {
+      assert.deepEqual(arrays.moods, ["ok", "bad"]);
+    }
     const { pid } = (await db.sql<
       { pid: number }[]
     >`select pg_backend_pid() as pid`)[0]!;
