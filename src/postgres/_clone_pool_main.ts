@@ -302,6 +302,21 @@ const order = [...tracked.values()].sort((a, b) =>
 for (const { config, database } of order) {
   const sql = admin(config);
   try {
+    // A CREATE DATABASE our parent sent just before it died may still be
+    // running: invisible to DROP until it commits. Stop it first (it then
+    // rolls back), and wait until its backend is gone.
+    const creating = () =>
+      sql`
+      select pid from pg_stat_activity
+      where pid <> pg_backend_pid() and state = 'active'
+        and lower(query) like ${`create database ${database}%`}`;
+    for (let i = 0; i < 200; i++) {
+      const running = await creating();
+      if (running.length === 0) break;
+      await sql`select pg_terminate_backend(pid) from pg_stat_activity
+        where pid in ${sql(running.map((r) => r.pid as number))}`;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     await sql`drop database if exists ${sql(database)} with (force)`;
   } catch (error) {
     console.error(

@@ -14,6 +14,21 @@ export async function sweepPostgres(
   const postgres = await loadPostgres();
   const admin = postgres(postgresOptions(config, { max: 1 }));
   try {
+    // A CREATE DATABASE whose client was killed still runs, and its database
+    // appears when it commits, after this sweep: stop such statements first.
+    const creating = await admin<{ pid: number; query: string }[]>`
+      select pid, query from pg_stat_activity
+      where pid <> pg_backend_pid() and state = 'active'
+        and lower(query) like 'create database %'`;
+    for (const { pid, query } of creating) {
+      const name = /^\s*create\s+database\s+"?([a-z0-9_]+)/i.exec(query)?.[1];
+      if (name && isSweepable(name, "sql", cutoff)) {
+        await attempt(
+          `the creation of database ${name}`,
+          () => admin`select pg_terminate_backend(${pid})`,
+        );
+      }
+    }
     const databases = await admin<{ datname: string }[]>`
       select datname from pg_database where datallowconn order by datname`;
     for (const { datname } of databases) {
