@@ -168,6 +168,7 @@ const waiting = new Map<number, (ok: boolean) => void>();
 let pumping: Promise<void> | undefined;
 let buffered = "";
 const decoder = new TextDecoder();
+const readyDecoder = new TextDecoder();
 
 /**
  * Reads the reaper's answers while some `take` awaits one, and only then: no
@@ -215,7 +216,7 @@ function madeAhead(id: number): boolean {
   for (;;) {
     const n = ready.readSync(buffer);
     if (n === null || n === 0) break;
-    readyTail += decoder.decode(buffer.subarray(0, n));
+    readyTail += readyDecoder.decode(buffer.subarray(0, n));
   }
   const lines = readyTail.split("\n");
   readyTail = lines.pop()!;
