@@ -223,9 +223,9 @@ try {
 // still registered, newest first (a parent directory after its contents).
 log(`parent ${parent} ended; ${registered.size} resource(s) still registered`);
 // Creations first (what is removed must exist by then), then handed-off
-// removals, including those that waited for a creation.
+// removals, including those that waited for a creation (started by their
+// creation's earlier `then`, before this wait ends).
 await Promise.allSettled([...creating.values()]);
-await new Promise((resolve) => setTimeout(resolve, 0));
 while (removing.size > 0) await Promise.allSettled([...removing]);
 for (const [id, resource] of [...registered].toReversed()) {
   registered.delete(id);

@@ -148,20 +148,62 @@ export async function register(
   return id;
 }
 
-/**
- * Registers a resource and has the reaper create it now, ahead of the test
- * that will {@linkcode take} it (buckets and temp dirs prepared at module
- * load, off any test's path). Call it where {@linkcode startReaper} was.
- *
- * @param resource What to create (its remover module exports `create`) and
- *   how to remove it.
- * @returns Its id, or `undefined` when no reaper runs.
- */
-export function prepareAhead(resource: ReapedResource): number | undefined {
+/** Registers a resource and has the reaper create it now; its id. */
+function prepareAhead(resource: ReapedResource): number | undefined {
   if (!child) return undefined;
   const id = ++nextId;
   send({ op: "add", id, resource, create: true }).catch(() => {});
   return id;
+}
+
+/** A resource the reaper made ahead, taken by a fixture's setup. */
+export interface TakenResource<R extends ReapedResource> {
+  /** Its reaper id (hand it off on dispose). */
+  id: number;
+  /** What the reaper made. */
+  resource: R;
+}
+
+/** The resources the reaper makes ahead for one fixture declaration. */
+export interface MadeAhead<R extends ReapedResource> {
+  /**
+   * Takes the next one, once the reaper has made it (at once, without asking
+   * it, when it has). From the second take on (a declaration started again,
+   * e.g. step-scoped), the one after is made as this one is taken.
+   *
+   * @returns It, or `undefined` when the reaper could not make it: the
+   *   caller creates its own.
+   */
+  take(): Promise<TakenResource<R> | undefined>;
+}
+
+/**
+ * Has the reaper make one resource now, at module load (off any test's
+ * path), for the first start of a declaration. Call it where
+ * {@linkcode startReaper} was.
+ *
+ * @param make A new resource (its remover module exports `create`).
+ * @returns The declaration's queue, or `undefined` when no reaper runs.
+ */
+export function madeAhead<R extends ReapedResource>(
+  make: () => R,
+): MadeAhead<R> | undefined {
+  if (!child) return undefined;
+  const queue: TakenResource<R>[] = [];
+  const prepare = (): void => {
+    const resource = make();
+    const id = prepareAhead(resource);
+    if (id !== undefined) queue.push({ id, resource });
+  };
+  prepare();
+  let starts = 0;
+  return {
+    async take(): Promise<TakenResource<R> | undefined> {
+      const next = queue.shift();
+      if (starts++ > 0) prepare();
+      return next !== undefined && await take(next.id) ? next : undefined;
+    },
+  };
 }
 
 const waiting = new Map<number, (ok: boolean) => void>();
@@ -209,7 +251,7 @@ function pumpAnswers(): Promise<void> {
 }
 
 /** Whether the reaper has said (in the ready file) that it made `id`. */
-function madeAhead(id: number): boolean {
+function inReadyFile(id: number): boolean {
   if (readyIds.has(id)) return true;
   if (!ready) return false;
   const buffer = new Uint8Array(4096);
@@ -224,16 +266,10 @@ function madeAhead(id: number): boolean {
   return readyIds.has(id);
 }
 
-/**
- * Takes a resource prepared with {@linkcode prepareAhead}: resolves once the
- * reaper has created it (at once, without asking it, when it was).
- *
- * @param id The id from {@linkcode prepareAhead}.
- * @returns Whether it exists; when not, the caller creates its own.
- */
-export async function take(id: number): Promise<boolean> {
+/** Whether the resource made ahead as `id` exists, once its creation ended. */
+async function take(id: number): Promise<boolean> {
   if (!child) return false;
-  if (madeAhead(id)) {
+  if (inReadyFile(id)) {
     readyIds.delete(id);
     return true;
   }

@@ -10,18 +10,18 @@ import { defineFixture, type FixtureFactory } from "../core/fixture.ts";
 import { loadS3Sdk, s3Client, type S3ClientLike } from "./client.ts";
 import { type S3Config, s3Config, s3Permissions } from "./config.ts";
 import { emptyBucket } from "./empty_bucket.ts";
-import type { ReapedResource } from "../run/reaper.ts";
 import { describe } from "../util/text.ts";
 import { uniqueName } from "../run/naming.ts";
 import { disposeOnce } from "../util/dispose_once.ts";
 import {
   forget,
   handOff,
-  prepareAhead,
+  type MadeAhead,
+  madeAhead,
   register,
   startReaper,
-  take,
 } from "../run/reaper.ts";
+import type { ReapedBucket } from "./_reap.ts";
 
 /** Options of {@linkcode s3Bucket}. */
 export interface S3BucketOptions {
@@ -76,10 +76,8 @@ interface Prepared {
   bucket?: string | undefined;
   /** Declared on a test: its removal is handed to the reaper, if one runs. */
   declared: boolean;
-  /** Own buckets the reaper is creating ahead for this declaration's starts. */
-  ahead?: { id: number; name: string }[];
-  /** How many times this declaration was started. */
-  starts?: number;
+  /** Own buckets the reaper makes ahead for this declaration's starts. */
+  ahead?: MadeAhead<ReapedBucket> | undefined;
 }
 
 /** How the reaper removes a bucket. */
@@ -143,9 +141,10 @@ export const s3Bucket: FixtureFactory<S3BucketOptions, S3Bucket> =
         declared,
       };
       if (declared && bucket === undefined) {
-        prepared.ahead = [];
-        prepared.starts = 0;
-        makeAhead(prepared); // the first start's bucket, made by the reaper
+        // The first start's bucket, made by the reaper now.
+        prepared.ahead = madeAhead(() =>
+          bucketResource(prepared, uniqueName(prefix, "-"), "")
+        );
       }
       return prepared;
     },
@@ -154,15 +153,10 @@ export const s3Bucket: FixtureFactory<S3BucketOptions, S3Bucket> =
       const sdk = await loadS3Sdk();
       const client = await s3Client(options.config);
       const own = options.bucket === undefined;
-      // Made ahead by the reaper: a round trip instead of CreateBucket. A
-      // declaration started more than once (a step-scoped fixture) has the
-      // next one made as it takes this one.
-      const ahead = options.ahead?.shift();
-      if (options.starts !== undefined && options.starts++ > 0) {
-        makeAhead(options);
-      }
-      if (ahead !== undefined && await take(ahead.id)) {
-        return handle(options, client, ahead.name, "", ahead.id);
+      // Made ahead by the reaper: no CreateBucket on the test's path.
+      const made = await options.ahead?.take();
+      if (made !== undefined) {
+        return handle(options, client, made.resource.bucket, "", made.id);
       }
       const id = uniqueName(options.prefix, "-");
       const name = own ? id : options.bucket!;
@@ -200,23 +194,17 @@ function bucketResource(
   options: Prepared,
   bucket: string,
   keyPrefix: string,
-): ReapedResource {
+): ReapedBucket {
   return {
     remover: REMOVER,
     what: keyPrefix === ""
       ? `bucket ${bucket}`
       : `prefix ${bucket}/${keyPrefix}`,
-    config: options.config,
+    // As it travels to the reaper (JSON): the endpoint a string.
+    config: { ...options.config, endpoint: options.config.endpoint.href },
     bucket,
     keyPrefix,
   };
-}
-
-/** Has the reaper create a bucket ahead for a later start of `options`. */
-function makeAhead(options: Prepared): void {
-  const name = uniqueName(options.prefix, "-");
-  const id = prepareAhead(bucketResource(options, name, ""));
-  if (id !== undefined) options.ahead?.push({ id, name });
 }
 
 /** The fixture's handle on a bucket (or prefix) that exists. */
