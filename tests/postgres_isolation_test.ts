@@ -211,15 +211,16 @@ Deno.test("a probe that runs out of budget on a server that never answers report
   assert.match(run.output, /^PROBE timed out after 300 ms$/m);
 });
 
-Deno.test("a template being built when the process is killed is dropped", async () => {
-  const before = await itkitObjects();
+/**
+ * Runs `deno test` on a test project until it prints `marker`; the caller
+ * then kills it (SIGKILL) with `kill()`.
+ */
+async function runUntil(
+  file: string,
+  marker: RegExp,
+): Promise<{ output: string; kill(): Promise<void> }> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "test",
-      "-A",
-      "--no-check",
-      "tests/testdata/postgres_template_kill.ts",
-    ],
+    args: ["test", "-A", "--no-check", `tests/testdata/${file}`],
     cwd: new URL("..", import.meta.url),
     env: { NO_COLOR: "1" },
     stdout: "piped",
@@ -227,45 +228,39 @@ Deno.test("a template being built when the process is killed is dropped", async 
   }).spawn();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let output = "";
-  while (!/TEMPLATE itkit_tpl_\w+/.test(output)) {
+  while (!marker.test(output)) {
     const { value, done } = await reader.read();
     if (done) break;
     output += value;
   }
-  child.kill("SIGKILL");
-  await child.status;
-  await reader.cancel();
-  assert.match(output, /TEMPLATE itkit_tpl_\w+/);
+  return {
+    output,
+    async kill(): Promise<void> {
+      child.kill("SIGKILL");
+      await child.status;
+      await reader.cancel();
+    },
+  };
+}
+
+Deno.test("a template being built when the process is killed is dropped", async () => {
+  const before = await itkitObjects();
+  const run = await runUntil(
+    "postgres_template_kill.ts",
+    /TEMPLATE itkit_tpl_\w+/,
+  );
+  await run.kill();
+  assert.match(run.output, /TEMPLATE itkit_tpl_\w+/);
   assert.deepEqual(await leftoversSince(before), []);
 });
 
 Deno.test('isolation "transaction": the migrated schema of a killed process is dropped (by the reaper)', async () => {
   const before = await itkitObjects();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "test",
-      "-A",
-      "--no-check",
-      "tests/testdata/postgres_schema_kill.ts",
-    ],
-    cwd: new URL("..", import.meta.url),
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let output = "";
-  while (!/SCHEMA itkit_\w+/.test(output)) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    output += value;
-  }
-  const schema = /SCHEMA (itkit_\w+)/.exec(output)?.[1];
-  assert.ok(schema, `no schema printed:\n${output}`);
+  const run = await runUntil("postgres_schema_kill.ts", /SCHEMA itkit_\w+/);
+  const schema = /SCHEMA (itkit_\w+)/.exec(run.output)?.[1];
+  assert.ok(schema, `no schema printed:\n${run.output}`);
   assert.ok((await itkitObjects()).some((o) => o.includes(schema)));
-  child.kill("SIGKILL");
-  await child.status;
-  await reader.cancel();
+  await run.kill();
   assert.deepEqual(await leftoversSince(before), []);
 });
 
