@@ -72,8 +72,14 @@ async function handle(signal: Deno.Signal): Promise<void> {
       finished ? "" : ` (gave up after ${GRACE_MS} ms)`
     }; exiting with ${code}`,
   );
+  // Under `deno test` console output travels to the runner's reporter, which
+  // prints it a moment later: dying at once could lose these lines.
+  await new Promise((resolve) => setTimeout(resolve, OUTPUT_FLUSH_MS));
   die(signal);
 }
+
+/** How long the last lines get to reach `deno test`'s reporter. */
+const OUTPUT_FLUSH_MS = 200;
 
 /**
  * Ends the process the way the signal would have (the shell sees 130 or
