@@ -471,10 +471,37 @@ Deno.test("teardown", async () => {
       });
     }
     const rawCreate = median(raw.WAL_LOG!);
+    // What a user writes by hand for a database per test: the template
+    // migrated once at load, then per test CREATE DATABASE … TEMPLATE, a
+    // connection to it, the body, DROP DATABASE.
+    const handDatabase = `${handPrelude}
+const admin = postgres(url, { max: 1, max_lifetime: null, onnotice: () => {} });
+const at = (db) => { const u = new URL(url); u.pathname = "/" + db; return u.href; };
+await admin.unsafe("create database " + id);
+const tpl = postgres(at(id), { max: 1, max_lifetime: null, onnotice: () => {} });
+await tpl.unsafe(MIGRATION);
+await tpl.end();
+for (let i = 0; i < ${count}; i++) {
+  Deno.test("t" + i, async () => {
+    const db = id + "_" + i;
+    await admin.unsafe("create database " + db + " template " + id);
+    const sql = postgres(at(db), { max: 1, max_lifetime: null, onnotice: () => {} });${
+      body("sql")
+    }
+    await sql.end();
+    await admin.unsafe("drop database " + db);
+  });
+}
+Deno.test("teardown", async () => {
+  await admin.unsafe("drop database " + id);
+  await admin.end();
+});`;
     const summary = await Deno.makeTempFile({ suffix: ".jsonl" });
     const totals: number[] = [];
+    const handTotals: number[] = [];
     const setups: number[] = [];
     for (let r = 0; r < rounds; r++) {
+      handTotals.push(await wall(handDatabase));
       await Deno.writeTextFile(summary, "");
       totals.push(
         await wall(toolkit("database", count), {
@@ -507,6 +534,15 @@ Deno.test("teardown", async () => {
       ratio,
       target: "<= 1.2x",
       met: ratio <= 1.2,
+    });
+    const handRatio = median(totals.map((t, i) => t / handTotals[i]!));
+    rows.push({
+      name:
+        `postgres database: ${count} tests vs hand-written CREATE DATABASE ... TEMPLATE, connect, DROP DATABASE per test`,
+      value: median(totals),
+      unit: "ms",
+      baseline: median(handTotals),
+      ratio: handRatio,
     });
   }
 }

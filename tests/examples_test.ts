@@ -17,19 +17,6 @@ Deno.test("the health example is ignored with its reason when nothing listens", 
   );
 });
 
-Deno.test("the health example runs when the server is up", async () => {
-  await using server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
-    () => Response.json({ status: "healthy" }),
-  );
-  const run = await runDenoTest(["examples/health_check_test.ts"], {
-    env: { HEALTH_URL: `http://127.0.0.1:${server.addr.port}/health` },
-  });
-  expectRun(run, run.code === 0, "the run should pass");
-  assert.equal(run.passed, 1);
-  assert.equal(run.ignored, 0);
-});
-
 Deno.test("the local examples pass under the integration filter", async () => {
   const run = await runDenoTest([
     "examples/results_store_test.ts",
@@ -65,24 +52,34 @@ Deno.test("the S3 examples are ignored with their reason when S3 is unreachable"
   );
 });
 
-Deno.test("the S3 and database examples run against the servers and leave nothing behind", async () => {
+// One run of the whole suite, as `deno task demo` runs it: with the
+// permission set of deno.json instead of -A, every service up, required.
+Deno.test("the whole example suite passes with -P=examples (the set `deno task demo` uses), with every service up, and leaves nothing behind", async () => {
   const bucketsBefore = await bucketNames();
   const objectsBefore = await itkitObjects();
-  const run = await runDenoTest([
-    "examples/results_store_s3_test.ts",
-    "examples/minio_upload_test.ts",
-    "examples/s3_settings_test.ts",
-    "examples/database_test.ts",
-    "examples/transaction_test.ts",
-  ], {
-    env: { ITKIT_REQUIRE: "1" },
+  await using health = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    () => Response.json({ status: "healthy" }),
+  );
+  const run = await runDenoTest(["examples/"], {
+    permissions: ["-P=examples"],
     args: ["--sanitize-ops", "--sanitize-resources"],
+    env: {
+      HEALTH_URL: `http://127.0.0.1:${health.addr.port}/health`,
+      ITKIT_REQUIRE: "1",
+    },
   });
   expectRun(
     run,
-    run.code === 0 && run.passed === 5,
-    "the examples should pass",
+    run.code === 0 && run.failed === 0 && run.ignored === 0 && run.passed >= 10,
+    "every example passes with the permission set",
   );
+  assert.match(run.output, /health endpoint reports healthy \.\.\. ok/);
+  const demo = await Deno.readTextFile(
+    new URL("../tools/demo.ts", import.meta.url),
+  );
+  assert.match(demo, /"-P=examples"/);
+  assert.doesNotMatch(demo, /"-A"/);
   const schema = /schema: (itkit_\S+)/.exec(run.output)?.[1];
   assert.ok(schema, "the database example names its schema");
   // The transaction example's migrated schema is dropped by the helper

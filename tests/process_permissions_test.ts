@@ -26,29 +26,6 @@ async function cli(
   return { code, out: decoder.decode(stdout), err: decoder.decode(stderr) };
 }
 
-Deno.test("deno test -P=examples (the deno.json set `deno task demo` uses) runs the whole example suite without -A", async () => {
-  await using health = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
-    () => Response.json({ status: "healthy" }),
-  );
-  const run = await runDenoTest(["examples/"], {
-    permissions: ["-P=examples"],
-    args: ["--sanitize-ops", "--sanitize-resources"],
-    env: {
-      HEALTH_URL: `http://127.0.0.1:${health.addr.port}/health`,
-      ITKIT_REQUIRE: "1",
-    },
-  });
-  expectRun(
-    run,
-    run.code === 0 && run.failed === 0 && run.ignored === 0 && run.passed >= 10,
-    "every example passes with the permission set",
-  );
-  const demo = await Deno.readTextFile(new URL("tools/demo.ts", ROOT));
-  assert.match(demo, /"-P=examples"/);
-  assert.doesNotMatch(demo, /"-A"/);
-});
-
 Deno.test("cli.ts permissions prints the flags that run the service examples without -A", async () => {
   const printed = await cli(["permissions"]);
   assert.equal(printed.code, 0, printed.err);

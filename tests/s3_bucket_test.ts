@@ -37,29 +37,6 @@ Deno.test("s3Bucket() creates a uniquely named bucket and removes it and its obj
   );
 });
 
-Deno.test("s3Bucket() deletes more than 1,000 objects in batches", async () => {
-  let name: string;
-  {
-    await using bucket = await s3Bucket({ config: S3 });
-    name = bucket.name;
-    // One more than a DeleteObjects batch holds.
-    const keys = Array.from({ length: 1001 }, (_, i) => `objects/${i}.txt`);
-    for (let i = 0; i < keys.length; i += 100) {
-      await Promise.all(
-        keys.slice(i, i + 100).map((Key) =>
-          bucket.client.send(
-            new PutObjectCommand({ Bucket: bucket.name, Key, Body: "x" }),
-          )
-        ),
-      );
-    }
-  }
-  assert.ok(
-    !(await bucketNames()).includes(name),
-    `bucket ${name} still exists`,
-  );
-});
-
 Deno.test("s3Bucket() in a shared bucket deletes only its own prefix", async () => {
   const admin = await s3Client(S3);
   const shared = `shared-${crypto.randomUUID().slice(0, 8)}`;

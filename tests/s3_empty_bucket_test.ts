@@ -38,7 +38,7 @@ async function inParallel<T>(
  * Fills `bucket` under `prefix`. Versioned: one key with 1,100 versions (the
  * first listing page ends inside them), 200 keys of which 100 deleted (a
  * delete marker each), then versioning suspended and 50 keys written again
- * (null versions): 1,450 entries. Unversioned: 1,100 objects. Both: an open
+ * (null versions): 1,450 entries. Unversioned: 1,001 objects. Both: an open
  * multipart upload.
  */
 async function fill(
@@ -78,7 +78,8 @@ async function fill(
     );
     assert.equal(page.IsTruncated, true, "more than one page of versions");
   } else {
-    const keys = Array.from({ length: 1100 }, (_, i) => `${prefix}o/${i}`);
+    // One more than a DeleteObjects batch holds.
+    const keys = Array.from({ length: 1001 }, (_, i) => `${prefix}o/${i}`);
     await inParallel(keys, (key) => put(key, "x"));
   }
   await client.send(

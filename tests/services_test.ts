@@ -81,6 +81,8 @@ async function runSummary(
       ITKIT_SUMMARY: "1",
       ITKIT_TEST_PORT: String(port),
       ITKIT_REQUIRE: "",
+      // Its servers' dirs in ours: other tests may run servers meanwhile.
+      TMPDIR: TMP,
     },
     stdout: "null",
     stderr: "piped",
@@ -89,7 +91,12 @@ async function runSummary(
 }
 
 Deno.test("with DATABASE_URL and S3_ENDPOINT set, nothing is provisioned", async () => {
-  const before = await serverDirs(SYSTEM_TMP);
+  // Server dirs would be made in our TMP (other tests run servers meanwhile).
+  Deno.env.set("TMPDIR", TMP);
+  using _restore = {
+    [Symbol.dispose]: () => Deno.env.set("TMPDIR", SYSTEM_TMP),
+  };
+  const before = await serverDirs();
   await using services = await provisionServices({
     env: {
       DATABASE_URL: "postgres://app:secret@127.0.0.1:5999/app",
@@ -105,7 +112,7 @@ Deno.test("with DATABASE_URL and S3_ENDPOINT set, nothing is provisioned", async
     },
     { kind: "s3", origin: "configured", address: "http://127.0.0.1:9999" },
   ]);
-  assert.deepEqual(await serverDirs(SYSTEM_TMP), before);
+  assert.deepEqual(await serverDirs(), before);
 });
 
 Deno.test("a test module's localServices() start once, serve its fixtures and stop with the process", async () => {
@@ -243,7 +250,7 @@ Deno.test("ITKIT_S3=ceph runs the tests on a Ceph RADOS Gateway, names it in the
     /s3: throwaway Ceph RADOS Gateway \(real S3: signatures, versioning\) at http:\/\/127\.0\.0\.1:\d+/,
   );
   assert.match(err, /\n {4}s3Bucket: 1, \d+\.\d+, \d+\.\d+/);
-  assert.deepEqual(await processesMentioning("/itkit-rgw-"), []);
+  assert.deepEqual(await processesMentioning(`${TMP}/itkit-rgw-`), []);
 });
 
 Deno.test("ITKIT_S3 with an unknown value is one clear error, before anything starts", async () => {

@@ -1,10 +1,16 @@
 // `deno task test`: our own tests, sanitizers on, under `cli.ts run` (which
 // provides PostgreSQL and S3 once for the whole run). Test files that only
-// touch what they create run in parallel; the few that compare a server's
-// whole state before and after run alone afterwards. Prints one summary line
-// for both phases, in `deno test`'s format.
+// touch what they create run in parallel on those servers; the few that
+// compare a server's whole state before and after run one at a time, at the
+// same time, on servers of their own (a nested `cli.ts run`), so that
+// neither group sees the other's databases and buckets. Prints one summary
+// line for both, in `deno test`'s format.
 
-/** Files that diff the shared servers' state: run after the rest, serially. */
+/**
+ * Files that diff the servers' whole state: one at a time, on servers of
+ * their own, while the others run. (Two such lanes, each with its own
+ * servers, measured no faster: the machine's two cores are busy already.)
+ */
 const SERIAL = [
   "tests/examples_test.ts",
   "tests/parallel_test.ts",
@@ -13,44 +19,91 @@ const SERIAL = [
   "tests/services_test.ts",
 ];
 
+/** What `cli.ts run` exports for the services it provides. */
+const SERVICE_VARIABLES = [
+  "DATABASE_URL",
+  "S3_ENDPOINT",
+  "S3_ACCESS_KEY",
+  "S3_SECRET_KEY",
+  "S3_REGION",
+  "ITKIT_REAPER_LOG",
+  "ITKIT_SUMMARY_FILE",
+];
+
 const started = performance.now();
 const all = [...Deno.readDirSync("tests")]
   .filter((entry) => entry.isFile && entry.name.endsWith("_test.ts"))
   .map((entry) => `tests/${entry.name}`)
   .sort();
 const parallel = all.filter((file) => !SERIAL.includes(file));
-const totals = { passed: 0, failed: 0, ignored: 0, code: 0 };
 
-for (
-  const [files, extra] of [[parallel, ["--parallel"]], [SERIAL, []]] as const
-) {
+const testArgs = ["test", "-A", "--sanitize-ops", "--sanitize-resources"];
+const env = {
+  // Most of these tests wait on `deno test` subprocesses: more jobs than
+  // cores keeps both cores busy.
+  DENO_JOBS: Deno.env.get("DENO_JOBS") ?? "4",
+  // Probes in the test projects wait longer than the 1000 ms default: on a
+  // loaded machine a running server can take that long to answer.
+  ITKIT_PROBE_TIMEOUT: Deno.env.get("ITKIT_PROBE_TIMEOUT") ?? "10000",
+};
+/** A nested `cli.ts run`: servers of its own for the command after it. */
+const OWN_SERVICES = ["run", "-A", "cli.ts", "run", "--"];
+const ownServices = Deno.env.toObject();
+for (const name of SERVICE_VARIABLES) delete ownServices[name];
+
+/** A `deno test` run: its output, exit code and wall-clock seconds. */
+interface Group {
+  output: string;
+  code: number;
+  seconds: number;
+}
+
+/**
+ * Runs `args`; `live` copies its output as it comes, else it is printed
+ * whole by the caller (two groups at once must not interleave lines).
+ */
+async function run(
+  args: string[],
+  childEnv: Record<string, string>,
+  clearEnv: boolean,
+  live: boolean,
+): Promise<Group> {
+  const start = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "test",
-      "-A",
-      "--sanitize-ops",
-      "--sanitize-resources",
-      ...extra,
-      ...files,
-    ],
-    // Most of these tests wait on `deno test` subprocesses: more jobs than
-    // cores keeps both cores busy.
-    // Probes in the test projects wait longer than the 1000 ms default: on a
-    // loaded machine a running server can take that long to answer.
-    env: {
-      DENO_JOBS: Deno.env.get("DENO_JOBS") ?? "4",
-      ITKIT_PROBE_TIMEOUT: Deno.env.get("ITKIT_PROBE_TIMEOUT") ?? "10000",
-    },
+    args,
+    env: childEnv,
+    clearEnv,
     stdout: "piped",
-    stderr: "inherit",
+    stderr: live ? "inherit" : "piped",
   }).spawn();
-  let output = "";
   const decoder = new TextDecoder();
+  let output = "";
+  const err = live ? Promise.resolve("") : new Response(child.stderr).text();
   for await (const chunk of child.stdout) {
-    await Deno.stdout.write(chunk);
+    if (live) await Deno.stdout.write(chunk);
     output += decoder.decode(chunk, { stream: true });
   }
   const { code } = await child.status;
+  return {
+    output: output + await err,
+    code,
+    seconds: Math.round((performance.now() - start) / 1000),
+  };
+}
+
+const groups = await Promise.all([
+  run([...testArgs, "--parallel", ...parallel], env, false, true),
+  run(
+    [...OWN_SERVICES, Deno.execPath(), ...testArgs, ...SERIAL],
+    { ...ownServices, ...env },
+    true,
+    false,
+  ),
+]);
+await Deno.stdout.write(new TextEncoder().encode(groups[1]!.output));
+
+const totals = { passed: 0, failed: 0, ignored: 0, code: 0 };
+for (const { output, code } of groups) {
   // Colours off (NO_COLOR unset in a terminal): the same line.
   // deno-lint-ignore no-control-regex
   const plain = output.replace(/\x1b\[[0-9;]*m/g, "");
@@ -65,12 +118,16 @@ for (
   if (code !== 0) totals.code = code;
 }
 
+const time = (seconds: number) =>
+  `${Math.floor(seconds / 60)}m${seconds % 60}s`;
 const seconds = Math.round((performance.now() - started) / 1000);
 console.log(
   `\n${
     totals.code === 0 ? "ok" : "FAILED"
   } | ${totals.passed} passed | ${totals.failed} failed${
     totals.ignored ? ` | ${totals.ignored} ignored` : ""
-  } (${Math.floor(seconds / 60)}m${seconds % 60}s, both phases)`,
+  } (${time(seconds)}: in parallel ${time(groups[0]!.seconds)}, alone ${
+    time(groups[1]!.seconds)
+  })`,
 );
 Deno.exit(totals.code);

@@ -167,6 +167,7 @@ function refill(pool: Pool): void {
     ).finally(() => {
       pool.making--;
       if (!pool.failed) refill(pool);
+      dropUsed();
     });
     if (pool.failed) break;
   }
@@ -259,18 +260,51 @@ async function handle(request: Request): Promise<void> {
   if (op === "drop") {
     // Fire and forget: the test does not wait; anything not yet dropped when
     // this process ends is dropped then.
-    const sql = admin(config);
-    try {
-      await sql`drop database if exists ${sql(request.database!)} with (force)`;
-      tracked.delete(request.database!);
-    } catch (error) {
-      console.error(
-        `itkit: could not drop database ${request.database}: ${
-          (error as Error).message
-        }`,
-      );
-    }
+    used.push({ config, database: request.database! });
+    dropUsed();
   }
+}
+
+/** Clones the tests are done with, not dropped yet (still `tracked`). */
+const used: { config: PostgresConfig; database: string }[] = [];
+/**
+ * Used clones left waiting while clones are being made: a DROP DATABASE
+ * takes a checkpoint, and the server's time goes to the clones tests wait
+ * for first. Beyond this many, they are dropped anyway (disk space).
+ */
+const USED_KEPT = 32;
+let dropping = false;
+
+/** Whether a clone is being made or a test waits for one. */
+function making(): boolean {
+  for (const pool of pools.values()) {
+    if (pool.making > 0 || pool.waiting.length > 0) return true;
+  }
+  return false;
+}
+
+/** Drops used clones while nothing is being made (or too many wait). */
+function dropUsed(): void {
+  if (dropping) return;
+  dropping = true;
+  (async () => {
+    while (used.length > 0 && (!making() || used.length > USED_KEPT)) {
+      const { config, database } = used.shift()!;
+      const sql = admin(config);
+      try {
+        await sql`drop database if exists ${sql(database)} with (force)`;
+        tracked.delete(database);
+      } catch (error) {
+        console.error(
+          `itkit: could not drop database ${database}: ${
+            (error as Error).message
+          }`,
+        );
+      }
+    }
+  })().finally(() => {
+    dropping = false;
+  });
 }
 
 const queue: Promise<void>[] = [];
