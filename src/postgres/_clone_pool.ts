@@ -171,7 +171,15 @@ export async function take(
 }
 
 /**
- * Takes over the clones of `template` ready now, unless some taken over
+ * Clones taken over and not handed out yet, below which a test that ends
+ * takes over the helper's ready ones: early enough that the helper, which
+ * stops making clones while its own ready ones are plenty, starts again
+ * before this process runs out.
+ */
+const TAKE_OVER_BELOW = 4;
+
+/**
+ * Takes over the clones of `template` ready now, unless enough taken over
  * before are left: called while a test ends, so that the next test's handout
  * needs no round trip to the helper.
  */
@@ -180,7 +188,7 @@ export async function takeReady(
   template: string,
 ): Promise<void> {
   const key = `${config.host}:${config.port} ${template}`;
-  if (handedOver.get(key)?.length) return;
+  if ((handedOver.get(key)?.length ?? 0) >= TAKE_OVER_BELOW) return;
   const reply = await request({ op: "ready", config, template });
   if (reply.more?.length) {
     handedOver.set(key, [...handedOver.get(key) ?? [], ...reply.more]);
