@@ -62,22 +62,14 @@ Deno.test("the module loads its packages by full npm: specifiers that match deno
   }
 });
 
-/**
- * The small suite a user writes in their own project; with `launchers`, a
- * test that starts s3rver and PGlite (their packages load on demand).
- */
-function userSuite(sdk: string, launchers: boolean): string {
+/** The small suite a user writes in their own project. */
+function userSuite(sdk: string): string {
   const at = (file: string) => JSON.stringify(new URL(file, ROOT).href);
   return `
 import { PutObjectCommand } from "${sdk}";
 import { integration, tmpDir } from ${at("mod.ts")};
 import { probeS3, s3Bucket } from ${at("s3.ts")};
 import { postgresDatabase, probePostgres } from ${at("postgres.ts")};
-${
-    launchers
-      ? `import { startPglite, startS3rver } from ${at("services.ts")};`
-      : ""
-  }
 
 const s3 = await probeS3();
 const db = await probePostgres();
@@ -94,18 +86,21 @@ integration("database", { requires: [db], fixtures: { db: postgresDatabase.fixtu
   const [row] = await db.sql<{ one: number }[]>\`select 1 as one\`;
   if (row.one !== 1) throw new Error("select 1");
 });
-${
-    launchers
-      ? `
+`;
+}
+
+/** A test to add to the suite: s3rver and PGlite load their packages on demand. */
+const LAUNCHERS = `
+import { startPglite, startS3rver } from ${
+  JSON.stringify(new URL("services.ts", ROOT).href)
+};
+
 Deno.test("the launchers load their packages", async () => {
   await using s3rver = await startS3rver();
   await using pglite = await startPglite();
   if (!s3rver.env.S3_ENDPOINT || !pglite.env.DATABASE_URL) throw new Error("no env");
-});`
-      : ""
-  }
+});
 `;
-}
 
 async function runUserProject(
   files: Record<string, string>,
@@ -150,7 +145,7 @@ Deno.test("imported by path from a project with its own deno.json (without our i
   const run = await runUserProject({
     // What `deno add npm:@aws-sdk/client-s3` writes.
     "deno.json": JSON.stringify({ imports: { "@aws-sdk/client-s3": sdk } }),
-    "suite_test.ts": userSuite("@aws-sdk/client-s3", false),
+    "suite_test.ts": userSuite("@aws-sdk/client-s3"),
   });
   expectAllPassed(run, 3);
 });
@@ -158,7 +153,8 @@ Deno.test("imported by path from a project with its own deno.json (without our i
 Deno.test("imported by path from a directory with no deno.json, it type-checks and runs, and its launchers load their packages", async () => {
   const run = await runUserProject({
     // The launchers here only: their imports resolve the same way in both.
-    "suite_test.ts": userSuite(config.imports["@aws-sdk/client-s3"], true),
+    "suite_test.ts": userSuite(config.imports["@aws-sdk/client-s3"]) +
+      LAUNCHERS,
   });
   expectAllPassed(run, 4);
 });

@@ -48,7 +48,7 @@ const env = {
 };
 /** A nested `cli.ts run`: servers of its own for the command after it. */
 const OWN_SERVICES = ["run", "-A", "cli.ts", "run", "--"];
-const ownServices = Deno.env.toObject();
+const ownServices: Record<string, string> = { ...Deno.env.toObject(), ...env };
 for (const name of SERVICE_VARIABLES) delete ownServices[name];
 
 /** A `deno test` run: its output, exit code and wall-clock seconds. */
@@ -59,20 +59,20 @@ interface Group {
 }
 
 /**
- * Runs `args`; `live` copies its output as it comes, else it is printed
- * whole by the caller (two groups at once must not interleave lines).
+ * Runs `args` with exactly `childEnv`; `live` copies its output as it comes,
+ * else it is printed whole by the caller (two groups at once must not
+ * interleave lines).
  */
 async function run(
   args: string[],
   childEnv: Record<string, string>,
-  clearEnv: boolean,
   live: boolean,
 ): Promise<Group> {
   const start = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
     args,
     env: childEnv,
-    clearEnv,
+    clearEnv: true,
     stdout: "piped",
     stderr: live ? "inherit" : "piped",
   }).spawn();
@@ -92,11 +92,14 @@ async function run(
 }
 
 const groups = await Promise.all([
-  run([...testArgs, "--parallel", ...parallel], env, false, true),
+  run(
+    [...testArgs, "--parallel", ...parallel],
+    { ...Deno.env.toObject(), ...env },
+    true,
+  ),
   run(
     [...OWN_SERVICES, Deno.execPath(), ...testArgs, ...SERIAL],
-    { ...ownServices, ...env },
-    true,
+    ownServices,
     false,
   ),
 ]);
