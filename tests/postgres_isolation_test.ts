@@ -285,14 +285,23 @@ Deno.test('isolation "transaction": a test without a migration, or whose transac
 });
 
 Deno.test("the leftover check waits for databases a helper is still dropping, and does not crash on them", async () => {
-  const name = `itkit_${Date.now().toString(36)}beef_1`;
-  await withAdmin((sql) => sql`create database ${sql(name)}`);
-  const dropped = new Promise((resolve) => setTimeout(resolve, 300)).then(() =>
-    withAdmin((sql) => sql`drop database ${sql(name)} with (force)`)
-  );
+  // Eight databases dropped one by one (with force, as a helper does) while
+  // the check runs: some drops land while the check is connected to the
+  // database being dropped, which closes that connection under it.
+  const stamp = `itkit_${Date.now().toString(36)}beef`;
+  const names = Array.from({ length: 8 }, (_, i) => `${stamp}_${i}`);
+  for (const name of names) {
+    await withAdmin((sql) => sql`create database ${sql(name)}`);
+  }
+  const dropped = (async () => {
+    for (const name of names) {
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      await withAdmin((sql) => sql`drop database ${sql(name)} with (force)`);
+    }
+  })();
   const lines = await listPostgresLeftovers(PG);
   await dropped;
-  assert.ok(!lines.some((l) => l.includes(name)), lines.join("\n"));
+  assert.ok(!lines.some((l) => l.includes(stamp)), lines.join("\n"));
 });
 
 Deno.test("name must be a non-empty string", () => {

@@ -9,6 +9,7 @@ import type postgres from "postgres";
 import {
   bucketNames as bucketNamesOn,
   itkitObjects as itkitObjectsOn,
+  PG as SHARED_PG,
   withAdmin as withAdminOn,
 } from "./_services.ts";
 import { tmpDir } from "../mod.ts";
@@ -181,5 +182,38 @@ Deno.test("sweep() finds temp dirs with a custom prefix, and only marked ones", 
     await dir.close();
   } finally {
     await Deno.remove(parent, { recursive: true });
+  }
+});
+
+Deno.test("sweep() leaves a live run's databases alone while the run drops them", async () => {
+  // Young toolkit databases, dropped one by one with force (as a run's
+  // helper does) while sweeps run: none is visited, none fails a sweep.
+  const stamp = `itkit_${Date.now().toString(36)}beef`;
+  const names = Array.from({ length: 8 }, (_, i) => `${stamp}_${i}`);
+  for (const name of names) {
+    await withAdminOn((sql) => sql`create database ${sql(name)}`);
+  }
+  let dropping = true;
+  const dropped = (async () => {
+    for (const name of names) {
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      await withAdminOn((sql) => sql`drop database ${sql(name)} with (force)`);
+    }
+  })().finally(() => dropping = false);
+  const reports = [];
+  while (dropping) {
+    reports.push(
+      await sweep({
+        olderThan: 3_600_000,
+        s3: false,
+        postgres: SHARED_PG,
+        tmpDir: false,
+      }),
+    );
+  }
+  await dropped;
+  assert.ok(reports.length > 0);
+  for (const report of reports) {
+    assert.deepEqual(report, { removed: [], failed: [] });
   }
 });

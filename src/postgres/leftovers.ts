@@ -7,6 +7,7 @@
 
 import { loadPostgres, postgresOptions } from "./client.ts";
 import type { PostgresConfig } from "./config.ts";
+import { createdAt } from "../run/naming.ts";
 
 /**
  * Lists the databases and schemas a fresh server does not have, as
@@ -54,6 +55,10 @@ async function listOnce(config: PostgresConfig): Promise<string[]> {
       order by datname`;
     const all = [config.database, ...databases.map((d) => d.datname)];
     for (const database of all) {
+      if (database !== config.database) lines.push(`database ${database}`);
+      // A toolkit database is a leftover as a whole, and a helper may be
+      // dropping it (with force) right now: it is not visited.
+      if (createdAt(database, "sql")) continue;
       const sql = postgres(
         postgresOptions({ ...config, database }, { max: 1 }),
       );
@@ -63,11 +68,11 @@ async function listOnce(config: PostgresConfig): Promise<string[]> {
           where nspname not in ('public', 'information_schema')
             and nspname not like 'pg\\_%'
           order by nspname`;
-        if (database !== config.database) lines.push(`database ${database}`);
         for (const s of schemas) lines.push(`schema ${database}.${s.nspname}`);
       } catch (error) {
-        // Dropped between the listing and now: not a leftover.
         if ((error as { code?: string }).code !== "3D000") throw error;
+        // Dropped between the listing and now: not a leftover.
+        if (database !== config.database) lines.pop();
       } finally {
         await sql.end({ timeout: 5 });
       }

@@ -3,7 +3,7 @@
 
 import { loadPostgres, postgresOptions } from "./client.ts";
 import type { PostgresConfig } from "./config.ts";
-import { isSweepable, type SweepAttempt } from "../run/naming.ts";
+import { createdAt, isSweepable, type SweepAttempt } from "../run/naming.ts";
 
 /** Drops the server's sweepable databases and schemas. */
 export async function sweepPostgres(
@@ -39,6 +39,9 @@ export async function sweepPostgres(
         );
         continue;
       }
+      // A younger toolkit database belongs to a live run, and so do its
+      // schemas; its helper may drop it (with force) at any moment.
+      if (createdAt(datname, "sql")) continue;
       const sql = postgres(
         postgresOptions({ ...config, database: datname }, { max: 1 }),
       );
@@ -53,7 +56,9 @@ export async function sweepPostgres(
           );
         }
       } catch (error) {
-        if ((error as { code?: string }).code !== "42501") throw error;
+        // No access to it, or dropped since the listing: nothing to sweep.
+        const code = (error as { code?: string }).code;
+        if (code !== "42501" && code !== "3D000") throw error;
       } finally {
         await sql.end({ timeout: 5 });
       }

@@ -56,12 +56,21 @@ export function isSweepable(
   kind: SweepKind,
   cutoff: Date,
 ): boolean {
+  const created = createdAt(name, kind);
+  return created !== undefined && created <= cutoff;
+}
+
+/**
+ * When a toolkit resource was created, from its name, or `undefined` if
+ * `name` is not a toolkit resource name.
+ */
+export function createdAt(name: string, kind: SweepKind): Date | undefined {
   const runId = PATTERNS[kind].exec(name)?.[1];
-  if (!runId) return false;
+  if (!runId) return undefined;
   const created = runIdTime(runId);
   // A run id from before this toolkit existed is a coincidence, not ours.
-  if (!created || created < new Date("2025-01-01")) return false;
-  return created <= cutoff;
+  if (!created || created < new Date("2025-01-01")) return undefined;
+  return created;
 }
 
 /** Runs one removal for a sweep, recording it as removed or failed. */
