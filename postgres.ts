@@ -11,7 +11,7 @@
  * import { integration } from "./mod.ts";
  * import { postgresDatabase, probePostgres } from "./postgres.ts";
  *
- * const db = await probePostgres(undefined, { timeout: 200 });
+ * const db = await probePostgres();
  *
  * integration("stores a user", {
  *   requires: [db],

@@ -11,7 +11,7 @@
  * import { integration } from "./mod.ts";
  * import { probeS3, s3Bucket } from "./s3.ts";
  *
- * const s3 = await probeS3(undefined, { timeout: 200 });
+ * const s3 = await probeS3();
  *
  * integration("uploads a report", {
  *   requires: [s3],

@@ -71,6 +71,27 @@ export async function withAdmin<T>(
   }
 }
 
+/**
+ * Ends a server backend, as a crash or a DBA would, and returns once it is
+ * gone (the client's socket has its end then) and the client's event loop
+ * has had time to read that end.
+ */
+export async function terminateBackend(
+  pid: number,
+  pg: PostgresConfig = PG,
+): Promise<void> {
+  const [row] = await withAdmin(
+    (sql) =>
+      sql<
+        { gone: boolean }[]
+      >`select pg_terminate_backend(${pid}, 30000) as gone`,
+    undefined,
+    pg,
+  );
+  if (!row?.gone) throw new Error(`backend ${pid} did not end in 30 s`);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+}
+
 /** Names of databases and schemas whose names start with `itkit`. */
 export function itkitObjects(pg: PostgresConfig = PG): Promise<string[]> {
   return withAdmin(

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { postgresDatabase, probePostgres } from "../postgres.ts";
-import { itkitObjects, PG, withAdmin } from "./_services.ts";
+import { itkitObjects, PG, terminateBackend, withAdmin } from "./_services.ts";
 import { closedPort, expectRun, runDenoTest } from "./_harness.ts";
 
 Deno.test("transaction isolation rolls everything back and keeps it private", async () => {
@@ -79,8 +79,7 @@ Deno.test("a server that closes the connection mid-test fails the query, and cle
     const { pid } = (await db.sql<
       { pid: number }[]
     >`select pg_backend_pid() as pid`)[0]!;
-    await withAdmin((sql) => sql`select pg_terminate_backend(${pid})`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await terminateBackend(pid);
     await assert.rejects(
       async () => await db.sql`select 1`,
       new Error(
@@ -100,12 +99,11 @@ Deno.test("a server that closes the connection mid-test fails the query, and cle
     const { pid } = (await db.sql<
       { pid: number }[]
     >`select pg_backend_pid() as pid`)[0]!;
-    await withAdmin((sql) => sql`select pg_terminate_backend(${pid})`);
+    await terminateBackend(pid);
     // Once postgres.js has seen the close, the next query reconnects, with
     // the schema still first on the search path; cleanup drops the schema.
     // (A query sent while the connection is dying can leave postgres.js's
     // pool stuck: cleanup then drops from a fresh connection.)
-    await new Promise((resolve) => setTimeout(resolve, 100));
     const outcome = await db.sql`select * from t`.then(
       (rows) => `rows ${rows.length}`,
       (error: Error & { code?: string }) =>

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { postgresDatabase, type PostgresIsolation } from "../postgres.ts";
 import { listPostgresLeftovers } from "../services.ts";
-import { itkitObjects, PG, withAdmin } from "./_services.ts";
+import { itkitObjects, PG, terminateBackend, withAdmin } from "./_services.ts";
 import { expectRun, runDenoTest } from "./_harness.ts";
 
 const SANITIZE = ["--sanitize-ops", "--sanitize-resources"];
@@ -195,8 +195,7 @@ Deno.test('the connection lost inside sql.begin() (isolation "transaction") fail
         const { pid } = (await tx<
           { pid: number }[]
         >`select pg_backend_pid() as pid`)[0]!;
-        await withAdmin((sql) => sql`select pg_terminate_backend(${pid})`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        await terminateBackend(pid);
         await tx`select 1`;
       }),
     new Error(

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { probe, probeHttp, probeTcp } from "../mod.ts";
-import { closedPort, runDenoTest } from "./_harness.ts";
+import { closedPort, eventually, runDenoTest } from "./_harness.ts";
 
 /** A loopback server that accepts connections and never answers. */
 function silentServer():
@@ -41,6 +41,13 @@ Deno.test("probeTcp() passes for an open port and probes it once for many caller
   assert.ok(results.every((r) => r.ok && r.reason === "ok"));
   assert.equal(results[0], results[4]);
   await probeTcp("127.0.0.1", server.port);
+  // The accept loop runs beside the probe: wait for its first accept, then
+  // give a second connection (which must not come) a moment to show.
+  await eventually(
+    () => Promise.resolve(server.accepted() >= 1),
+    "the probe connected",
+  );
+  await new Promise((resolve) => setTimeout(resolve, 50));
   assert.equal(server.accepted(), 1);
 });
 

@@ -67,9 +67,13 @@ for (
 Deno.test("reaper: GNU timeout (SIGTERM to the group) mid-test leaves nothing", async () => {
   await using run = await startInGroup(["reaper_hang.ts"], {
     env: { ITKIT_HANG: "1" },
-    prefix: ["timeout", "8"],
+    prefix: ["timeout", "600"],
   });
   const created = await run.ready();
+  // Its time is up now (SIGALRM is how GNU timeout's own timer ends): it
+  // sends SIGTERM to the group and exits 124. A fixed duration would have
+  // to outlast start-up on a loaded machine.
+  run.kill("SIGALRM");
   const { code, output, failed } = await run.finish();
   assert.equal(code, 124, output);
   assert.deepEqual(failed, []);

@@ -79,7 +79,7 @@ async function handle(signal: Deno.Signal): Promise<void> {
 }
 
 /** How long the last lines get to reach `deno test`'s reporter. */
-const OUTPUT_FLUSH_MS = 200;
+const OUTPUT_FLUSH_MS = 500;
 
 /**
  * Ends the process the way the signal would have (the shell sees 130 or

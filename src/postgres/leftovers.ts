@@ -28,27 +28,39 @@ export async function listPostgresLeftovers(
   config: PostgresConfig,
 ): Promise<string[]> {
   // A test process's helper drops its databases just after the process
-  // ends: while the listing keeps shrinking, give it a moment.
-  let lines = await listOnce(config);
+  // ends: while the listing keeps shrinking, or a drop is under way, give it
+  // a moment.
+  let { lines } = await listOnce(config);
   for (let waited = 0; lines.length > 0 && waited < SETTLE_MS;) {
     await new Promise((resolve) => setTimeout(resolve, 250));
     waited += 250;
     const again = await listOnce(config);
-    const shrinking = again.length < lines.length;
-    lines = again;
-    if (!shrinking && waited >= 1_000) break;
+    const shrinking = again.lines.length < lines.length;
+    lines = again.lines;
+    if (!shrinking && !again.dropping && waited >= 1_000) break;
   }
   return lines;
 }
 
 /** How long a listing may wait for databases being dropped. */
-const SETTLE_MS = 5_000;
+const SETTLE_MS = 15_000;
 
-async function listOnce(config: PostgresConfig): Promise<string[]> {
+/** One listing, and whether a `DROP DATABASE` was running at its start. */
+async function listOnce(
+  config: PostgresConfig,
+): Promise<{ lines: string[]; dropping: boolean }> {
   const postgres = await loadPostgres();
   const lines: string[] = [];
   const admin = postgres(postgresOptions(config, { max: 1 }));
+  let dropping = false;
   try {
+    const [activity] = await admin<{ dropping: boolean }[]>`
+      select exists(
+        select from pg_stat_activity
+        where pid <> pg_backend_pid() and state = 'active'
+          and query ilike 'drop database%'
+      ) as dropping`;
+    dropping = activity?.dropping === true;
     const databases = await admin<{ datname: string }[]>`
       select datname from pg_database
       where datname not in ('template0', 'template1', ${config.database})
@@ -80,5 +92,5 @@ async function listOnce(config: PostgresConfig): Promise<string[]> {
   } finally {
     await admin.end({ timeout: 5 });
   }
-  return lines;
+  return { lines, dropping };
 }

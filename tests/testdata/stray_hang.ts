@@ -15,7 +15,7 @@ integration("hangs after a stray rejection", {
 // not outlive the test (the ops sanitizer of the next test would see it).
 integration("hangs after a stray rejection, with a timeout", {
   fixtures: { dir: tmpDir.fixture() },
-  timeout: 200,
+  timeout: 1000,
 }, async (_t, { dir }) => {
   console.log(`DIR ${dir.path}`);
   void Promise.reject(new Error("stray before a timed-out hang"));
