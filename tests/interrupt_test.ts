@@ -31,3 +31,17 @@ for (const group of [false, true]) {
     ]);
   });
 }
+
+Deno.test("SIGTERM while a test finishes on its own still ends the process by the signal, not with a passing run", async () => {
+  await using run = await startInGroup(["interrupt_finishing.ts"]);
+  await run.ready();
+  run.kill("SIGTERM");
+  const { code, output } = await run.finish();
+  assert.equal(code, 143, output);
+  assert.match(
+    output,
+    /itkit: SIGTERM: disposed the fixtures of 1 open scope\(s\); exiting with 143/,
+  );
+  assert.doesNotMatch(output, /^ok \|/m);
+  assert.doesNotMatch(output, /quick one \.\.\. ok/);
+});

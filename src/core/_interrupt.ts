@@ -46,6 +46,22 @@ export function onInterruptDisposeModule(
   disposeModule = dispose;
 }
 
+/**
+ * Whether a signal is being handled: the process is about to end by it.
+ * A test that starts or ends now must wait for that instead (see
+ * {@linkcode holdWhileInterrupted}).
+ */
+export function isInterrupted(): boolean {
+  return interrupted !== undefined;
+}
+
+/**
+ * Never settles: what a test awaits once the process is ending by a signal,
+ * so that `deno test` neither moves on to the next test nor ends the run
+ * with 0 while the fixtures are being disposed.
+ */
+export const holdWhileInterrupted: Promise<never> = new Promise(() => {});
+
 async function handle(signal: Deno.Signal): Promise<void> {
   const code = signal === "SIGINT" ? 130 : 143;
   if (interrupted) return die(signal); // a second signal: now
@@ -72,9 +88,11 @@ async function handle(signal: Deno.Signal): Promise<void> {
       finished ? "" : ` (gave up after ${GRACE_MS} ms)`
     }; exiting with ${code}`,
   );
-  // Under `deno test` console output travels to the runner's reporter, which
-  // prints it a moment later: dying at once could lose these lines.
-  await new Promise((resolve) => setTimeout(resolve, OUTPUT_FLUSH_MS));
+  // Under `deno test` console output travels to the runner's reporter (on
+  // another thread), which prints it a moment later: dying at once could
+  // lose these lines. The wait blocks this thread, so that no test finishes
+  // meanwhile (the run would end with 0 before the process dies).
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, OUTPUT_FLUSH_MS);
   die(signal);
 }
 

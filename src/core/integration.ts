@@ -11,7 +11,11 @@ import { checkRequires, type ProbeResult } from "./probe.ts";
 import { mergePermissions } from "./permissions.ts";
 import { orderFixtures } from "./_scope.ts";
 import { runTest } from "./_run.ts";
-import { installInterruptHandlers } from "./_interrupt.ts";
+import {
+  holdWhileInterrupted,
+  installInterruptHandlers,
+  isInterrupted,
+} from "./_interrupt.ts";
 import { bindModuleFixtures } from "./_module_scope.ts";
 import { openGroups } from "./group.ts";
 import { ServiceUnavailableError } from "./errors.ts";
@@ -348,10 +352,16 @@ export function integration<F extends FixtureRecord>(
     permissions,
     fn: async (t) => {
       testsStarted = true;
+      // The process is ending by a signal: neither start nor finish a test.
+      if (isInterrupted()) await holdWhileInterrupted;
       if (unavailable.length > 0) {
         throw new ServiceUnavailableError(unavailable);
       }
-      await runTest(t, definition, moduleScoped, testScoped, stepScoped);
+      try {
+        await runTest(t, definition, moduleScoped, testScoped, stepScoped);
+      } finally {
+        if (isInterrupted()) await holdWhileInterrupted;
+      }
     },
   };
   for (
