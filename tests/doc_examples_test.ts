@@ -43,7 +43,7 @@ async function extract(): Promise<{ origin: string; code: string }[]> {
   return examples;
 }
 
-Deno.test("every top-level JSDoc example type-checks and passes as a test module", async () => {
+Deno.test("every top-level JSDoc example type-checks and passes under deno test", async () => {
   const examples = await extract();
   assert.ok(examples.length >= 6, `found only ${examples.length} examples`);
   const dir = await Deno.makeTempDir({ prefix: "itkit-doc-" });

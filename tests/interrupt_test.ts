@@ -45,3 +45,17 @@ Deno.test("SIGTERM while a test finishes on its own still ends the process by th
   assert.doesNotMatch(output, /^ok \|/m);
   assert.doesNotMatch(output, /quick one \.\.\. ok/);
 });
+
+Deno.test("SIGTERM that another listener survives fails the tests held meanwhile, instead of hanging", async () => {
+  await using run = await startInGroup(["interrupt_survived.ts"]);
+  await run.ready();
+  run.kill("SIGTERM");
+  const { code, output } = await run.finish();
+  assert.equal(code, 1, output);
+  assert.match(output, /APP shutting down/);
+  assert.match(
+    output,
+    /SIGTERM: the process did not end by the signal \(another SIGTERM listener keeps it alive\); the tests held meanwhile fail/,
+  );
+  assert.match(output, /FAILED \| 0 passed \| 2 failed/);
+});

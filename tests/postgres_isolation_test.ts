@@ -285,8 +285,8 @@ Deno.test('isolation "transaction": a test without a migration, or whose transac
 
 Deno.test("the leftover check waits for databases a helper is still dropping, and does not crash on them", async () => {
   // Eight databases dropped one by one (with force, as a helper does) while
-  // the check runs: some drops land while the check is connected to the
-  // database being dropped, which closes that connection under it.
+  // the check runs: it must not connect to them (a forced drop closes that
+  // connection under its query) and must wait until they are gone.
   const stamp = `itkit_${Date.now().toString(36)}beef`;
   const names = Array.from({ length: 8 }, (_, i) => `${stamp}_${i}`);
   for (const name of names) {

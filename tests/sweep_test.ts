@@ -9,7 +9,6 @@ import type postgres from "postgres";
 import {
   bucketNames as bucketNamesOn,
   itkitObjects as itkitObjectsOn,
-  PG as SHARED_PG,
   withAdmin as withAdminOn,
 } from "./_services.ts";
 import { tmpDir } from "../mod.ts";
@@ -187,17 +186,25 @@ Deno.test("sweep() finds temp dirs with a custom prefix, and only marked ones", 
 
 Deno.test("sweep() leaves a live run's databases alone while the run drops them", async () => {
   // Young toolkit databases, dropped one by one with force (as a run's
-  // helper does) while sweeps run: none is visited, none fails a sweep.
+  // helper does) while sweeps run: none is visited, none fails a sweep. A
+  // server of its own: a sweep must not touch what other tests are using.
+  await using services = await provisionServices({
+    env: {},
+    services: ["postgres"],
+  });
+  const PG = postgresConfig(services.env);
+  const withAdmin = <T>(fn: (sql: postgres.Sql) => Promise<T>) =>
+    withAdminOn(fn, undefined, PG);
   const stamp = `itkit_${Date.now().toString(36)}beef`;
   const names = Array.from({ length: 8 }, (_, i) => `${stamp}_${i}`);
   for (const name of names) {
-    await withAdminOn((sql) => sql`create database ${sql(name)}`);
+    await withAdmin((sql) => sql`create database ${sql(name)}`);
   }
   let dropping = true;
   const dropped = (async () => {
     for (const name of names) {
       await new Promise((resolve) => setTimeout(resolve, 60));
-      await withAdminOn((sql) => sql`drop database ${sql(name)} with (force)`);
+      await withAdmin((sql) => sql`drop database ${sql(name)} with (force)`);
     }
   })().finally(() => dropping = false);
   const reports = [];
@@ -206,7 +213,7 @@ Deno.test("sweep() leaves a live run's databases alone while the run drops them"
       await sweep({
         olderThan: 3_600_000,
         s3: false,
-        postgres: SHARED_PG,
+        postgres: PG,
         tmpDir: false,
       }),
     );

@@ -9,6 +9,11 @@
 // pending tests and exits 130 before any listener runs): there, the reaper
 // is what cleans up. SIGTERM (GNU `timeout`, `kill`, a cancelled CI job) and
 // SIGINT outside `deno test` come here.
+//
+// While the signal is handled, no integration() test starts or ends: a test
+// that finished meanwhile could let the run end with 0 before the process
+// dies. If the process does not die (another listener for the signal, e.g.
+// an app's graceful shutdown, keeps it alive), the held tests fail.
 
 import type { FixtureScopeRun } from "./_scope.ts";
 import { raceDeadline } from "../util/deadline.ts";
@@ -50,17 +55,25 @@ export function onInterruptDisposeModule(
  * Whether a signal is being handled: the process is about to end by it.
  * A test that starts or ends now must wait for that instead (see
  * {@linkcode holdWhileInterrupted}).
+ *
+ * @returns Whether SIGINT or SIGTERM has been received.
  */
 export function isInterrupted(): boolean {
   return interrupted !== undefined;
 }
 
+let failHeld: (error: Error) => void = () => {};
+
 /**
- * Never settles: what a test awaits once the process is ending by a signal,
- * so that `deno test` neither moves on to the next test nor ends the run
- * with 0 while the fixtures are being disposed.
+ * What a test awaits once the process is ending by a signal, so that
+ * `deno test` neither moves on to the next test nor ends the run with 0
+ * while the fixtures are being disposed. It settles only if the process
+ * outlives the signal: then it rejects, failing the held tests.
  */
-export const holdWhileInterrupted: Promise<never> = new Promise(() => {});
+export const holdWhileInterrupted: Promise<never> = new Promise<never>(
+  (_, reject) => failHeld = reject,
+);
+holdWhileInterrupted.catch(() => {}); // rejected with no test held: fine
 
 async function handle(signal: Deno.Signal): Promise<void> {
   const code = signal === "SIGINT" ? 130 : 143;
@@ -94,7 +107,17 @@ async function handle(signal: Deno.Signal): Promise<void> {
   // meanwhile (the run would end with 0 before the process dies).
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, OUTPUT_FLUSH_MS);
   die(signal);
+  // Still here a moment later: something else handles the signal.
+  setTimeout(() =>
+    failHeld(
+      new Error(
+        `${signal}: the process did not end by the signal (another ${signal} listener keeps it alive); the tests held meanwhile fail`,
+      ),
+    ), SURVIVED_MS);
 }
+
+/** How long after killing itself the process counts as having survived. */
+const SURVIVED_MS = 1_000;
 
 /** How long the last lines get to reach `deno test`'s reporter. */
 const OUTPUT_FLUSH_MS = 500;

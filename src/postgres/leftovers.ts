@@ -13,7 +13,12 @@ import { createdAt } from "../run/naming.ts";
  * Lists the databases and schemas a fresh server does not have, as
  * `database <name>` and `schema <database>.<name>`.
  *
- * @param config The server (any database; every database is visited).
+ * A database named by a fixture (`itkit_<run id>_<n>`) is listed as a whole
+ * and not visited (its helper may be dropping it); every other database is
+ * visited for its schemas. While databases are being dropped, the listing
+ * waits for them, up to 15 s.
+ *
+ * @param config The server (any database).
  * @returns One line per leftover.
  *
  * @example
@@ -45,32 +50,38 @@ export async function listPostgresLeftovers(
 /** How long a listing may wait for databases being dropped. */
 const SETTLE_MS = 15_000;
 
-/** One listing, and whether a `DROP DATABASE` was running at its start. */
+/** One listing, and whether a `DROP DATABASE` ran at its start or end. */
 async function listOnce(
   config: PostgresConfig,
 ): Promise<{ lines: string[]; dropping: boolean }> {
   const postgres = await loadPostgres();
   const lines: string[] = [];
   const admin = postgres(postgresOptions(config, { max: 1 }));
-  let dropping = false;
-  try {
+  const dropsRunning = async (): Promise<boolean> => {
     const [activity] = await admin<{ dropping: boolean }[]>`
       select exists(
         select from pg_stat_activity
         where pid <> pg_backend_pid() and state = 'active'
           and query ilike 'drop database%'
       ) as dropping`;
-    dropping = activity?.dropping === true;
+    return activity?.dropping === true;
+  };
+  let dropping = false;
+  try {
+    dropping = await dropsRunning();
     const databases = await admin<{ datname: string }[]>`
       select datname from pg_database
       where datname not in ('template0', 'template1', ${config.database})
       order by datname`;
     const all = [config.database, ...databases.map((d) => d.datname)];
     for (const database of all) {
+      const at = lines.length;
       if (database !== config.database) lines.push(`database ${database}`);
       // A toolkit database is a leftover as a whole, and a helper may be
       // dropping it (with force) right now: it is not visited.
-      if (createdAt(database, "sql")) continue;
+      if (database !== config.database && createdAt(database, "sql")) {
+        continue;
+      }
       const sql = postgres(
         postgresOptions({ ...config, database }, { max: 1 }),
       );
@@ -84,11 +95,12 @@ async function listOnce(
       } catch (error) {
         if ((error as { code?: string }).code !== "3D000") throw error;
         // Dropped between the listing and now: not a leftover.
-        if (database !== config.database) lines.pop();
+        lines.splice(at);
       } finally {
         await sql.end({ timeout: 5 });
       }
     }
+    dropping ||= await dropsRunning();
   } finally {
     await admin.end({ timeout: 5 });
   }

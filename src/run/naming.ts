@@ -61,8 +61,11 @@ export function isSweepable(
 }
 
 /**
- * When a toolkit resource was created, from its name, or `undefined` if
- * `name` is not a toolkit resource name.
+ * When a toolkit resource was created, read from its name.
+ *
+ * @param name A bucket, schema, database or directory name.
+ * @param kind Which naming scheme applies.
+ * @returns The creation time, or `undefined` if `name` is not a toolkit name.
  */
 export function createdAt(name: string, kind: SweepKind): Date | undefined {
   const runId = PATTERNS[kind].exec(name)?.[1];

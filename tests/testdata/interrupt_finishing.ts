@@ -9,7 +9,7 @@ const slowCleanup = defineFixture<Record<never, never>, AsyncDisposable>({
   setup: () =>
     Promise.resolve({
       [Symbol.asyncDispose]: () =>
-        new Promise<void>((resolve) => setTimeout(resolve, 1_500)),
+        new Promise<void>((resolve) => setTimeout(resolve, 3_000)),
     }),
 });
 
