@@ -5,15 +5,24 @@ import assert from "node:assert/strict";
 import { markerFile } from "./_harness.ts";
 import { startInGroup } from "./_group.ts";
 
+/** Runs a test project until READY, sends it SIGTERM, waits for its end. */
+async function terminated(
+  file: string,
+  options: { env?: Record<string, string>; group?: boolean } = {},
+): Promise<{ code: number; output: string }> {
+  await using run = await startInGroup([file], { env: options.env ?? {} });
+  await run.ready();
+  run.kill("SIGTERM", options.group);
+  return await run.finish();
+}
+
 for (const group of [false, true]) {
   Deno.test(`SIGTERM ${group ? "to the process group" : "to the test process"} disposes the running test's fixtures in reverse order, then exits 143`, async () => {
     await using marker = await markerFile();
-    await using run = await startInGroup(["interrupt.ts"], {
+    const { code, output } = await terminated("interrupt.ts", {
       env: { ITKIT_MARKER: marker.path },
+      group,
     });
-    await run.ready();
-    run.kill("SIGTERM", group);
-    const { code, output } = await run.finish();
     assert.equal(code, 143, output);
     assert.match(
       output,
@@ -33,10 +42,7 @@ for (const group of [false, true]) {
 }
 
 Deno.test("SIGTERM while a test finishes on its own still ends the process by the signal, not with a passing run", async () => {
-  await using run = await startInGroup(["interrupt_finishing.ts"]);
-  await run.ready();
-  run.kill("SIGTERM");
-  const { code, output } = await run.finish();
+  const { code, output } = await terminated("interrupt_finishing.ts");
   assert.equal(code, 143, output);
   assert.match(
     output,
@@ -47,10 +53,7 @@ Deno.test("SIGTERM while a test finishes on its own still ends the process by th
 });
 
 Deno.test("SIGTERM that another listener survives fails the tests held meanwhile, instead of hanging", async () => {
-  await using run = await startInGroup(["interrupt_survived.ts"]);
-  await run.ready();
-  run.kill("SIGTERM");
-  const { code, output } = await run.finish();
+  const { code, output } = await terminated("interrupt_survived.ts");
   assert.equal(code, 1, output);
   assert.match(output, /APP shutting down/);
   assert.match(

@@ -76,11 +76,11 @@ async function listOnce(
     const all = [config.database, ...databases.map((d) => d.datname)];
     for (const database of all) {
       const at = lines.length;
-      if (database !== config.database) lines.push(`database ${database}`);
-      // A toolkit database is a leftover as a whole, and a helper may be
-      // dropping it (with force) right now: it is not visited.
-      if (database !== config.database && createdAt(database, "sql")) {
-        continue;
+      if (database !== config.database) {
+        lines.push(`database ${database}`);
+        // A toolkit database is a leftover as a whole, and a helper may be
+        // dropping it (with force) right now: it is not visited.
+        if (createdAt(database, "sql")) continue;
       }
       const sql = postgres(
         postgresOptions({ ...config, database }, { max: 1 }),

@@ -32,7 +32,8 @@ export async function sweepPostgres(
     const databases = await admin<{ datname: string }[]>`
       select datname from pg_database where datallowconn order by datname`;
     for (const { datname } of databases) {
-      if (isSweepable(datname, "sql", cutoff)) {
+      const created = createdAt(datname, "sql");
+      if (created && created <= cutoff) {
         await attempt(
           `database ${datname}`,
           () => admin`drop database if exists ${admin(datname)} with (force)`,
@@ -41,7 +42,7 @@ export async function sweepPostgres(
       }
       // A younger toolkit database belongs to a live run, and so do its
       // schemas; its helper may drop it (with force) at any moment.
-      if (createdAt(datname, "sql")) continue;
+      if (created) continue;
       const sql = postgres(
         postgresOptions({ ...config, database: datname }, { max: 1 }),
       );
