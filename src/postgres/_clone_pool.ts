@@ -148,24 +148,33 @@ export async function warm(
  */
 const handedOver = new Map<string, string[]>();
 
+/** Templates (by server) whose first clone was taken. */
+const takenFrom = new Set<string>();
+
 /**
  * Takes a ready clone of `template` (or waits for one): one handed over
  * before, else one from the helper, which hands over the other ready ones
- * with it.
+ * with it. The first take waits until the ready pool is full, so that the
+ * module's later tests find theirs handed over already. `handedOverNow`
+ * sees the ones a reply hands over (not those of {@linkcode takeReady}).
  */
 export async function take(
   config: PostgresConfig,
   template: string,
+  handedOverNow?: (databases: readonly string[]) => void,
 ): Promise<string> {
   const key = `${config.host}:${config.port} ${template}`;
   const next = handedOver.get(key)?.shift();
   if (next !== undefined) return next;
-  const reply = await request({ op: "take", config, template });
+  const fill = !takenFrom.has(key);
+  takenFrom.add(key);
+  const reply = await request({ op: "take", config, template, fill });
   if (reply.error) {
     throw Object.assign(new Error(reply.error), { code: reply.code });
   }
   if (reply.more?.length) {
     handedOver.set(key, [...handedOver.get(key) ?? [], ...reply.more]);
+    handedOverNow?.(reply.more);
   }
   return reply.database!;
 }
@@ -180,15 +189,18 @@ const TAKE_OVER_BELOW = 4;
 
 /**
  * Takes over the clones of `template` ready now, unless enough taken over
- * before are left: called while a test ends, so that the next test's handout
- * needs no round trip to the helper.
+ * before are left, or as many as the `left` tests that may still take one:
+ * called while a test ends, so that the next test's handout needs no round
+ * trip to the helper.
  */
 export async function takeReady(
   config: PostgresConfig,
   template: string,
+  left?: number,
 ): Promise<void> {
   const key = `${config.host}:${config.port} ${template}`;
-  if ((handedOver.get(key)?.length ?? 0) >= TAKE_OVER_BELOW) return;
+  const have = handedOver.get(key)?.length ?? 0;
+  if (have >= TAKE_OVER_BELOW || (left !== undefined && have >= left)) return;
   const reply = await request({ op: "ready", config, template });
   if (reply.more?.length) {
     handedOver.set(key, [...handedOver.get(key) ?? [], ...reply.more]);

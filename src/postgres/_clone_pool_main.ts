@@ -6,7 +6,7 @@
 // ended, however it ended) drops every clone and template it knows about.
 //
 // Protocol: JSON lines. In: {op:"track"|"warm"|"take"|"ready"|"drop", id,
-// config, template?, database?, size?, total?}. Out, for take: {id,
+// config, template?, database?, size?, total?, fill?}. Out, for take: {id,
 // database?, more?, error?}, `more` the other ready clones, handed over with
 // it; for ready: {id, more} (the ready clones, handed over, maybe none).
 
@@ -26,6 +26,8 @@ interface Request {
   size?: number;
   /** How many clones the test process will take at most (warm). */
   total?: number;
+  /** take: first wait until the ready pool is full. */
+  fill?: boolean;
 }
 
 /** How CREATE DATABASE copies a template (PostgreSQL 15+). */
@@ -46,6 +48,8 @@ interface Pool {
   total: number;
   /** Clones handed out so far. */
   taken: number;
+  /** Takers waiting for the pool to be full (nothing left to make). */
+  filling: (() => void)[];
 }
 
 // reaper: a signal to the test's process group must not stop the cleanup.
@@ -167,6 +171,7 @@ function refill(pool: Pool): void {
     ).finally(() => {
       pool.making--;
       if (!pool.failed) refill(pool);
+      if (pool.making === 0) pool.filling.splice(0).forEach((full) => full());
       dropUsed();
     });
     if (pool.failed) break;
@@ -192,6 +197,7 @@ function newPool(
     made: 0,
     total,
     taken: 0,
+    filling: [],
   };
 }
 
@@ -238,6 +244,11 @@ async function handle(request: Request): Promise<void> {
       newPool(config, request.template!, 0);
     pools.set(request.template!, pool);
     pool.failed = false;
+    if (request.fill && pool.making > 0) {
+      // The module's first handout: once every clone its tests will take
+      // (up to the pool's size) is ready, the later ones wait for none.
+      await new Promise<void>((full) => pool.filling.push(full));
+    }
     const ready = pool.ready.shift();
     const name = ready ?? await new Promise<string | Error>((resolve) => {
       pool.waiting.push(resolve);

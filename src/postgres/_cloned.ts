@@ -21,9 +21,11 @@ import { createDbError } from "./_errors.ts";
 import type { Session, SessionInput } from "./_session.ts";
 
 /** Clones kept ready per template: one per registered test, at most this. */
-export const MAX_CLONES_READY = 8;
+export const MAX_CLONES_READY = 64;
 
 let registered = 0;
+/** Database-isolated sessions started in this process. */
+let started = 0;
 
 /** Counts a declared database-isolated test (sizes the ready pool). */
 export function registerDatabaseTest(): void {
@@ -49,29 +51,67 @@ export async function clonedSession(input: SessionInput): Promise<Session> {
   });
   let database: string;
   try {
-    database = await take(input.config, template);
+    database = await take(input.config, template, (handedOver) => {
+      // While this (the module's first) test waits anyway: the next tests'
+      // clients, so that their handout is the take alone.
+      for (const name of handedOver) {
+        const sql = client(input, { ...input.config, database: name });
+        clients.set(name, { template, sql });
+      }
+    });
   } catch (error) {
     throw createDbError(input.config, error);
   }
+  started++;
   const config = { ...input.config, database };
-  // postgres.js connects on the first query: the handout is the take alone.
+  const sql = clients.get(database)?.sql ?? client(input, config);
+  clients.delete(database);
+  // postgres.js connects on the first query: nothing else to wait for.
   // (The template build checked that the server honours database names.)
   const known = arrayTypes.get(template);
-  const sql = input.factory({
-    ...postgresOptions(config, { max: input.max }),
-    socket: () => closingSocket(config),
-  } as postgres.Options<Record<string, postgres.PostgresType>>) as Pg;
-  if (known) adoptArrayTypes(sql, known);
+  if (known) adoptArrayTypes(sql, known); // (done ahead for clients made ahead)
   const close = async (): Promise<void> => {
     try {
-      if (!known) learnArrayTypes(template, sql);
+      if (!known) learnTypesOnce(template, sql);
       await sql.end({ timeout: 1 });
     } finally {
       await drop(input.config, database);
-      await takeReady(input.config, template).catch(() => {});
+      // The tests left that may need a clone, if registered: once the clones
+      // handed over cover them, there is nothing to ask the helper for.
+      const left = registered > 0 ? registered - started : undefined;
+      await takeReady(input.config, template, left).catch(() => {});
     }
   };
   return { sql, config, schema: "public", close };
+}
+
+/**
+ * postgres.js clients made ahead for clones handed over, by database: no
+ * connection until their first query, so nothing for a sanitizer to see.
+ */
+const clients = new Map<string, { template: string; sql: Pg }>();
+
+/**
+ * Learns the array types of `template` from `sql` (its first clone's client)
+ * and hands them to the clients made ahead for its clones: once, at the end
+ * of the module's first test, instead of at each later handout.
+ */
+function learnTypesOnce(template: string, sql: Pg): void {
+  if (arrayTypes.has(template)) return;
+  learnArrayTypes(template, sql);
+  const known = arrayTypes.get(template);
+  if (!known) return;
+  for (const ahead of clients.values()) {
+    if (ahead.template === template) adoptArrayTypes(ahead.sql, known);
+  }
+}
+
+/** A client of `config` (a clone) for a test: `input.max` connections. */
+function client(input: SessionInput, config: PostgresConfig): Pg {
+  return input.factory({
+    ...postgresOptions(config, { max: input.max }),
+    socket: () => closingSocket(config),
+  } as postgres.Options<Record<string, postgres.PostgresType>>) as Pg;
 }
 
 /**

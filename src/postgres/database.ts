@@ -60,7 +60,9 @@ export interface PostgresDatabaseOptions {
    *   changed are truncated and their migrated rows restored). For code that
    *   commits and opens its own pools. Needs `CREATEDB`.
    * - `"database"`: a fresh database per test cloned from a template migrated
-   *   once per process. Needs `CREATEDB`.
+   *   once per process. A helper process clones one database per declared
+   *   test (at most 64) while the module's first such test starts, so the
+   *   later ones take theirs at once. Needs `CREATEDB`.
    *
    * @default {"schema"}
    */

@@ -16,16 +16,24 @@
 // {op:"take", id} | {op:"remove", id} | {op:"forget", id} | {op:"helper", id}.
 // When it made a resource ahead it also appends its id to the ready file,
 // which the parent reads synchronously (no round trip when it is there).
-// Usage: _reaper_main.ts <log file> <parent pid> [<ready file>].
+// Usage: _reaper_main.ts <log file> <parent pid> [<ready file>] (the
+// parent creates the ready file after starting us).
 
 import { processAlive as alive, type ReapedResource } from "./reaper.ts";
 import { lines } from "../util/lines.ts";
 
 const [logFile, parent, readyFile] = Deno.args;
-/** Where the id of each resource made ahead is appended (see reaper.ts). */
-const ready = readyFile === undefined
-  ? undefined
-  : await Deno.open(readyFile, { append: true });
+/**
+ * Where the id of each resource made ahead is appended (see reaper.ts),
+ * opened when first needed: the parent creates it after starting us. Not
+ * there (the parent could not create it): the parent asks over the pipe.
+ */
+let ready: Promise<Deno.FsFile | undefined> | undefined;
+function readyFileOpen(): Promise<Deno.FsFile | undefined> {
+  return ready ??= readyFile === undefined
+    ? Promise.resolve(undefined)
+    : Deno.open(readyFile, { append: true }).catch(() => undefined);
+}
 const log_ = await Deno.open(logFile!, { append: true, create: true });
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
   Deno.addSignalListener(signal, () => log(`ignored ${signal}`));
@@ -99,7 +107,7 @@ function create(id: number, resource: ReapedResource): void {
       const module = await removerOf(resource.remover);
       if (!module.create) throw new Error("its module cannot create it");
       await module.create(resource, signal);
-      await ready?.write(encoder.encode(`${id}\n`));
+      await (await readyFileOpen())?.write(encoder.encode(`${id}\n`));
       log(
         `created ${resource.what} (ahead, ${
           (performance.now() - started).toFixed(1)

@@ -80,24 +80,8 @@ export function startReaper(): boolean {
     }
     // Named like a temp dir with the prefix `ready-`: `sweep()` finds it.
     readyPath = `${systemTempDir()}/ready-itkit-${RUN_ID}-${Deno.pid}`;
-    try {
-      ready = Deno.openSync(readyPath, {
-        read: true,
-        write: true,
-        createNew: true,
-        mode: 0o600,
-      });
-    } catch {
-      ready = undefined; // no sync readiness check: `take` asks the reaper
-    }
     child = new Deno.Command(Deno.execPath(), {
-      args: [
-        ...args,
-        main.href,
-        reaperLogPath(),
-        String(Deno.pid),
-        ...(ready ? [readyPath] : []),
-      ],
+      args: [...args, main.href, reaperLogPath(), String(Deno.pid), readyPath],
       // Its own session: Ctrl-C or SIGTERM to our process group misses it.
       detached: true,
       stdin: "piped",
@@ -106,14 +90,20 @@ export function startReaper(): boolean {
     }).spawn();
   } catch (error) {
     unavailable = String(error);
-    if (ready) {
-      ready.close();
-      ready = undefined;
-      try {
-        Deno.removeSync(readyPath);
-      } catch { /* already gone */ }
-    }
     return false;
+  }
+  // The ready file only now, with the reaper up (it removes the file when it
+  // ends): a process killed at any moment leaves none behind. The reaper
+  // opens it when it first made something ahead, after our first request.
+  try {
+    ready = Deno.openSync(readyPath, {
+      read: true,
+      write: true,
+      createNew: true,
+      mode: 0o600,
+    });
+  } catch {
+    ready = undefined; // no sync readiness check: `take` asks the reaper
   }
   // It must not keep a finished test process alive; its stdin closes when we
   // end, which is its signal to remove what is left.
