@@ -134,3 +134,50 @@ export async function eventually(
   }
   throw new Error(`timed out waiting until ${what}`);
 }
+
+/**
+ * The processes holding a listening TCP socket on `port` (Linux: from
+ * /proc). Unlike connecting, it cannot be fooled by another process that
+ * took the port meanwhile, or by a loopback connection to itself.
+ */
+export async function listeningPids(port: number): Promise<number[]> {
+  const inodes = new Set<string>();
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let text = "";
+    try {
+      text = await Deno.readTextFile(table);
+    } catch {
+      continue; // no IPv6
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      const local = fields[1]?.split(":")[1];
+      // State 0A is LISTEN; field 9 is the socket's inode.
+      if (local && parseInt(local, 16) === port && fields[3] === "0A") {
+        inodes.add(fields[9]!);
+      }
+    }
+  }
+  const pids: number[] = [];
+  if (inodes.size === 0) return pids;
+  for await (const proc of Deno.readDir("/proc")) {
+    if (!/^\d+$/.test(proc.name)) continue;
+    try {
+      for await (const fd of Deno.readDir(`/proc/${proc.name}/fd`)) {
+        const target = await Deno.readLink(`/proc/${proc.name}/fd/${fd.name}`)
+          .catch(() => "");
+        const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
+        if (inode && inodes.has(inode)) {
+          pids.push(Number(proc.name));
+          break;
+        }
+      }
+    } catch { /* gone, or not ours to read */ }
+  }
+  return pids;
+}
+
+/** Whether this process holds a listening TCP socket on `port`. */
+export async function listensHere(port: number): Promise<boolean> {
+  return (await listeningPids(port)).includes(Deno.pid);
+}
