@@ -95,12 +95,21 @@ export async function markerFile(): Promise<
   };
 }
 
-/** A loopback port with nothing listening on it. */
+/**
+ * A loopback port with nothing listening on it, that stays so: below the
+ * ephemeral range (32768+ on Linux), where no `port: 0` listener of a
+ * parallel test and no outgoing connection's local port can land on it.
+ */
 export function closedPort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    try {
+      Deno.listen({ hostname: "127.0.0.1", port }).close();
+      return port;
+    } catch {
+      // Taken: another.
+    }
+  }
 }
 
 /** Fails with the run's output when `condition` is false. */
