@@ -97,12 +97,22 @@ export async function markerFile(): Promise<
 
 /**
  * A loopback port with nothing listening on it, that stays so: below the
- * ephemeral range (32768+ on Linux), where no `port: 0` listener of a
- * parallel test and no outgoing connection's local port can land on it.
+ * ephemeral range (from /proc; 32768+ by default), where no `port: 0`
+ * listener of a parallel test and no outgoing connection's local port can
+ * land on it.
  */
 export function closedPort(): number {
+  // The ephemeral range's start (Linux; 32768 by default).
+  let start = 32_768;
+  try {
+    start = Number(
+      Deno.readTextFileSync("/proc/sys/net/ipv4/ip_local_port_range")
+        .trim().split(/\s+/)[0],
+    ) || start;
+  } catch { /* not Linux */ }
+  const low = Math.max(1_024, start - 12_000);
   for (;;) {
-    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const port = low + Math.floor(Math.random() * (start - low));
     try {
       Deno.listen({ hostname: "127.0.0.1", port }).close();
       return port;
@@ -145,11 +155,14 @@ export async function eventually(
 }
 
 /**
- * The processes holding a listening TCP socket on `port` (Linux: from
- * /proc). Unlike connecting, it cannot be fooled by another process that
- * took the port meanwhile, or by a loopback connection to itself.
+ * The listening TCP sockets on `port` (Linux: from /proc), each with the
+ * process holding it. Unlike connecting, it cannot be fooled by another
+ * process that took the port meanwhile, or by a loopback connection to
+ * itself; a socket's inode tells it from a later one on the same port.
  */
-export async function listeningPids(port: number): Promise<number[]> {
+export async function listeningSockets(
+  port: number,
+): Promise<{ pid: number; inode: string }[]> {
   const inodes = new Set<string>();
   for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
     let text = "";
@@ -167,8 +180,8 @@ export async function listeningPids(port: number): Promise<number[]> {
       }
     }
   }
-  const pids: number[] = [];
-  if (inodes.size === 0) return pids;
+  const found: { pid: number; inode: string }[] = [];
+  if (inodes.size === 0) return found;
   for await (const proc of Deno.readDir("/proc")) {
     if (!/^\d+$/.test(proc.name)) continue;
     try {
@@ -177,16 +190,17 @@ export async function listeningPids(port: number): Promise<number[]> {
           .catch(() => "");
         const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
         if (inode && inodes.has(inode)) {
-          pids.push(Number(proc.name));
-          break;
+          found.push({ pid: Number(proc.name), inode });
         }
       }
     } catch { /* gone, or not ours to read */ }
   }
-  return pids;
+  return found;
 }
 
-/** Whether this process holds a listening TCP socket on `port`. */
-export async function listensHere(port: number): Promise<boolean> {
-  return (await listeningPids(port)).includes(Deno.pid);
+/** The inodes of this process's listening sockets on `port`. */
+export async function listeningHere(port: number): Promise<string[]> {
+  return (await listeningSockets(port))
+    .filter((socket) => socket.pid === Deno.pid)
+    .map((socket) => socket.inode);
 }

@@ -149,15 +149,20 @@ Deno.test("database isolation clones one template per process and leaves nothing
   const run = await runDenoTest(["postgres_database_mode.ts"]);
   expectRun(
     run,
-    run.code === 0 && run.passed === 3,
-    "3 database-mode tests should pass",
+    run.code === 0 && run.passed === 4,
+    "4 database-mode tests should pass",
   );
-  const clones = [...run.output.matchAll(/CLONE (\S+) FROM (\S+)/g)];
-  assert.equal(clones.length, 3);
+  const clones = [...run.output.matchAll(/CLONE (\S+) FROM (\S+) MAX (\d+)/g)];
+  assert.equal(clones.length, 4);
   assert.equal(
     new Set(clones.map((c) => c[1])).size,
-    3,
+    4,
     "each test gets its own database",
+  );
+  assert.deepEqual(
+    clones.map((c) => c[3]),
+    ["4", "4", "4", "1"],
+    "each test's pool has the size it declared",
   );
   assert.equal(
     new Set(clones.map((c) => c[2])).size,

@@ -4,7 +4,7 @@ import {
   closedPort,
   eventually,
   expectRun,
-  listeningPids,
+  listeningSockets,
   runDenoTest,
 } from "./_harness.ts";
 
@@ -179,8 +179,10 @@ Deno.test("the services CLI stopped by SIGINT leaves no process, port or temp di
     /S3_ENDPOINT=http:\/\/127\.0\.0\.1:(\d+)/.exec(out)?.[1],
   );
   assert.ok(pgPort && s3Port, `no exports in:\n${out}`);
-  const pgListeners = await listeningPids(pgPort);
-  const s3Listeners = await listeningPids(s3Port);
+  const inodes = async (port: number) =>
+    (await listeningSockets(port)).map((socket) => socket.inode);
+  const pgListeners = await inodes(pgPort);
+  const s3Listeners = await inodes(s3Port);
   assert.ok(pgListeners.length > 0 && s3Listeners.length > 0);
   const dirs = [...await serverDirs()].filter((d) => !before.has(d));
   assert.equal(
@@ -201,9 +203,9 @@ Deno.test("the services CLI stopped by SIGINT leaves no process, port or temp di
   assert.equal(status.code, 0, err);
   assert.match(err, /itkit: stopping services/);
   // Not by connecting: under a parallel suite another process may have taken
-  // a freed port already. None of the processes that listened still does.
-  const still = async (port: number, pids: number[]) =>
-    (await listeningPids(port)).filter((pid) => pids.includes(pid));
+  // a freed port already. None of the sockets that listened is left.
+  const still = async (port: number, before: string[]) =>
+    (await inodes(port)).filter((inode) => before.includes(inode));
   assert.deepEqual(await still(pgPort, pgListeners), []);
   assert.deepEqual(await still(s3Port, s3Listeners), []);
   assert.deepEqual(await processesMentioning(pgDir), []);

@@ -1,7 +1,8 @@
 // Internal: the helper process behind `isolation: "database"`, started once
-// per test process (see _clone_pool.ts). It keeps a few clones of each
-// template database ready, so a test gets its database without waiting for
-// CREATE DATABASE, refills in the background (in this process, out of reach
+// per test process (see _clone_pool.ts). It keeps clones of each template
+// database ready (one per test the module declares for it, at most 64), so a
+// test gets its database without waiting for CREATE DATABASE, refills in the
+// background (in this process, out of reach
 // of the test's sanitizers), and when its stdin closes (the test process
 // ended, however it ended) drops every clone and template it knows about.
 //
@@ -178,6 +179,9 @@ function refill(pool: Pool): void {
   }
 }
 
+/** The longest the module's first handout waits for the pool to fill. */
+const FILL_WAIT_MS = 2_000;
+
 /** An empty pool of clones of `template`, keeping `size` ready. */
 function newPool(
   config: PostgresConfig,
@@ -246,8 +250,15 @@ async function handle(request: Request): Promise<void> {
     pool.failed = false;
     if (request.fill && pool.making > 0) {
       // The module's first handout: once every clone its tests will take
-      // (up to the pool's size) is ready, the later ones wait for none.
-      await new Promise<void>((full) => pool.filling.push(full));
+      // (up to the pool's size) is ready, the later ones wait for none. Not
+      // longer than FILL_WAIT_MS: the wait is in the test's setup, within its
+      // timeout; the clones made later are taken over as tests end.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await new Promise<void>((full) => {
+        pool.filling.push(full);
+        timer = setTimeout(full, FILL_WAIT_MS);
+      });
+      clearTimeout(timer);
     }
     const ready = pool.ready.shift();
     const name = ready ?? await new Promise<string | Error>((resolve) => {

@@ -7,7 +7,7 @@ import { postgresOptions } from "./client.ts";
 import { once } from "./_migrations.ts";
 import type postgres from "npm:postgres@^3.4.9";
 import net from "node:net";
-import type { PostgresConfig } from "./config.ts";
+import { type PostgresConfig, postgresUrl } from "./config.ts";
 import type { Pg } from "./_shared_pool.ts";
 import {
   drop,
@@ -23,13 +23,25 @@ import type { Session, SessionInput } from "./_session.ts";
 /** Clones kept ready per template: one per registered test, at most this. */
 export const MAX_CLONES_READY = 64;
 
-let registered = 0;
-/** Database-isolated sessions started in this process. */
-let started = 0;
+/** Declared database-isolated tests, by server and migration. */
+const registered = new Map<string, number>();
+/** Database-isolated sessions started, by server and migration. */
+const started = new Map<string, number>();
 
-/** Counts a declared database-isolated test (sizes the ready pool). */
-export function registerDatabaseTest(): void {
-  registered++;
+function templateKey(config: PostgresConfig, key: string): string {
+  return `${postgresUrl(config, true)}\n${key}`;
+}
+
+/**
+ * Counts a declared database-isolated test: the ready pool of its server and
+ * migration's template is sized from the count.
+ */
+export function registerDatabaseTest(
+  config: PostgresConfig,
+  key: string,
+): void {
+  const id = templateKey(config, key);
+  registered.set(id, (registered.get(id) ?? 0) + 1);
 }
 
 /** The migrated template for `input`'s server and migration, built once. */
@@ -40,12 +52,14 @@ export function templateFor(input: SessionInput): Promise<string> {
 /** Starts a database-isolated session. */
 export async function clonedSession(input: SessionInput): Promise<Session> {
   const template = await templateFor(input);
+  const id = templateKey(input.config, input.key);
+  const declared = registered.get(id) ?? 0;
   await once(input.config, "warm", template, async () => {
     await warm(
       input.config,
       template,
-      Math.max(1, Math.min(registered || 4, MAX_CLONES_READY)),
-      registered || undefined,
+      Math.max(1, Math.min(declared || 4, MAX_CLONES_READY)),
+      declared || undefined,
     );
     return template;
   });
@@ -56,16 +70,18 @@ export async function clonedSession(input: SessionInput): Promise<Session> {
       // clients, so that their handout is the take alone.
       for (const name of handedOver) {
         const sql = client(input, { ...input.config, database: name });
-        clients.set(name, { template, sql });
+        clients.set(name, { template, max: input.max, sql });
       }
     });
   } catch (error) {
     throw createDbError(input.config, error);
   }
-  started++;
+  started.set(id, (started.get(id) ?? 0) + 1);
   const config = { ...input.config, database };
-  const sql = clients.get(database)?.sql ?? client(input, config);
+  const ahead = clients.get(database);
   clients.delete(database);
+  // Made for the first test's pool size: another size gets its own client.
+  const sql = ahead?.max === input.max ? ahead.sql : client(input, config);
   // postgres.js connects on the first query: nothing else to wait for.
   // (The template build checked that the server honours database names.)
   const known = arrayTypes.get(template);
@@ -78,7 +94,7 @@ export async function clonedSession(input: SessionInput): Promise<Session> {
       await drop(input.config, database);
       // The tests left that may need a clone, if registered: once the clones
       // handed over cover them, there is nothing to ask the helper for.
-      const left = registered > 0 ? registered - started : undefined;
+      const left = declared > 0 ? declared - (started.get(id) ?? 0) : undefined;
       await takeReady(input.config, template, left).catch(() => {});
     }
   };
@@ -89,7 +105,10 @@ export async function clonedSession(input: SessionInput): Promise<Session> {
  * postgres.js clients made ahead for clones handed over, by database: no
  * connection until their first query, so nothing for a sanitizer to see.
  */
-const clients = new Map<string, { template: string; sql: Pg }>();
+const clients = new Map<
+  string,
+  { template: string; max: number; sql: Pg }
+>();
 
 /**
  * Learns the array types of `template` from `sql` (its first clone's client)

@@ -60,9 +60,10 @@ export interface PostgresDatabaseOptions {
    *   changed are truncated and their migrated rows restored). For code that
    *   commits and opens its own pools. Needs `CREATEDB`.
    * - `"database"`: a fresh database per test cloned from a template migrated
-   *   once per process. A helper process clones one database per declared
-   *   test (at most 64) while the module's first such test starts, so the
-   *   later ones take theirs at once. Needs `CREATEDB`.
+   *   once per process. A helper process clones one database per test the
+   *   module declares with the same server and migration (at most 64); the
+   *   first such test's setup waits for them (2 s at most), so the later ones
+   *   take theirs at once. Needs `CREATEDB`.
    *
    * @default {"schema"}
    */
@@ -231,15 +232,13 @@ export const postgresDatabase: FixtureFactory<
           // Without --allow-run, a migrated schema is left to `sweep`.
         }
       }
-      if (isolation === "database") registerDatabaseTest();
     }
-    return {
-      config: options?.config ?? postgresConfig(),
-      isolation,
-      migrate,
-      key: migrationKey(name, migrate),
-      max,
-    };
+    const config = options?.config ?? postgresConfig();
+    const key = migrationKey(name, migrate);
+    if (mode === "declared" && isolation === "database") {
+      registerDatabaseTest(config, key);
+    }
+    return { config, isolation, migrate, key, max };
   },
   permissions: (options) => postgresPermissions(options.config),
   async setup(options, context): Promise<PostgresDatabase> {

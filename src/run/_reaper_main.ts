@@ -13,7 +13,8 @@
 // has ended, so that a test's setup is a round trip instead of the creation.
 //
 // Protocol: JSON lines on stdin: {op:"add", id, resource, create?} |
-// {op:"take", id} | {op:"remove", id} | {op:"forget", id} | {op:"helper", id}.
+// {op:"take", id} | {op:"remove", id} | {op:"forget", id} | {op:"helper", id}
+// | {op:"no-ready"} (the parent could not create the ready file).
 // When it made a resource ahead it also appends its id to the ready file,
 // which the parent reads synchronously (no round trip when it is there).
 // Usage: _reaper_main.ts <log file> <parent pid> [<ready file>] (the
@@ -22,7 +23,9 @@
 import { processAlive as alive, type ReapedResource } from "./reaper.ts";
 import { lines } from "../util/lines.ts";
 
-const [logFile, parent, readyFile] = Deno.args;
+const [logFile, parent] = Deno.args;
+/** Unset by a `no-ready` request: the parent could not create the file. */
+let readyFile: string | undefined = Deno.args[2];
 /**
  * Where the id of each resource made ahead is appended (see reaper.ts),
  * opened when first needed: the parent creates it after starting us. Not
@@ -30,9 +33,19 @@ const [logFile, parent, readyFile] = Deno.args;
  */
 let ready: Promise<Deno.FsFile | undefined> | undefined;
 function readyFileOpen(): Promise<Deno.FsFile | undefined> {
-  return ready ??= readyFile === undefined
-    ? Promise.resolve(undefined)
-    : Deno.open(readyFile, { append: true }).catch(() => undefined);
+  return ready ??= (async () => {
+    if (readyFile === undefined || !await isPlainFile(readyFile)) return;
+    return await Deno.open(readyFile, { append: true }).catch(() => undefined);
+  })();
+}
+
+/** Whether `path` is a regular file (a symlink is not followed). */
+async function isPlainFile(path: string): Promise<boolean> {
+  try {
+    return (await Deno.lstat(path)).isFile;
+  } catch {
+    return false;
+  }
 }
 const log_ = await Deno.open(logFile!, { append: true, create: true });
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
@@ -215,6 +228,8 @@ function handle(line: string): void {
     registered.delete(id);
   } else if (op === "helper") {
     helpers.add(id);
+  } else if (op === "no-ready") {
+    readyFile = undefined; // not the parent's: neither written nor removed
   }
 }
 
@@ -246,7 +261,9 @@ for (const pid of helpers) {
   }
   log(`helper ${pid} ${alive(pid) ? "still running after 120 s" : "ended"}`);
 }
-if (readyFile !== undefined) await Deno.remove(readyFile).catch(() => {});
+if (readyFile !== undefined && await isPlainFile(readyFile)) {
+  await Deno.remove(readyFile).catch(() => {});
+}
 log(`exited: removed ${removed}, failed ${failed}`);
 await logging;
 log_.close();

@@ -92,6 +92,11 @@ export function startReaper(): boolean {
     unavailable = String(error);
     return false;
   }
+  // It must not keep a finished test process alive; its stdin closes when we
+  // end, which is its signal to remove what is left.
+  child.unref();
+  writer = child.stdin.getWriter();
+  reader = child.stdout.getReader();
   // The ready file only now, with the reaper up (it removes the file when it
   // ends): a process killed at any moment leaves none behind. The reaper
   // opens it when it first made something ahead, after our first request.
@@ -104,12 +109,8 @@ export function startReaper(): boolean {
     });
   } catch {
     ready = undefined; // no sync readiness check: `take` asks the reaper
+    send({ op: "no-ready" }).catch(() => {}); // the path is not ours
   }
-  // It must not keep a finished test process alive; its stdin closes when we
-  // end, which is its signal to remove what is left.
-  child.unref();
-  writer = child.stdin.getWriter();
-  reader = child.stdout.getReader();
   return true;
 }
 

@@ -7,10 +7,21 @@ const migrate = (
   >[0],
 ) => sql`create table items (name text)`;
 
-for (const name of ["first", "second", "third"]) {
+// The last one asks for a pool of its own size (its clone's client is made
+// ahead, while the first test waits, with the first one's size).
+for (
+  const [name, max] of [["first"], ["second"], ["third"], ["fourth", 1]] as [
+    string,
+    number?,
+  ][]
+) {
   integration(`database mode ${name}`, {
     fixtures: {
-      db: postgresDatabase.fixture({ isolation: "database", migrate }),
+      db: postgresDatabase.fixture({
+        isolation: "database",
+        migrate,
+        ...(max === undefined ? {} : { max }),
+      }),
     },
   }, async (_t, { db }) => {
     await db.sql`insert into items values (${name})`;
@@ -20,6 +31,6 @@ for (const name of ["first", "second", "third"]) {
       select datname as tpl from pg_database where datname like 'itkit_tpl%'`)[
       0
     ]!;
-    console.log(`CLONE ${db.database} FROM ${tpl}`);
+    console.log(`CLONE ${db.database} FROM ${tpl} MAX ${db.sql.options.max}`);
   });
 }
