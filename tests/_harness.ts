@@ -155,15 +155,17 @@ export async function eventually(
 }
 
 /**
- * The listening TCP sockets on `port` (Linux: from /proc), each with the
- * process holding it. Unlike connecting, it cannot be fooled by another
- * process that took the port meanwhile, or by a loopback connection to
- * itself; a socket's inode tells it from a later one on the same port.
+ * The inodes of the listening TCP sockets on `port` (Linux: from /proc); with
+ * `here`, only those this process holds. Unlike connecting, it cannot be
+ * fooled by another process that took the port meanwhile, or by a loopback
+ * connection to itself: a socket's inode tells it from a later one on the
+ * same port.
  */
-export async function listeningSockets(
+export async function listeningInodes(
   port: number,
-): Promise<{ pid: number; inode: string }[]> {
-  const inodes = new Set<string>();
+  here = false,
+): Promise<string[]> {
+  const inodes: string[] = [];
   for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
     let text = "";
     try {
@@ -176,31 +178,26 @@ export async function listeningSockets(
       const local = fields[1]?.split(":")[1];
       // State 0A is LISTEN; field 9 is the socket's inode.
       if (local && parseInt(local, 16) === port && fields[3] === "0A") {
-        inodes.add(fields[9]!);
+        inodes.push(fields[9]!);
       }
     }
   }
-  const found: { pid: number; inode: string }[] = [];
-  if (inodes.size === 0) return found;
-  for await (const proc of Deno.readDir("/proc")) {
-    if (!/^\d+$/.test(proc.name)) continue;
-    try {
-      for await (const fd of Deno.readDir(`/proc/${proc.name}/fd`)) {
-        const target = await Deno.readLink(`/proc/${proc.name}/fd/${fd.name}`)
-          .catch(() => "");
-        const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
-        if (inode && inodes.has(inode)) {
-          found.push({ pid: Number(proc.name), inode });
-        }
-      }
-    } catch { /* gone, or not ours to read */ }
+  if (!here || inodes.length === 0) return inodes;
+  const held = new Set<string>();
+  for await (const fd of Deno.readDir("/proc/self/fd")) {
+    const target = await Deno.readLink(`/proc/self/fd/${fd.name}`)
+      .catch(() => "");
+    const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
+    if (inode) held.add(inode);
   }
-  return found;
+  return inodes.filter((inode) => held.has(inode));
 }
 
-/** The inodes of this process's listening sockets on `port`. */
-export async function listeningHere(port: number): Promise<string[]> {
-  return (await listeningSockets(port))
-    .filter((socket) => socket.pid === Deno.pid)
-    .map((socket) => socket.inode);
+/** Those of `inodes` still listening on `port` (see {@linkcode listeningInodes}). */
+export async function stillListening(
+  port: number,
+  inodes: string[],
+): Promise<string[]> {
+  const now = await listeningInodes(port);
+  return inodes.filter((inode) => now.includes(inode));
 }

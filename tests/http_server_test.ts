@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { httpServer } from "../mod.ts";
-import { listeningHere } from "./_harness.ts";
+import { listeningInodes, stillListening } from "./_harness.ts";
 
 Deno.test("httpServer() serves on loopback and stops listening on dispose", async () => {
   let port: number;
@@ -14,13 +14,12 @@ Deno.test("httpServer() serves on loopback and stops listening on dispose", asyn
     assert.equal(server.url.hostname, "127.0.0.1");
     const response = await fetch(new URL("/health", server.url));
     assert.deepEqual(await response.json(), { path: "/health" });
-    inodes = await listeningHere(port);
+    inodes = await listeningInodes(port, true);
     assert.notDeepEqual(inodes, []);
   }
   // Not by connecting: under a parallel suite another test may have taken the
   // freed port already. The server's own socket is gone.
-  const still = await listeningHere(port);
-  assert.deepEqual(inodes.filter((inode) => still.includes(inode)), []);
+  assert.deepEqual(await stillListening(port, inodes), []);
 });
 
 Deno.test("httpServer.fixture() declares net to the loopback host", () => {

@@ -4,8 +4,9 @@ import {
   closedPort,
   eventually,
   expectRun,
-  listeningSockets,
+  listeningInodes,
   runDenoTest,
+  stillListening,
 } from "./_harness.ts";
 
 const ROOT = new URL("../", import.meta.url);
@@ -179,10 +180,8 @@ Deno.test("the services CLI stopped by SIGINT leaves no process, port or temp di
     /S3_ENDPOINT=http:\/\/127\.0\.0\.1:(\d+)/.exec(out)?.[1],
   );
   assert.ok(pgPort && s3Port, `no exports in:\n${out}`);
-  const inodes = async (port: number) =>
-    (await listeningSockets(port)).map((socket) => socket.inode);
-  const pgListeners = await inodes(pgPort);
-  const s3Listeners = await inodes(s3Port);
+  const pgListeners = await listeningInodes(pgPort);
+  const s3Listeners = await listeningInodes(s3Port);
   assert.ok(pgListeners.length > 0 && s3Listeners.length > 0);
   const dirs = [...await serverDirs()].filter((d) => !before.has(d));
   assert.equal(
@@ -204,10 +203,8 @@ Deno.test("the services CLI stopped by SIGINT leaves no process, port or temp di
   assert.match(err, /itkit: stopping services/);
   // Not by connecting: under a parallel suite another process may have taken
   // a freed port already. None of the sockets that listened is left.
-  const still = async (port: number, before: string[]) =>
-    (await inodes(port)).filter((inode) => before.includes(inode));
-  assert.deepEqual(await still(pgPort, pgListeners), []);
-  assert.deepEqual(await still(s3Port, s3Listeners), []);
+  assert.deepEqual(await stillListening(pgPort, pgListeners), []);
+  assert.deepEqual(await stillListening(s3Port, s3Listeners), []);
   assert.deepEqual(await processesMentioning(pgDir), []);
   for (const dir of dirs) {
     await assert.rejects(() => Deno.stat(dir), Deno.errors.NotFound);

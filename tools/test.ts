@@ -52,8 +52,10 @@ const LONGEST = [
   "tests/sweep_test.ts",
   "tests/rgw_server_test.ts",
 ];
-const rank = (file: string): number =>
-  LONGEST.includes(file) ? LONGEST.indexOf(file) : LONGEST.length;
+const rank = (file: string): number => {
+  const i = LONGEST.indexOf(file);
+  return i === -1 ? LONGEST.length : i;
+};
 const parallel = all
   .filter((file) => !SERIAL.includes(file))
   .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
