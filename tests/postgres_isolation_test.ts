@@ -1,7 +1,11 @@
 // Issue 9: connections and migrations once per process, isolation per test,
 // a URL for the code under test, and the bugs around them.
 import assert from "node:assert/strict";
-import { postgresDatabase, type PostgresIsolation } from "../postgres.ts";
+import {
+  postgresDatabase,
+  type PostgresIsolation,
+  type PostgresSql,
+} from "../postgres.ts";
 import { listPostgresLeftovers } from "../services.ts";
 import { itkitObjects, PG, terminateBackend, withAdmin } from "./_services.ts";
 import { expectRun, runDenoTest } from "./_harness.ts";
@@ -162,6 +166,45 @@ Deno.test('isolation "transaction": sql.reserve() and sql.begin() work as savepo
     () => db.sql.listen("chan", () => {}),
     /Cannot listen\(\) in isolation "transaction"/,
   );
+});
+
+Deno.test('isolation "transaction": a client held on to after its test fails clearly, also inside the next test', async () => {
+  // The connection is kept for the next test (its client, search path and
+  // server process set up once); what the ended test held must not reach it.
+  const migrate = (sql: PostgresSql) => sql`create table k (x int)`;
+  let stale: PostgresSql;
+  let pid: number;
+  {
+    await using db = await postgresDatabase({
+      config: PG,
+      isolation: "transaction",
+      migrate,
+    });
+    stale = db.sql;
+    await db.sql`insert into k values (1)`;
+    pid = (await db.sql`select pg_backend_pid() as pid`)[0]!.pid as number;
+  }
+  await assert.rejects(
+    async () => await stale`select 1`,
+    /Cannot query: the test this client was handed to has ended/,
+  );
+  await using next = await postgresDatabase({
+    config: PG,
+    isolation: "transaction",
+    migrate,
+  });
+  await assert.rejects(
+    async () => await stale`insert into k values (2)`,
+    /Cannot query: the test this client was handed to has ended/,
+  );
+  await assert.rejects(
+    async () => await stale.unsafe("insert into k values (3)"),
+    /has ended/,
+  );
+  assert.equal((await next.sql`select x from k`).length, 0);
+  // The same server process served both tests: the connection was kept.
+  const again = (await next.sql`select pg_backend_pid() as pid`)[0]!.pid;
+  assert.equal(again, pid);
 });
 
 Deno.test("a migration with its own BEGIN … COMMIT runs on one connection in every level", async () => {

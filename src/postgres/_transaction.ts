@@ -6,7 +6,8 @@ import { raceDeadline } from "../util/deadline.ts";
 import { describe } from "../util/text.ts";
 import { uniqueName } from "../run/naming.ts";
 import { forget, once } from "./_migrations.ts";
-import { type SharedPool, sharedPool } from "./_shared_pool.ts";
+import type postgres from "npm:postgres@^3.4.9";
+import { type Pg, type SharedPool, sharedPool } from "./_shared_pool.ts";
 import { connectionSql } from "./_connection.ts";
 import {
   CANCEL_GRACE,
@@ -16,6 +17,30 @@ import {
   type SessionInput,
   trackSchema,
 } from "./_session.ts";
+
+/**
+ * A connection reserved for transaction-isolated tests and kept between them
+ * (tests of a module run one at a time): its wrapped client, search path and
+ * server process are set up once, not per test.
+ */
+interface Slot {
+  /** The reserved connection. */
+  conn: postgres.ReservedSql<Record<string, unknown>>;
+  /** What tests are handed: `conn` behind the guard. */
+  sql: Pg;
+  /** Its server process. */
+  pid: number;
+  /** The `search_path` it is set to (session-wide). */
+  searchPath: string;
+  /** Why it cannot be used any more (the server closed it). */
+  lost?: string;
+  /** The session holding it (0: none). */
+  owner: number;
+}
+
+/** Idle slots kept per pool: at most {@linkcode KEPT} (a pool has 4). */
+const idle = new WeakMap<SharedPool, Slot[]>();
+const KEPT = 1;
 
 /** Starts a transaction-isolated session. */
 export async function transactionSession(
@@ -52,56 +77,25 @@ async function start(
       : await migrateSchema(pool, input)).split(" ")
     : ["public", undefined];
   const searchPath = schema === "public" ? "public" : `${schema},public`;
-  const conn = await pool.sql.reserve();
-  let begun: { pid: number; port: number | null; started: string };
-  try {
-    const results = await conn.unsafe(
-      `set search_path to ${searchPath}; begin; select pg_backend_pid() as pid, inet_client_port() as port, transaction_timestamp()::text as started`,
-    ) as unknown as { pid: number; port: number | null; started: string }[][];
-    begun = rowsOf(results).find((r) => "started" in r) as typeof begun;
-  } catch (error) {
-    conn.release();
-    throw error;
-  }
-  // The server closing this connection is seen on its socket: from then on,
-  // queries fail with a clear error instead of reaching postgres.js (which
-  // crashes sending on a reserved connection whose socket is gone).
-  let lost: string | undefined;
-  const socket = begun.port === null ? undefined : pool.socketAt(begun.port);
-  const onClose = (): void => {
-    lost ??= "the server closed the connection";
-  };
-  socket?.once("close", onClose);
-  const check = (): void => {
-    if (lost !== undefined) {
-      throw new Error(
-        `Cannot query: ${lost} during the test, and the test's transaction is gone with it (isolation "transaction")`,
-      );
-    }
-  };
-  const sql = connectionSql(conn, {
-    begin: "savepoint",
-    check,
-    listenError:
-      'Cannot listen() in isolation "transaction": LISTEN needs a connection of its own, which would not see the test\'s transaction; use isolation "truncate", "schema" or "database"',
-  });
+  const { slot, started } = await begin(pool, searchPath);
+  const session = slot.owner = ++sessions;
   const cancel = (): void => {
-    pool.sql`select pg_cancel_backend(${begun.pid})`.catch(() => {});
+    pool.sql`select pg_cancel_backend(${slot.pid})`.catch(() => {});
   };
   const unsubscribe = onAbort(input.signal, cancel);
+  const { conn } = slot;
   const close = async (): Promise<void> => {
     unsubscribe();
-    socket?.off("close", onClose);
     try {
-      if (lost !== undefined) return; // nothing to roll back; not reusable
+      if (slot.lost !== undefined) return; // nothing to roll back; not reusable
       // One round trip: was the test's transaction ended by the code under
-      // test (its start time changed), roll back, restore the session's
-      // search path (session-wide, so that what runs after a COMMIT still
-      // lands in the migrated schema, dropped below), and is anything left in
-      // the write log (then it was committed outside the transaction).
+      // test (its start time changed), roll back, and is anything left in
+      // the write log (then it was committed outside the transaction). The
+      // session's search path is session-wide, so that what runs after a
+      // COMMIT still lands in the migrated schema (dropped below).
       let ended = false;
       let leaked = false;
-      const tail = `rollback; reset search_path${
+      const tail = `rollback${
         log ? `; select exists(select from ${log}.writes) as leaked` : ""
       }`;
       const finish = async (): Promise<void> => {
@@ -111,9 +105,9 @@ async function start(
             `select transaction_timestamp()::text as now; ${tail}`,
           );
           const now = rowsOf(results).find((r) => "now" in r)?.now;
-          ended = now !== begun.started;
+          ended = now !== started;
         } catch (error) {
-          if (lost !== undefined) throw error;
+          if (slot.lost !== undefined) throw error;
           // An aborted transaction (an error in the test) is still the
           // test's: the first statement failed and nothing else ran.
           results = await conn.unsafe(tail);
@@ -121,17 +115,21 @@ async function start(
         leaked = rowsOf(results).find((r) => "leaked" in r)?.leaked === true;
       };
       const rolledBack = await raceDeadline(
-        finish().then(() => true, () => lost === undefined),
+        finish().then(() => true, () => slot.lost === undefined),
         CANCEL_GRACE,
         () => false,
       );
+      slot.owner = 0;
       if (!rolledBack) {
         // Stuck (a query the cancel did not stop): end the connection; the
         // server rolls back.
-        await pool.sql`select pg_terminate_backend(${begun.pid})`
+        slot.lost = "the connection was ended: the test's cleanup was stuck";
+        await pool.sql`select pg_terminate_backend(${slot.pid})`
           .catch(() => {});
+      } else if (ended || leaked) {
+        await release(slot);
       } else {
-        conn.release();
+        await keep(pool, slot);
       }
       if (log !== undefined && (!shared || ended || leaked)) {
         if (shared) forget(config, "migrated schema", key);
@@ -152,10 +150,156 @@ async function start(
         );
       }
     } finally {
+      slot.owner = 0;
       unhold();
     }
   };
-  return { sql, config, schema, searchPath, close };
+  return { sql: guarded(slot, session), config, schema, searchPath, close };
+}
+
+let sessions = 0;
+
+/**
+ * `slot.sql` for one session: the connection is kept for the next test, so a
+ * client a test held on to fails once that test has ended instead of
+ * querying inside the next test's transaction.
+ */
+function guarded(slot: Slot, session: number): Pg {
+  const check = (): void => {
+    if (slot.owner !== session) {
+      throw new Error(
+        'Cannot query: the test this client was handed to has ended (isolation "transaction")',
+      );
+    }
+  };
+  return new Proxy(slot.sql, {
+    apply(target, self, args): unknown {
+      check();
+      return Reflect.apply(target, self, args);
+    },
+    get(target, key): unknown {
+      const value = Reflect.get(target, key);
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]): unknown => {
+        check();
+        return Reflect.apply(value, target, args);
+      };
+    },
+  });
+}
+
+/**
+ * Begins a test's transaction on a kept connection, else on a newly reserved
+ * one (also when the kept one turns out to be gone).
+ *
+ * @returns The connection and the transaction's start time.
+ */
+async function begin(
+  pool: SharedPool,
+  searchPath: string,
+): Promise<{ slot: Slot; started: string }> {
+  const kept = idle.get(pool)?.pop();
+  if (kept !== undefined && kept.lost === undefined) {
+    try {
+      // Its own round trip: a SET in the query that begins the transaction
+      // would be rolled back with it.
+      if (kept.searchPath !== searchPath) {
+        await kept.conn.unsafe(`set search_path to ${searchPath}`);
+        kept.searchPath = searchPath;
+      }
+      const results = await kept.conn.unsafe(
+        "begin; select transaction_timestamp()::text as started",
+      );
+      return { slot: kept, started: startedOf(results) };
+    } catch (error) {
+      // Gone while idle (e.g. the server's idle timeout): a new one. A
+      // connection that is still there (an error from the server that did
+      // not end the session) goes back to the pool.
+      const code = (error as { code?: unknown })?.code;
+      if (
+        kept.lost === undefined && (error as Error)?.name === "PostgresError" &&
+        !String(code).startsWith("57P")
+      ) {
+        await release(kept);
+      } else {
+        kept.lost ??= "the server closed the connection";
+      }
+    }
+  }
+  return await open(pool, searchPath);
+}
+
+/** Reserves a connection of the pool for the slots and begins on it. */
+async function open(
+  pool: SharedPool,
+  searchPath: string,
+): Promise<{ slot: Slot; started: string }> {
+  const conn = await pool.sql.reserve();
+  let row: { pid: number; port: number | null; started: string };
+  try {
+    await conn.unsafe(`set search_path to ${searchPath}`);
+    const results = await conn.unsafe(
+      "begin; select pg_backend_pid() as pid, inet_client_port() as port, transaction_timestamp()::text as started",
+    );
+    row = rowsOf(results).find((r) => "started" in r) as typeof row;
+  } catch (error) {
+    conn.release();
+    throw error;
+  }
+  const slot: Slot = {
+    conn,
+    sql: undefined as unknown as Pg,
+    pid: row.pid,
+    searchPath,
+    owner: 0,
+  };
+  // The server closing this connection is seen on its socket: from then on,
+  // queries fail with a clear error instead of reaching postgres.js (which
+  // crashes sending on a reserved connection whose socket is gone).
+  const socket = row.port === null ? undefined : pool.socketAt(row.port);
+  socket?.once("close", () => {
+    slot.lost ??= "the server closed the connection";
+  });
+  slot.sql = connectionSql(conn, {
+    begin: "savepoint",
+    check: (): void => {
+      if (slot.lost !== undefined) {
+        throw new Error(
+          `Cannot query: ${slot.lost} during the test, and the test's transaction is gone with it (isolation "transaction")`,
+        );
+      }
+      if (slot.owner === 0) {
+        throw new Error(
+          'Cannot query: the test this client was handed to has ended (isolation "transaction")',
+        );
+      }
+    },
+    listenError:
+      'Cannot listen() in isolation "transaction": LISTEN needs a connection of its own, which would not see the test\'s transaction; use isolation "truncate", "schema" or "database"',
+  });
+  return { slot, started: row.started };
+}
+
+/** Keeps `slot` for the next test, or gives it back to the pool. */
+async function keep(pool: SharedPool, slot: Slot): Promise<void> {
+  let slots = idle.get(pool);
+  if (slots === undefined) idle.set(pool, slots = []);
+  if (slots.length < KEPT) {
+    slots.push(slot);
+    return;
+  }
+  await release(slot);
+}
+
+/** Gives `slot`'s connection back to the pool, as the pool opened it. */
+async function release(slot: Slot): Promise<void> {
+  slot.lost ??= "the connection was given back to the pool";
+  await slot.conn.unsafe("reset search_path").catch(() => {});
+  slot.conn.release();
+}
+
+function startedOf(results: unknown): string {
+  return rowsOf(results).find((r) => "started" in r)?.started as string;
 }
 
 /**

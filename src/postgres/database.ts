@@ -26,6 +26,7 @@ import { truncateSession } from "./_truncate.ts";
 import { connectError } from "./_errors.ts";
 import { startClonePool } from "./_clone_pool.ts";
 import { startReaper } from "../run/reaper.ts";
+import { pinSharedPools } from "./_shared_pool.ts";
 
 /** A postgres.js client (`sql`), as the test receives it. */
 export type PostgresSql = Sql<Record<string, unknown>>;
@@ -52,7 +53,9 @@ export interface PostgresDatabaseOptions {
    * - `"transaction"`: `sql` is one connection of the process's pool inside a
    *   transaction rolled back on dispose, on a schema migrated once per
    *   process; `sql.begin()` and `sql.reserve()` become savepoints on it.
-   *   Code that commits or ends the transaction fails the test.
+   *   Code that commits or ends the transaction fails the test. The
+   *   connection is kept for the next test (one at a time); a `sql` used
+   *   after its test ended throws.
    * - `"schema"`: a fresh schema per test, first on the search path of the
    *   process's pool, migrated inline, dropped on dispose.
    * - `"truncate"`: one database per process, cloned from the migrated
@@ -219,6 +222,7 @@ export const postgresDatabase: FixtureFactory<
     }
     if (mode === "declared") {
       loadPostgres(); // start loading at module load
+      pinSharedPools();
       // The helper that clones databases and drops what this process made
       // when it ends: started here, where the process may spawn it. A
       // migrated schema needs only dropping at exit: the reaper does that
