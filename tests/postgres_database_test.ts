@@ -144,8 +144,17 @@ Deno.test("probePostgres() tells refused, bad credentials and missing database a
   );
 });
 
+/** The helpers' drops files in the temp dir (`ready-drops-itkit-…`). */
+function dropsFiles(): string[] {
+  const tmp = Deno.env.get("TMPDIR") ?? "/tmp";
+  return [...Deno.readDirSync(tmp)]
+    .filter((e) => e.name.startsWith("ready-drops-itkit-"))
+    .map((e) => e.name);
+}
+
 Deno.test("database isolation clones one template per process and leaves nothing behind", async () => {
   const before = await itkitObjects();
+  const filesBefore = dropsFiles();
   const run = await runDenoTest(["postgres_database_mode.ts"]);
   expectRun(
     run,
@@ -169,10 +178,16 @@ Deno.test("database isolation clones one template per process and leaves nothing
     1,
     "one template for the process",
   );
+  // A released clone is dropped while the module runs (the helper reads the
+  // names the test process appends to its drops file).
+  assert.match(run.output, /FIRST CLONE DROPPED true/);
   // The template is dropped by a helper when the test process exits.
   let left: string[] = [];
   for (let i = 0; i < 40; i++) {
-    left = (await itkitObjects()).filter((o) => !before.includes(o));
+    left = [
+      ...(await itkitObjects()).filter((o) => !before.includes(o)),
+      ...dropsFiles().filter((f) => !filesBefore.includes(f)),
+    ];
     if (left.length === 0) break;
     await new Promise((r) => setTimeout(r, 250));
   }

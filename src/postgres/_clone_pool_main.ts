@@ -6,10 +6,14 @@
 // of the test's sanitizers), and when its stdin closes (the test process
 // ended, however it ended) drops every clone and template it knows about.
 //
-// Protocol: JSON lines. In: {op:"track"|"warm"|"take"|"ready"|"drop", id,
-// config, template?, database?, size?, total?, fill?}. Out, for take: {id,
+// Protocol: JSON lines. In: {op:"track"|"warm"|"take"|"ready"|"drop"|"drops",
+// id, config, template?, database?, size?, total?, fill?}. Out, for take: {id,
 // database?, more?, error?}, `more` the other ready clones, handed over with
 // it; for ready: {id, more} (the ready clones, handed over, maybe none).
+// Released clones also come as lines (one name each) appended to the drops
+// file (the first argument, which the parent creates after starting us), read
+// every 50 ms; this process removes it when it ends, unless a `no-drops`
+// request says the parent could not create it (the path is not ours).
 
 import postgres from "npm:postgres@^3.4.9";
 import type { PostgresConfig } from "./config.ts";
@@ -18,7 +22,7 @@ import { uniqueName } from "../run/naming.ts";
 import { lines } from "../util/lines.ts";
 
 interface Request {
-  op: "track" | "warm" | "take" | "ready" | "drop";
+  op: "track" | "warm" | "take" | "ready" | "drop" | "no-drops";
   id?: number;
   config: PostgresConfig;
   template?: string;
@@ -63,6 +67,7 @@ const tracked = new Map<string, { config: PostgresConfig; database: string }>();
 const schemas = new Map<string, { config: PostgresConfig; schema: string }>();
 const pools = new Map<string, Pool>();
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 function admin(config: PostgresConfig): postgres.Sql {
   const key = `${config.host}:${config.port}/${config.database}/${config.user}`;
@@ -285,6 +290,51 @@ async function handle(request: Request): Promise<void> {
     used.push({ config, database: request.database! });
     dropUsed();
   }
+  if (op === "no-drops") {
+    dropsOurs = false;
+    if (dropsTimer !== undefined) clearInterval(dropsTimer);
+  }
+}
+
+/** The drops file, and whether it is ours (unless the parent says not). */
+const DROPS_PATH: string | undefined = Deno.args[0];
+let dropsOurs = DROPS_PATH !== undefined;
+let dropsFile: Deno.FsFile | undefined;
+let dropsText = "";
+let readingDrops: Promise<void> | undefined;
+const dropsTimer: ReturnType<typeof setInterval> | undefined = dropsOurs
+  ? setInterval(() => void readDrops(), 50)
+  : undefined;
+
+/** Reads the names appended to the drops file since the last read. */
+function readDrops(): Promise<void> {
+  return readingDrops ??= (async () => {
+    try {
+      if (!dropsOurs) return;
+      if (dropsFile === undefined) {
+        // Never through a link someone else put there.
+        if (!(await Deno.lstat(DROPS_PATH!)).isFile) return;
+        dropsFile = await Deno.open(DROPS_PATH!, { read: true });
+      }
+      const chunk = new Uint8Array(16_384);
+      for (;;) {
+        const n = await dropsFile.read(chunk);
+        if (!n) break;
+        dropsText += decoder.decode(chunk.subarray(0, n), { stream: true });
+      }
+      const names = dropsText.split("\n");
+      dropsText = names.pop() ?? "";
+      for (const name of names) {
+        const clone = tracked.get(name);
+        if (clone) used.push(clone);
+      }
+      if (names.length > 0) dropUsed();
+    } catch {
+      // Gone or unreadable: whatever is left is dropped at the end.
+    } finally {
+      readingDrops = undefined;
+    }
+  })();
 }
 
 /** Clones the tests are done with, not dropped yet (still `tracked`). */
@@ -336,6 +386,14 @@ for await (const line of lines(Deno.stdin.readable)) {
 
 // Our parent is gone: drop everything, schemas first, then clones before
 // their templates.
+if (dropsTimer !== undefined) clearInterval(dropsTimer);
+await readingDrops;
+dropsFile?.close();
+if (dropsOurs) {
+  // A file (never a link someone else put there) the parent made.
+  const file = await Deno.lstat(DROPS_PATH!).catch(() => undefined);
+  if (file?.isFile) await Deno.remove(DROPS_PATH!).catch(() => {});
+}
 for (const { config, schema } of schemas.values()) {
   const sql = admin(config);
   try {

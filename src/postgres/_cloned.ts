@@ -191,17 +191,17 @@ function adoptArrayTypes(sql: Pg, known: ArrayTypes): void {
 }
 
 /**
- * A socket to the server that closes as soon as postgres.js has sent its
- * Terminate (on `end()`), instead of waiting for the server to end the
- * backend (about 10 ms each): the database is dropped `with (force)` next.
+ * A socket to the server that closes as soon as postgres.js ends the
+ * connection (`end()`, once no query is in flight), without sending its
+ * Terminate: the database is dropped `with (force)` next, so nothing waits
+ * for the server to end the backend (about 10 ms), nor for the Terminate to
+ * be flushed before the socket closes (0.75 ms against 0.22 ms per release).
  */
 function closingSocket(config: PostgresConfig): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: config.host, port: config.port });
-    const end = socket.end.bind(socket) as (...args: unknown[]) => net.Socket;
-    socket.end = ((...args: unknown[]) => {
-      end(...args);
-      socket.once("finish", () => socket.destroy());
+    socket.end = (() => {
+      socket.destroy();
       return socket;
     }) as typeof socket.end;
     socket.once("error", reject);

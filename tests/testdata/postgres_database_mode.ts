@@ -8,7 +8,9 @@ const migrate = (
 ) => sql`create table items (name text)`;
 
 // The last one asks for a pool of its own size (its clone's client is made
-// ahead, while the first test waits, with the first one's size).
+// ahead, while the first test waits, with the first one's size), and sees the
+// first one's clone dropped while the module still runs.
+let firstClone = "";
 for (
   const [name, max] of [["first"], ["second"], ["third"], ["fourth", 1]] as [
     string,
@@ -24,6 +26,17 @@ for (
       }),
     },
   }, async (_t, { db }) => {
+    if (name === "first") firstClone = db.database;
+    if (name === "fourth") {
+      let gone = false;
+      for (let i = 0; i < 100 && !gone; i++) {
+        gone = (await db.sql`
+          select 1 from pg_database where datname = ${firstClone}`).length ===
+          0;
+        if (!gone) await new Promise((r) => setTimeout(r, 100));
+      }
+      console.log(`FIRST CLONE DROPPED ${gone}`);
+    }
     await db.sql`insert into items values (${name})`;
     const rows = await db.sql`select name from items`;
     if (rows.length !== 1) throw new Error(`saw ${rows.length} rows`);
