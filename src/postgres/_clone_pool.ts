@@ -205,6 +205,14 @@ export async function take(
   return reply.database!;
 }
 
+/** The clone of `template` the next {@linkcode take} hands out without asking. */
+export function nextHandedOver(
+  config: PostgresConfig,
+  template: string,
+): string | undefined {
+  return handedOver.get(`${config.host}:${config.port} ${template}`)?.[0];
+}
+
 /**
  * Clones taken over and not handed out yet, below which a test that ends
  * takes over the helper's ready ones: early enough that the helper, which
