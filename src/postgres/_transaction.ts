@@ -98,6 +98,19 @@ async function start(
       const tail = `rollback${
         log ? `; select exists(select from ${log}.writes) as leaked` : ""
       }`;
+      let startedAt: string;
+      try {
+        startedAt = await started;
+      } catch (error) {
+        // The connection failed under the test's first queries too.
+        if (slot.lost === undefined) await release(slot);
+        throw new Error(
+          `Cannot begin the test's transaction: ${
+            describe(error)
+          } (isolation "transaction")`,
+          { cause: error },
+        );
+      }
       const finish = async (): Promise<void> => {
         let results: unknown;
         try {
@@ -105,7 +118,7 @@ async function start(
             `select transaction_timestamp()::text as now; ${tail}`,
           );
           const now = rowsOf(results).find((r) => "now" in r)?.now;
-          ended = now !== started;
+          ended = now !== startedAt;
         } catch (error) {
           if (slot.lost !== undefined) throw error;
           // An aborted transaction (an error in the test) is still the
@@ -192,12 +205,15 @@ function guarded(slot: Slot, session: number): Pg {
  * Begins a test's transaction on a kept connection, else on a newly reserved
  * one (also when the kept one turns out to be gone).
  *
- * @returns The connection and the transaction's start time.
+ * @returns The connection and the transaction's start time, which on a kept
+ *   connection is not waited for: the test's first query is sent behind the
+ *   `BEGIN` on the same connection (pipelined), so the handout costs no round
+ *   trip; the end of the test awaits it.
  */
 async function begin(
   pool: SharedPool,
   searchPath: string,
-): Promise<{ slot: Slot; started: string }> {
+): Promise<{ slot: Slot; started: Promise<string> }> {
   const kept = idle.get(pool)?.pop();
   if (kept !== undefined && kept.lost === undefined) {
     try {
@@ -207,10 +223,11 @@ async function begin(
         await kept.conn.unsafe(`set search_path to ${searchPath}`);
         kept.searchPath = searchPath;
       }
-      const results = await kept.conn.unsafe(
+      const started = kept.conn.unsafe(
         "begin; select transaction_timestamp()::text as started",
-      );
-      return { slot: kept, started: startedOf(results) };
+      ).then(startedOf);
+      started.catch(() => {}); // awaited (and reported) at the test's end
+      return { slot: kept, started };
     } catch (error) {
       // Gone while idle (e.g. the server's idle timeout): a new one. A
       // connection that is still there (an error from the server that did
@@ -233,7 +250,7 @@ async function begin(
 async function open(
   pool: SharedPool,
   searchPath: string,
-): Promise<{ slot: Slot; started: string }> {
+): Promise<{ slot: Slot; started: Promise<string> }> {
   const conn = await pool.sql.reserve();
   let row: { pid: number; port: number | null; started: string };
   try {
@@ -277,7 +294,7 @@ async function open(
     listenError:
       'Cannot listen() in isolation "transaction": LISTEN needs a connection of its own, which would not see the test\'s transaction; use isolation "truncate", "schema" or "database"',
   });
-  return { slot, started: row.started };
+  return { slot, started: Promise.resolve(row.started) };
 }
 
 /** Keeps `slot` for the next test, or gives it back to the pool. */
