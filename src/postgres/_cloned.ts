@@ -87,12 +87,19 @@ export async function clonedSession(input: SessionInput): Promise<Session> {
   // (The template build checked that the server honours database names.)
   const known = arrayTypes.get(template);
   if (known) adoptArrayTypes(sql, known); // (done ahead for clients made ahead)
-  // The next test's client, if its clone came later than the first test's
-  // (taken over as a test ended): made while this test's body waits on I/O,
-  // neither in its handout nor in its release (0.5 ms for a postgres.js
-  // client of 4 connections). Not run by the time the test ends: cancelled,
-  // and the next handout makes it.
+  // The tests left that may need a clone, if registered: once the clones
+  // handed over cover them, there is nothing to ask the helper for.
+  const left = (): number | undefined =>
+    declared > 0 ? declared - (started.get(id) ?? 0) : undefined;
+  // While this test's body waits on I/O, neither in its handout nor in its
+  // release: take over the clones the helper has ready (a round trip to it,
+  // when few are left here), and make the next test's client if its clone
+  // came that way (0.5 ms for a postgres.js client of 4 connections). Not run
+  // by the time the test ends: cancelled, and done then (or at the next
+  // handout). A take-over started here is awaited at the end of the test.
+  let takingOver: Promise<void> | undefined;
   const prepare = setTimeout(() => {
+    takingOver = takeReady(input.config, template, left()).catch(() => {});
     const next = nextHandedOver(input.config, template);
     if (next === undefined || clients.has(next)) return;
     const ahead = client(input, { ...input.config, database: next });
@@ -107,10 +114,8 @@ export async function clonedSession(input: SessionInput): Promise<Session> {
       await sql.end({ timeout: 1 });
     } finally {
       await drop(input.config, database);
-      // The tests left that may need a clone, if registered: once the clones
-      // handed over cover them, there is nothing to ask the helper for.
-      const left = declared > 0 ? declared - (started.get(id) ?? 0) : undefined;
-      await takeReady(input.config, template, left).catch(() => {});
+      await (takingOver ??
+        takeReady(input.config, template, left()).catch(() => {}));
     }
   };
   return { sql, config, schema: "public", close };
