@@ -185,7 +185,7 @@ function refill(pool: Pool): void {
 }
 
 /** The longest the module's first handout waits for the pool to fill. */
-const FILL_WAIT_MS = 2_000;
+const FILL_WAIT_MS = 5_000;
 
 /** An empty pool of clones of `template`, keeping `size` ready. */
 function newPool(

@@ -65,8 +65,10 @@ export interface PostgresDatabaseOptions {
    * - `"database"`: a fresh database per test cloned from a template migrated
    *   once per process. A helper process clones one database per test the
    *   module declares with the same server and migration (at most 64); the
-   *   first such test's setup waits for them (2 s at most), so the later ones
-   *   take theirs at once. Needs `CREATEDB`.
+   *   first such test's setup waits for them (5 s at most), so the later ones
+   *   take theirs at once (a `--filter` selecting one test of a large module
+   *   still waits for the others' clones: a module cannot see the filter).
+   *   Needs `CREATEDB`.
    *
    * @default {"schema"}
    */
