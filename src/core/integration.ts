@@ -312,7 +312,7 @@ export function integration<F extends FixtureRecord>(
   const ordered = orderFixtures(name, fixtures);
   const testScoped = ordered.filter((f) => f.fixture.scope === "test");
   const stepScoped = ordered.filter((f) => f.fixture.scope === "step");
-  const permissions = mergePermissions([
+  const permissions = testPermissions([
     ...ordered.map((f) => f.fixture.permissions),
     definition.permissions ?? "none",
   ]);
@@ -380,6 +380,31 @@ export function integration<F extends FixtureRecord>(
   }
   Deno.test(test);
 }
+
+/**
+ * The union of a test's permission declarations. One object among "none"s
+ * (a test with one fixture) is merged once per object: a module may declare
+ * hundreds of tests with one fixture whose factory shares its object.
+ */
+function testPermissions(
+  declarations: (Deno.PermissionOptions | undefined)[],
+): Deno.PermissionOptions {
+  const objects = declarations.filter((d) => d !== undefined && d !== "none");
+  const single = objects.length === 1 && typeof objects[0] === "object"
+    ? objects[0]
+    : undefined;
+  if (single === undefined) return mergePermissions(declarations);
+  let merged = mergedAlone.get(single);
+  if (merged === undefined) {
+    merged = mergePermissions([single]);
+    mergedAlone.set(single, merged);
+  }
+  return merged;
+}
+const mergedAlone = new WeakMap<
+  Deno.PermissionOptionsObject,
+  Deno.PermissionOptions
+>();
 
 /** `definition` with the open groups' names and options applied. */
 function inGroups<F extends FixtureRecord>(

@@ -246,7 +246,7 @@ export const postgresDatabase: FixtureFactory<
     }
     return { config, isolation, migrate, key, max };
   },
-  permissions: (options) => postgresPermissions(options.config),
+  permissions: (options) => permissionsFor(options.config),
   async setup(options, context): Promise<PostgresDatabase> {
     const factory = await loadPostgres();
     let session: Session;
@@ -275,6 +275,21 @@ export const postgresDatabase: FixtureFactory<
     };
   },
 });
+
+/**
+ * The permissions for `config`, one object per server: a module's many
+ * declarations share it, and merging one declaration is cached by object.
+ */
+function permissionsFor(config: PostgresConfig): Deno.PermissionOptionsObject {
+  const key = `${config.host}:${config.port}`;
+  let permissions = permissionsByServer.get(key);
+  if (!permissions) {
+    permissions = postgresPermissions(config);
+    permissionsByServer.set(key, permissions);
+  }
+  return permissions;
+}
+const permissionsByServer = new Map<string, Deno.PermissionOptionsObject>();
 
 /** Errors that already say what failed pass; others name the server. */
 function wrapSetupError(config: PostgresConfig, error: unknown): Error {
