@@ -158,8 +158,8 @@ Deno.test("database isolation clones one template per process and leaves nothing
   const run = await runDenoTest(["postgres_database_mode.ts"]);
   expectRun(
     run,
-    run.code === 0 && run.passed === 4,
-    "4 database-mode tests should pass",
+    run.code === 0 && run.passed === 5,
+    "4 database-mode tests and the one after them should pass",
   );
   const clones = [...run.output.matchAll(/CLONE (\S+) FROM (\S+) MAX (\d+)/g)];
   assert.equal(clones.length, 4);
@@ -178,8 +178,11 @@ Deno.test("database isolation clones one template per process and leaves nothing
     1,
     "one template for the process",
   );
-  // A released clone is dropped while the module runs (the helper reads the
-  // names the test process appends to its drops file).
+  // Released clones wait while the module's database tests run (no DROP
+  // DATABASE competes with them), and are dropped once the last one has
+  // ended, while the module still runs (the helper reads the names, and then
+  // the end, that the test process appends to its drops file).
+  assert.match(run.output, /FIRST CLONE HELD true/);
   assert.match(run.output, /FIRST CLONE DROPPED true/);
   // The template is dropped by a helper when the test process exits.
   let left: string[] = [];

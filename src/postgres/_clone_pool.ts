@@ -248,10 +248,13 @@ export async function takeReady(
 export async function drop(
   config: PostgresConfig,
   database: string,
+  last = false,
 ): Promise<void> {
   if (drops !== undefined) {
     try {
-      const line = new TextEncoder().encode(`${database}\n`);
+      const line = new TextEncoder().encode(
+        `${database}\n${last ? "*\n" : ""}`,
+      );
       for (let at = 0; at < line.length;) {
         at += drops.writeSync(line.subarray(at));
       }

@@ -325,6 +325,10 @@ function readDrops(): Promise<void> {
       const names = dropsText.split("\n");
       dropsText = names.pop() ?? "";
       for (const name of names) {
+        if (name === FLUSH) {
+          holding = false;
+          continue;
+        }
         const clone = tracked.get(name);
         if (clone) used.push(clone);
       }
@@ -345,6 +349,14 @@ const used: { config: PostgresConfig; database: string }[] = [];
  * for first. Beyond this many, they are dropped anyway (disk space).
  */
 const USED_KEPT = 32;
+/**
+ * A line of the drops file that says the module's last database test has
+ * ended: until then, released clones written there wait (up to USED_KEPT),
+ * so that DROP DATABASE (a checkpoint each) does not compete with the tests
+ * for the machine.
+ */
+const FLUSH = "*";
+let holding = true;
 let dropping = false;
 
 /** Whether a clone is being made or a test waits for one. */
@@ -360,7 +372,9 @@ function dropUsed(): void {
   if (dropping) return;
   dropping = true;
   (async () => {
-    while (used.length > 0 && (!making() || used.length > USED_KEPT)) {
+    while (
+      used.length > 0 && ((!making() && !holding) || used.length > USED_KEPT)
+    ) {
       const { config, database } = used.shift()!;
       const sql = admin(config);
       try {

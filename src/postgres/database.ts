@@ -68,7 +68,9 @@ export interface PostgresDatabaseOptions {
    *   first such test's setup waits for them (5 s at most), so the later ones
    *   take theirs at once (a `--filter` selecting one test of a large module
    *   still waits for the others' clones: a module cannot see the filter).
-   *   Needs `CREATEDB`.
+   *   Used clones are dropped by the helper once the module's last such test
+   *   has ended (at most 32 wait; the rest when the process ends), so that no
+   *   `DROP DATABASE` competes with the tests. Needs `CREATEDB`.
    *
    * @default {"schema"}
    */

@@ -9,7 +9,9 @@ const migrate = (
 
 // The last one asks for a pool of its own size (its clone's client is made
 // ahead, while the first test waits, with the first one's size), and sees the
-// first one's clone dropped while the module still runs.
+// first one's clone still there: released clones are dropped once the
+// module's last database test has ended, which the test after them sees
+// while the module still runs.
 let firstClone = "";
 for (
   const [name, max] of [["first"], ["second"], ["third"], ["fourth", 1]] as [
@@ -28,14 +30,9 @@ for (
   }, async (_t, { db }) => {
     if (name === "first") firstClone = db.database;
     if (name === "fourth") {
-      let gone = false;
-      for (let i = 0; i < 100 && !gone; i++) {
-        gone = (await db.sql`
-          select 1 from pg_database where datname = ${firstClone}`).length ===
-          0;
-        if (!gone) await new Promise((r) => setTimeout(r, 100));
-      }
-      console.log(`FIRST CLONE DROPPED ${gone}`);
+      const held = (await db.sql`
+        select 1 from pg_database where datname = ${firstClone}`).length === 1;
+      console.log(`FIRST CLONE HELD ${held}`);
     }
     await db.sql`insert into items values (${name})`;
     const rows = await db.sql`select name from items`;
@@ -47,3 +44,15 @@ for (
     console.log(`CLONE ${db.database} FROM ${tpl} MAX ${db.sql.options.max}`);
   });
 }
+
+integration("after the database tests", {
+  fixtures: { pg: postgresDatabase.fixture({ isolation: "schema" }) },
+}, async (_t, { pg }) => {
+  let gone = false;
+  for (let i = 0; i < 100 && !gone; i++) {
+    gone = (await pg.sql`
+      select 1 from pg_database where datname = ${firstClone}`).length === 0;
+    if (!gone) await new Promise((r) => setTimeout(r, 100));
+  }
+  console.log(`FIRST CLONE DROPPED ${gone}`);
+});
