@@ -173,6 +173,8 @@ Deno.test('isolation "transaction": a client held on to after its test fails cle
   // server process set up once); what the ended test held must not reach it.
   const migrate = (sql: PostgresSql) => sql`create table k (x int)`;
   let stale: PostgresSql;
+  let staleReserved: PostgresSql;
+  let staleTx: PostgresSql;
   let pid: number;
   {
     await using db = await postgresDatabase({
@@ -181,7 +183,11 @@ Deno.test('isolation "transaction": a client held on to after its test fails cle
       migrate,
     });
     stale = db.sql;
-    await db.sql`insert into k values (1)`;
+    staleReserved = await db.sql.reserve();
+    await db.sql.begin((tx) => {
+      staleTx = tx as unknown as PostgresSql;
+      return tx`insert into k values (1)`;
+    });
     pid = (await db.sql`select pg_backend_pid() as pid`)[0]!.pid as number;
   }
   await assert.rejects(
@@ -199,6 +205,15 @@ Deno.test('isolation "transaction": a client held on to after its test fails cle
   );
   await assert.rejects(
     async () => await stale.unsafe("insert into k values (3)"),
+    /has ended/,
+  );
+  // Nor what it handed out: a reserved client, a transaction's client.
+  await assert.rejects(
+    async () => await staleReserved`insert into k values (4)`,
+    /has ended/,
+  );
+  await assert.rejects(
+    async () => await staleTx`insert into k values (5)`,
     /has ended/,
   );
   assert.equal((await next.sql`select x from k`).length, 0);

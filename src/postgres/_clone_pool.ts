@@ -75,6 +75,7 @@ export function startClonePool(): void {
       createNew: true,
       mode: 0o600,
     });
+    send({ op: "drops" }).catch(() => {});
   } catch {
     drops = undefined;
     send({ op: "no-drops" }).catch(() => {});
@@ -263,5 +264,5 @@ export async function drop(
       drops = undefined; // e.g. removed: messages from now on
     }
   }
-  await send({ op: "drop", config, database });
+  await send({ op: "drop", config, database, last });
 }

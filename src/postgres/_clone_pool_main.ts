@@ -12,8 +12,9 @@
 // it; for ready: {id, more} (the ready clones, handed over, maybe none).
 // Released clones also come as lines (one name each) appended to the drops
 // file (the first argument, which the parent creates after starting us), read
-// every 50 ms; this process removes it when it ends, unless a `no-drops`
-// request says the parent could not create it (the path is not ours).
+// every 50 ms once a `drops` request says the parent created it; this process
+// removes it when it ends (the parent may be killed between creating it and
+// saying so), unless a `no-drops` request says the path is not ours.
 
 import postgres from "npm:postgres@^3.4.9";
 import type { PostgresConfig } from "./config.ts";
@@ -22,7 +23,7 @@ import { uniqueName } from "../run/naming.ts";
 import { lines } from "../util/lines.ts";
 
 interface Request {
-  op: "track" | "warm" | "take" | "ready" | "drop" | "no-drops";
+  op: "track" | "warm" | "take" | "ready" | "drop" | "drops" | "no-drops";
   id?: number;
   config: PostgresConfig;
   template?: string;
@@ -33,6 +34,8 @@ interface Request {
   total?: number;
   /** take: first wait until the ready pool is full. */
   fill?: boolean;
+  /** drop: the module's last database test ended. */
+  last?: boolean;
 }
 
 /** How CREATE DATABASE copies a template (PostgreSQL 15+). */
@@ -288,12 +291,13 @@ async function handle(request: Request): Promise<void> {
     // Fire and forget: the test does not wait; anything not yet dropped when
     // this process ends is dropped then.
     used.push({ config, database: request.database! });
+    if (request.last) holding = false;
     dropUsed();
   }
-  if (op === "no-drops") {
-    dropsOurs = false;
-    if (dropsTimer !== undefined) clearInterval(dropsTimer);
+  if (op === "drops" && dropsOurs) {
+    dropsTimer ??= setInterval(() => void readDrops(), 50);
   }
+  if (op === "no-drops") dropsOurs = false;
 }
 
 /** The drops file, and whether it is ours (unless the parent says not). */
@@ -302,9 +306,7 @@ let dropsOurs = DROPS_PATH !== undefined;
 let dropsFile: Deno.FsFile | undefined;
 let dropsText = "";
 let readingDrops: Promise<void> | undefined;
-const dropsTimer: ReturnType<typeof setInterval> | undefined = dropsOurs
-  ? setInterval(() => void readDrops(), 50)
-  : undefined;
+let dropsTimer: ReturnType<typeof setInterval> | undefined;
 
 /** Reads the names appended to the drops file since the last read. */
 function readDrops(): Promise<void> {

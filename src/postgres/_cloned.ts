@@ -113,7 +113,7 @@ export async function clonedSession(input: SessionInput): Promise<Session> {
       if (!known) learnTypesOnce(template, sql);
       await sql.end({ timeout: 1 });
     } finally {
-      await drop(input.config, database, left() === 0);
+      await drop(input.config, database, (left() ?? 1) <= 0);
       await (takingOver ??
         takeReady(input.config, template, left()).catch(() => {}));
     }

@@ -36,6 +36,8 @@ interface Slot {
   lost?: string;
   /** The session holding it (0: none). */
   owner: number;
+  /** Stops watching its socket (it is given back or ended). */
+  forget(): void;
 }
 
 /** Idle slots kept per pool: at most {@linkcode KEPT} (a pool has 4). */
@@ -79,8 +81,13 @@ async function start(
   const searchPath = schema === "public" ? "public" : `${schema},public`;
   const { slot, started } = await begin(pool, searchPath);
   const session = slot.owner = ++sessions;
+  // A cancel that arrives late must not hit the next test on this
+  // connection: it is awaited, and the connection is not kept.
+  let cancelled: Promise<unknown> | undefined;
   const cancel = (): void => {
-    pool.sql`select pg_cancel_backend(${slot.pid})`.catch(() => {});
+    cancelled = pool.sql`select pg_cancel_backend(${slot.pid})`.catch(
+      () => {},
+    );
   };
   const unsubscribe = onAbort(input.signal, cancel);
   const { conn } = slot;
@@ -98,20 +105,17 @@ async function start(
       const tail = `rollback${
         log ? `; select exists(select from ${log}.writes) as leaked` : ""
       }`;
-      let startedAt: string;
-      try {
-        startedAt = await started;
-      } catch (error) {
-        // The connection failed under the test's first queries too.
-        if (slot.lost === undefined) await release(slot);
-        throw new Error(
-          `Cannot begin the test's transaction: ${
-            describe(error)
-          } (isolation "transaction")`,
-          { cause: error },
-        );
-      }
+      let beginError: unknown;
       const finish = async (): Promise<void> => {
+        let startedAt: string;
+        try {
+          startedAt = await started;
+        } catch (error) {
+          // The connection failed under the test's first queries too.
+          beginError = error;
+          if (slot.lost === undefined) await conn.unsafe("rollback");
+          return;
+        }
         let results: unknown;
         try {
           results = await conn.unsafe(
@@ -132,17 +136,32 @@ async function start(
         CANCEL_GRACE,
         () => false,
       );
-      slot.owner = 0;
+      if (slot.owner === session) slot.owner = 0;
+      await cancelled;
       if (!rolledBack) {
         // Stuck (a query the cancel did not stop): end the connection; the
         // server rolls back.
-        slot.lost = "the connection was ended: the test's cleanup was stuck";
-        await pool.sql`select pg_terminate_backend(${slot.pid})`
-          .catch(() => {});
-      } else if (ended || leaked) {
-        await release(slot);
+        await terminate(pool, slot);
+      } else if (ended || leaked || beginError !== undefined || cancelled) {
+        await release(pool, slot);
       } else {
         await keep(pool, slot);
+      }
+      if (beginError !== undefined) {
+        // What the test sent behind a BEGIN that failed was not in a
+        // transaction: the migrated schema is rebuilt.
+        if (log !== undefined) {
+          if (shared) forget(config, "migrated schema", key);
+          await pool.sql.unsafe(
+            `drop schema if exists ${schema}, ${log} cascade`,
+          ).catch(() => {});
+        }
+        throw new Error(
+          `Cannot begin the test's transaction: ${
+            describe(beginError)
+          } (isolation "transaction")`,
+          { cause: beginError },
+        );
       }
       if (log !== undefined && (!shared || ended || leaked)) {
         if (shared) forget(config, "migrated schema", key);
@@ -163,7 +182,7 @@ async function start(
         );
       }
     } finally {
-      slot.owner = 0;
+      if (slot.owner === session) slot.owner = 0;
       unhold();
     }
   };
@@ -185,20 +204,47 @@ function guarded(slot: Slot, session: number): Pg {
       );
     }
   };
-  return new Proxy(slot.sql, {
-    apply(target, self, args): unknown {
-      check();
-      return Reflect.apply(target, self, args);
-    },
-    get(target, key): unknown {
-      const value = Reflect.get(target, key);
-      if (typeof value !== "function") return value;
-      return (...args: unknown[]): unknown => {
+  // What it hands out (a reserved client, a transaction's or savepoint's
+  // client) is guarded too.
+  const guard = (target: Pg): Pg => {
+    const proxy: Pg = new Proxy(target, {
+      apply(target, self, args): unknown {
         check();
-        return Reflect.apply(value, target, args);
-      };
-    },
-  });
+        return Reflect.apply(target, self, args);
+      },
+      get(target, key): unknown {
+        const value = Reflect.get(target, key);
+        if (typeof value !== "function" || key === "release") return value;
+        if (key === "reserve") {
+          return async (): Promise<Pg> => {
+            check();
+            await Reflect.apply(value, target, []);
+            return proxy;
+          };
+        }
+        if (key === "begin" || key === "savepoint") {
+          return (...args: unknown[]): unknown => {
+            check();
+            return Reflect.apply(
+              value,
+              target,
+              args.map((arg) =>
+                typeof arg === "function"
+                  ? (tx: Pg) => (arg as (tx: Pg) => unknown)(guard(tx))
+                  : arg
+              ),
+            );
+          };
+        }
+        return (...args: unknown[]): unknown => {
+          check();
+          return Reflect.apply(value, target, args);
+        };
+      },
+    });
+    return proxy;
+  };
+  return guard(slot.sql);
 }
 
 /**
@@ -237,7 +283,7 @@ async function begin(
         kept.lost === undefined && (error as Error)?.name === "PostgresError" &&
         !String(code).startsWith("57P")
       ) {
-        await release(kept);
+        await release(pool, kept);
       } else {
         kept.lost ??= "the server closed the connection";
       }
@@ -260,7 +306,11 @@ async function open(
     );
     row = rowsOf(results).find((r) => "started" in r) as typeof row;
   } catch (error) {
-    conn.release();
+    // Back to the pool as it came, unless the connection is gone with it.
+    await conn.unsafe(`rollback; reset search_path; reset ${OWN}`).then(
+      () => conn.release(),
+      () => {},
+    );
     throw error;
   }
   const slot: Slot = {
@@ -269,14 +319,17 @@ async function open(
     pid: row.pid,
     searchPath,
     owner: 0,
+    forget: () => {},
   };
   // The server closing this connection is seen on its socket: from then on,
   // queries fail with a clear error instead of reaching postgres.js (which
   // crashes sending on a reserved connection whose socket is gone).
   const socket = row.port === null ? undefined : pool.socketAt(row.port);
-  socket?.once("close", () => {
+  const onClose = (): void => {
     slot.lost ??= "the server closed the connection";
-  });
+  };
+  socket?.once("close", onClose);
+  slot.forget = () => socket?.off("close", onClose);
   slot.sql = connectionSql(conn, {
     begin: "savepoint",
     check: (): void => {
@@ -305,14 +358,32 @@ async function keep(pool: SharedPool, slot: Slot): Promise<void> {
     slots.push(slot);
     return;
   }
-  await release(slot);
+  await release(pool, slot);
 }
 
-/** Gives `slot`'s connection back to the pool, as the pool opened it. */
-async function release(slot: Slot): Promise<void> {
+/**
+ * Gives `slot`'s connection back to the pool as the pool opened it (out of
+ * any transaction, default search path, not marked as a test's), else ends
+ * it.
+ */
+async function release(pool: SharedPool, slot: Slot): Promise<void> {
   slot.lost ??= "the connection was given back to the pool";
-  await slot.conn.unsafe(`reset search_path; reset ${OWN}`).catch(() => {});
-  slot.conn.release();
+  slot.forget();
+  try {
+    await slot.conn.unsafe(
+      `rollback; reset search_path; reset ${OWN}`,
+    );
+    slot.conn.release();
+  } catch {
+    await terminate(pool, slot);
+  }
+}
+
+/** Ends `slot`'s connection (the server rolls back what it ran). */
+async function terminate(pool: SharedPool, slot: Slot): Promise<void> {
+  slot.lost ??= "the connection was ended: the test's cleanup was stuck";
+  slot.forget();
+  await pool.sql`select pg_terminate_backend(${slot.pid})`.catch(() => {});
 }
 
 function startedOf(results: unknown): string {
