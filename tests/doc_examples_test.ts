@@ -1,7 +1,12 @@
 // Examples that register integration tests must run at a module's top level,
 // which `deno test --doc` cannot do (it wraps each example in a Deno.test).
 // They are marked `ts ignore` in the JSDoc; this test extracts them, writes
-// each as a test module, and type-checks and runs them with `deno test`.
+// each as a module of its own, and type-checks and runs them with one
+// `deno test` of a module that imports them one after the other (dynamic
+// imports, awaited: static ones would run their top-level awaits at the same
+// time): each example's top level runs as it would in a user's module, and
+// the run pays Deno's start and the packages' load once instead of once per
+// example (measured: 20 modules 26.6 s of CPU, one 11.4 s).
 import assert from "node:assert/strict";
 
 const ROOT = new URL("../", import.meta.url);
@@ -46,26 +51,34 @@ Deno.test("every top-level JSDoc example type-checks and passes as a test module
   assert.ok(examples.length >= 6, `found only ${examples.length} examples`);
   const dir = await Deno.makeTempDir({ prefix: "itkit-doc-" });
   try {
-    const files: string[] = [];
+    const imports: string[] = [];
+    const origins: string[] = [];
     for (const [i, example] of examples.entries()) {
-      const path = `${dir}/example_${i}_test.ts`;
-      await Deno.writeTextFile(path, `// ${example.origin}\n${example.code}`);
-      files.push(path);
+      const name = `example_${i}.ts`;
+      await Deno.writeTextFile(
+        `${dir}/${name}`,
+        `// ${example.origin}\n${example.code}`,
+      );
+      imports.push(`await import("./${name}");`);
+      origins.push(`${name}: ${example.origin}`);
     }
+    const entry = `${dir}/examples_test.ts`;
+    await Deno.writeTextFile(entry, imports.join("\n") + "\n");
     const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
       args: [
         "test",
         "-A",
         "--config",
         new URL("deno.json", ROOT).pathname,
-        ...files,
+        entry,
       ],
       env: { NO_COLOR: "1" },
       stdout: "piped",
       stderr: "piped",
     }).output();
     const output = new TextDecoder().decode(stdout) +
-      new TextDecoder().decode(stderr);
+      new TextDecoder().decode(stderr) +
+      `\n--- the examples ---\n${origins.join("\n")}`;
     assert.equal(code, 0, output);
     assert.match(output, /ok \| \d+ passed \| 0 failed/, output);
   } finally {
