@@ -197,6 +197,20 @@ Deno.test("database isolation clones one template per process and leaves nothing
   assert.deepEqual(left, []);
 });
 
+Deno.test("database isolation drops no released clone while the module's database tests run, up to 64 of them", async () => {
+  const before = await itkitObjects();
+  const run = await runDenoTest(["postgres_database_held.ts"]);
+  expectRun(run, run.code === 0 && run.passed === 40, "40 tests should pass");
+  assert.match(run.output, /RELEASED CLONES STILL THERE 39 OF 39/);
+  let left: string[] = [];
+  for (let i = 0; i < 40; i++) {
+    left = (await itkitObjects()).filter((o) => !before.includes(o));
+    if (left.length === 0) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  assert.deepEqual(left, [], "the helper drops them when the process ends");
+});
+
 Deno.test("database isolation reports a migration failure and drops the half-built template", async () => {
   const before = await itkitObjects();
   const run = await runDenoTest(["postgres_database_errors.ts"], {

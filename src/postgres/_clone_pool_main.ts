@@ -58,6 +58,8 @@ interface Pool {
   taken: number;
   /** Takers waiting for the pool to be full (nothing left to make). */
   filling: (() => void)[];
+  /** The template's size on disk (asked once, with the first clone). */
+  bytes?: Promise<number>;
 }
 
 // reaper: a signal to the test's process group must not stop the cleanup.
@@ -66,7 +68,14 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
 }
 
 const admins = new Map<string, postgres.Sql>();
-const tracked = new Map<string, { config: PostgresConfig; database: string }>();
+/** A database this process drops when done: a clone or a template. */
+interface Tracked {
+  config: PostgresConfig;
+  database: string;
+  /** A clone's size on disk (its template's), when known. */
+  bytes?: number;
+}
+const tracked = new Map<string, Tracked>();
 const schemas = new Map<string, { config: PostgresConfig; schema: string }>();
 const pools = new Map<string, Pool>();
 const encoder = new TextEncoder();
@@ -127,8 +136,14 @@ function median(xs: number[]): number {
 async function createClone(pool: Pool): Promise<string> {
   const name = uniqueName("itkit", "_");
   const sql = admin(pool.config);
-  tracked.set(name, { config: pool.config, database: name });
+  const clone: Tracked = { config: pool.config, database: name };
+  tracked.set(name, clone);
   try {
+    pool.bytes ??= sql<{ bytes: string }[]>`
+      select pg_database_size(${pool.template}) as bytes`.then(
+      (rows) => Number(rows[0]?.bytes ?? 0),
+      () => 0,
+    );
     const strategy = await strategyFor(pool, sql);
     const started = performance.now();
     await sql.unsafe(
@@ -137,6 +152,7 @@ async function createClone(pool: Pool): Promise<string> {
       }`,
     );
     if (strategy) pool.timings[strategy].push(performance.now() - started);
+    clone.bytes = await pool.bytes;
   } catch (error) {
     tracked.delete(name);
     throw error;
@@ -290,7 +306,10 @@ async function handle(request: Request): Promise<void> {
   if (op === "drop") {
     // Fire and forget: the test does not wait; anything not yet dropped when
     // this process ends is dropped then.
-    used.push({ config, database: request.database! });
+    used.push(
+      tracked.get(request.database!) ??
+        { config, database: request.database! },
+    );
     if (request.last) holding = false;
     dropUsed();
   }
@@ -344,13 +363,26 @@ function readDrops(): Promise<void> {
 }
 
 /** Clones the tests are done with, not dropped yet (still `tracked`). */
-const used: { config: PostgresConfig; database: string }[] = [];
+const used: Tracked[] = [];
 /**
- * Used clones left waiting while clones are being made: a DROP DATABASE
- * takes a checkpoint, and the server's time goes to the clones tests wait
- * for first. Beyond this many, they are dropped anyway (disk space).
+ * Used clones left waiting while the module's tests run: a DROP DATABASE
+ * takes a checkpoint, which competes with the tests for the machine (on 2
+ * cores, a test's release then took 3-6 ms instead of 0.6 ms). As many as a
+ * module's ready clones (so that a module of up to 64 database tests runs
+ * with no DROP beside it), and no more than USED_KEPT_BYTES on disk: beyond
+ * either, they are dropped anyway.
  */
-const USED_KEPT = 32;
+const USED_KEPT = 64;
+/** The disk space used clones may keep while waiting (512 MiB). */
+const USED_KEPT_BYTES = 512 * 1024 * 1024;
+
+/** Whether the used clones waiting exceed USED_KEPT or USED_KEPT_BYTES. */
+function tooManyUsed(): boolean {
+  if (used.length > USED_KEPT) return true;
+  let bytes = 0;
+  for (const clone of used) bytes += clone.bytes ?? 0;
+  return bytes > USED_KEPT_BYTES;
+}
 /**
  * A line of the drops file that says the module's last database test has
  * ended: until then, released clones written there wait (up to USED_KEPT),
@@ -375,7 +407,7 @@ function dropUsed(): void {
   dropping = true;
   (async () => {
     while (
-      used.length > 0 && ((!making() && !holding) || used.length > USED_KEPT)
+      used.length > 0 && ((!making() && !holding) || tooManyUsed())
     ) {
       const { config, database } = used.shift()!;
       const sql = admin(config);

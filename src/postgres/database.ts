@@ -69,8 +69,9 @@ export interface PostgresDatabaseOptions {
    *   take theirs at once (a `--filter` selecting one test of a large module
    *   still waits for the others' clones: a module cannot see the filter).
    *   Used clones are dropped by the helper once the module's last such test
-   *   has ended (at most 32 wait; the rest when the process ends), so that no
-   *   `DROP DATABASE` competes with the tests. Needs `CREATEDB`.
+   *   has ended (at most 64 wait, within 512 MiB; the rest when the process
+   *   ends), so that no `DROP DATABASE` competes with the tests. Needs
+   *   `CREATEDB`.
    *
    * @default {"schema"}
    */
