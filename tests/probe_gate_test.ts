@@ -42,6 +42,29 @@ Deno.test("in require mode a down service fails the test with the reason", async
   assert.doesNotMatch(run.output, /BODY RAN/);
 });
 
+Deno.test("without a probe, a refused database fails each test with the refusal (more tests than pooled connections)", async () => {
+  const port = closedPort();
+  const run = await runDenoTest(["postgres_refused.ts"], {
+    args: ["--sanitize-ops", "--sanitize-resources"],
+    env: { DATABASE_URL: `postgres://app:secret@127.0.0.1:${port}/app` },
+  });
+  expectRun(
+    run,
+    run.code === 1 && run.failed === 8 && run.passed === 0,
+    "each of the 8 tests should fail",
+  );
+  const refused = run.output.match(
+    new RegExp(
+      `failed to set up: Cannot use PostgreSQL at postgres://app:\\*\\*\\*@127\\.0\\.0\\.1:${port}/app: connect ECONNREFUSED`,
+      "g",
+    ),
+  );
+  assert.equal(refused?.length, 8, run.output);
+  // Not a query left waiting forever for a connection (postgres.js 3.4.9,
+  // with a socket factory that rejects), nor Deno's panic that followed.
+  assert.doesNotMatch(run.output, /still pending|panicked/);
+});
+
 Deno.test("a service that is up lets the test run", async () => {
   await using server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen: () => {} },

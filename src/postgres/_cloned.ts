@@ -6,9 +6,9 @@ import { uniqueName } from "../run/naming.ts";
 import { postgresOptions } from "./client.ts";
 import { once } from "./_migrations.ts";
 import type postgres from "npm:postgres@^3.4.9";
-import net from "node:net";
+import type net from "node:net";
 import { type PostgresConfig, postgresUrl } from "./config.ts";
-import type { Pg } from "./_shared_pool.ts";
+import { connectingSocket, type Pg } from "./_shared_pool.ts";
 import {
   drop,
   nextHandedOver,
@@ -218,18 +218,13 @@ function adoptArrayTypes(sql: Pg, known: ArrayTypes): void {
  * be flushed before the socket closes (0.75 ms against 0.22 ms per release).
  */
 function closingSocket(config: PostgresConfig): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: config.host, port: config.port });
-    socket.end = (() => {
-      socket.destroy();
-      return socket;
-    }) as typeof socket.end;
-    socket.once("error", reject);
-    socket.once("connect", () => {
-      socket.off("error", reject);
-      resolve(socket);
-    });
-  });
+  // Handed over while it connects (see connectingSocket).
+  const socket = connectingSocket(config);
+  socket.end = (() => {
+    socket.destroy();
+    return socket;
+  }) as typeof socket.end;
+  return Promise.resolve(socket);
 }
 
 /**

@@ -79,18 +79,16 @@ export function sharedPool(
   if (pool) return pool;
   const sockets = new Set<net.Socket>();
   let holds = 0;
-  const socket = (): Promise<net.Socket> =>
-    new Promise((resolve, reject) => {
-      const s = net.connect({ host: config.host, port: config.port });
-      s.once("error", reject);
-      s.once("connect", () => {
-        s.off("error", reject);
-        sockets.add(s);
-        s.once("close", () => sockets.delete(s));
-        if (holds === 0 && !pinned) s.unref();
-        resolve(s);
-      });
+  const socket = (): Promise<net.Socket> => {
+    const s = connectingSocket(config);
+    sockets.add(s);
+    s.once("close", () => sockets.delete(s));
+    // Referenced while it connects: a query waiting for it is not abandoned.
+    s.once("connect", () => {
+      if (holds === 0 && !pinned) s.unref();
     });
+    return Promise.resolve(s);
+  };
   const sql = factory({
     ...postgresOptions(config, {
       max: POOL_SIZE,
@@ -132,6 +130,26 @@ export function sharedPool(
   };
   pools.set(key, pool);
   return pool;
+}
+
+/**
+ * A socket to the server, handed to postgres.js while it still connects, as
+ * postgres.js does with its own: a refused connection reaches it as `error`
+ * then `close`, which fail the waiting query and put the connection back in
+ * its pool. (A `socket` option that rejects instead leaves that connection
+ * "connecting" for good in postgres.js 3.4.9: once each of a pool's
+ * connections had failed so, the next query waited forever, and Deno failed
+ * its test with "Promise resolution is still pending", then panicked at the
+ * next test.) Writes made before it connects are sent once it has.
+ */
+export function connectingSocket(config: PostgresConfig): net.Socket {
+  const s = net.connect({ host: config.host, port: config.port });
+  // Until postgres.js listens (after a microtask), an early error is not
+  // thrown: postgres.js sees it through `close`.
+  const early = () => {};
+  s.once("error", early);
+  s.once("connect", () => s.off("error", early));
+  return s;
 }
 
 /**
