@@ -1,6 +1,7 @@
-// One test per fixture kind, each hit by the fault named in ITKIT_FAULT, each
-// followed by a plain test that checks, in this process, what must be back to
-// normal (env, fetch, listening port). Resources outside the process (dirs,
+// For each fault named in ITKIT_FAULT (a comma-separated list), one test per
+// fixture kind hit by that fault, each followed by a plain test that checks,
+// in this process, what must be back to normal (env, fetch, listening port):
+// a fault that leaks shows in the next check, whichever row it is in. Resources outside the process (dirs,
 // buckets, schemas, databases) are counted by the parent. The stray-* faults
 // leave a rejection nobody handles (or throw from a timer) in one phase of the
 // test: fixture setup, body, the same turn as a body throw, a step, disposal,
@@ -21,7 +22,7 @@ import { postgresDatabase } from "../../postgres.ts";
 import { s3Bucket } from "../../s3.ts";
 import { recorder } from "./_recorder.ts";
 
-const fault = Deno.env.get("ITKIT_FAULT") ?? "throw";
+const faults = (Deno.env.get("ITKIT_FAULT") ?? "throw").split(",");
 const originalFetch = globalThis.fetch;
 const ports: number[] = [];
 
@@ -84,7 +85,12 @@ function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-for (const [kind, make] of Object.entries(kinds)) {
+for (const fault of faults) {
+  for (const [kind, make] of Object.entries(kinds)) declare(fault, kind, make);
+}
+
+/** The test of `kind` under `fault`, and its check. */
+function declare(fault: string, kind: string, make: () => Fixture): void {
   const fixtures: Record<string, Fixture> = {
     // Set up first, so that it listens even when the timeout hits res's setup.
     ...(fault === "stray-timeout"
@@ -178,7 +184,7 @@ for (const [kind, make] of Object.entries(kinds)) {
 // The parent kills the process at a random moment after this line (at most
 // 1.5 s later; GNU timeout 2.5 s after the start). On a fast machine the
 // tests above may all be done by then: the run must still be going.
-if (fault === "sleep") {
+if (faults.includes("sleep")) {
   console.log("READY module loaded");
   Deno.test("waits for the kill", async () => {
     await new Promise((resolve) => setTimeout(resolve, 5_000));
