@@ -110,6 +110,14 @@ export function reaperLogSetting(): string | undefined {
   return readEnv("ITKIT_REAPER_LOG") || undefined;
 }
 
+/**
+ * `ITKIT_CACHE_DIR` as set: where PGlite's fresh data directory is kept
+ * (`""`: nowhere), or `undefined` when unset (the OS cache directory).
+ */
+export function cacheDirSetting(): string | undefined {
+  return readEnv("ITKIT_CACHE_DIR");
+}
+
 let reaper: boolean | undefined;
 
 /** Whether fixtures may use a reaper process (`ITKIT_REAPER`, on unless `0`/`off`). */

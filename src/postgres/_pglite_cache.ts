@@ -1,0 +1,80 @@
+// Internal: a freshly initialized PGlite data directory kept in the user's
+// cache directory, so that later starts load it instead of initializing a
+// new one (measured on 2 cores: PGlite.create() 5.25 s -> 3.0 s of wall
+// clock, 7.2 s -> 3.6 s of CPU). Used only where the process may read and
+// write there and read the variables that locate it, asked without a prompt.
+// Any failure to read, load or write it falls back to a fresh directory.
+
+import { readEnv } from "../util/env.ts";
+import { cacheDirSetting } from "../run/settings.ts";
+
+/**
+ * The cache directory: `ITKIT_CACHE_DIR` (empty: no cache), else the OS
+ * cache directory's `itkit` (`$XDG_CACHE_HOME` or `~/.cache` on Linux,
+ * `~/Library/Caches` on macOS, `%LOCALAPPDATA%` on Windows).
+ */
+export function cacheDir(): string | undefined {
+  const configured = cacheDirSetting();
+  if (configured !== undefined) return configured.trim() || undefined;
+  const home = readEnv("HOME");
+  let base: string | undefined;
+  if (Deno.build.os === "windows") base = readEnv("LOCALAPPDATA");
+  else if (Deno.build.os === "darwin") {
+    base = home && `${home}/Library/Caches`;
+  } else base = readEnv("XDG_CACHE_HOME") || (home && `${home}/.cache`);
+  return base ? `${base.replace(/[\\/]+$/, "")}/itkit` : undefined;
+}
+
+/**
+ * Where the data directory of a fresh PGlite `version` is cached, if this
+ * process may read and write there; else `undefined` (no cache).
+ */
+export function pgliteCachePath(version: string): string | undefined {
+  const dir = cacheDir();
+  if (dir === undefined) return undefined;
+  for (const name of ["read", "write"] as const) {
+    const { state } = Deno.permissions.querySync({ name, path: dir });
+    if (state !== "granted") return undefined;
+  }
+  return `${dir}/pglite-${version}-datadir.tar`;
+}
+
+/** The cached data directory at `path`, or `undefined` (none, unreadable). */
+export async function readCachedDataDir(
+  path: string,
+): Promise<Blob | undefined> {
+  try {
+    const bytes = await Deno.readFile(path);
+    return bytes.length > 0 ? new Blob([bytes]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Stores `dump` at `path` whole or not at all (written beside it, then
+ * renamed over it), so that a concurrent start never reads half a file.
+ * Failures are ignored: the next start initializes a new directory again.
+ */
+export async function writeCachedDataDir(
+  path: string,
+  dump: Blob,
+): Promise<void> {
+  const dir = path.slice(0, path.lastIndexOf("/"));
+  const partial = `${path}.${Deno.pid}.${crypto.randomUUID()}.partial`;
+  try {
+    await Deno.mkdir(dir, { recursive: true });
+    await Deno.writeFile(partial, new Uint8Array(await dump.arrayBuffer()), {
+      createNew: true,
+      mode: 0o600,
+    });
+    await Deno.rename(partial, path);
+  } catch {
+    await Deno.remove(partial).catch(() => {});
+  }
+}
+
+/** Removes a cached data directory that could not be loaded. */
+export async function removeCachedDataDir(path: string): Promise<void> {
+  await Deno.remove(path).catch(() => {});
+}

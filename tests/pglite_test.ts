@@ -1,0 +1,96 @@
+import assert from "node:assert/strict";
+
+const ROOT = new URL("../", import.meta.url);
+
+/** Runs tests/testdata/pglite_cache.ts with `ITKIT_CACHE_DIR=cacheDir`. */
+async function start(
+  cacheDir: string,
+): Promise<{ code: number; output: string }> {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--config",
+      new URL("deno.json", ROOT).pathname,
+      new URL("tests/testdata/pglite_cache.ts", ROOT).pathname,
+    ],
+    env: { ITKIT_CACHE_DIR: cacheDir, NO_COLOR: "1" },
+    stdin: "null",
+  }).output();
+  const decoder = new TextDecoder();
+  return { code, output: decoder.decode(stdout) + decoder.decode(stderr) };
+}
+
+/**
+ * `tar` with one more file, `/postgresql.auto.conf` (extracted after the
+ * original, so it wins), setting `cluster_name`: a mark that shows in a
+ * server started from that data directory.
+ */
+function marked(tar: Uint8Array, clusterName: string): Uint8Array {
+  const octal = (n: number, width: number) =>
+    n.toString(8).padStart(width - 1, "0") + "\0";
+  // The end of the archive: the first all-zero header block.
+  let end = 0;
+  while (
+    end + 512 <= tar.length && tar.subarray(end, end + 512).some(Boolean)
+  ) {
+    const size = parseInt(
+      new TextDecoder().decode(tar.subarray(end + 124, end + 136)),
+      8,
+    );
+    end += 512 + Math.ceil(size / 512) * 512;
+  }
+  const body = new TextEncoder().encode(`cluster_name = '${clusterName}'\n`);
+  const header = new Uint8Array(512);
+  const put = (at: number, text: string) =>
+    header.set(new TextEncoder().encode(text), at);
+  put(0, "/postgresql.auto.conf");
+  put(100, octal(0o600, 8));
+  put(108, octal(0, 8));
+  put(116, octal(0, 8));
+  put(124, octal(body.length, 12));
+  put(136, octal(Math.floor(Date.now() / 1000), 12));
+  put(148, "        ");
+  put(156, "0");
+  put(257, "ustar\u000000");
+  put(148, octal(header.reduce((sum, b) => sum + b, 0), 7) + " ");
+  const padded = new Uint8Array(Math.ceil(body.length / 512) * 512);
+  padded.set(body);
+  const out = new Uint8Array(end + 512 + padded.length + 1024);
+  out.set(tar.subarray(0, end));
+  out.set(header, end);
+  out.set(padded, end + 512);
+  return out;
+}
+
+Deno.test("startPglite() replaces a cached data directory that does not load, and later starts load the cached one", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "itkit-pglite-cache-" });
+  try {
+    const { version } = JSON.parse(
+      await Deno.readTextFile(new URL("deno.json", ROOT)),
+    ).imports["@electric-sql/pglite"].match(/@(?<version>[\d.]+)$/).groups;
+    const file = `${dir}/pglite-${version}-datadir.tar`;
+    // A cache file that is not a data directory (a disk error, a bad copy).
+    await Deno.writeTextFile(file, "not a tar file");
+    let run = await start(dir);
+    assert.equal(run.code, 0, run.output);
+    assert.match(run.output, /CLUSTER NAME ""/);
+    // Replaced by the fresh directory (a tar archive), nothing else left.
+    const tar = await Deno.readFile(file);
+    assert.equal(
+      new TextDecoder().decode(tar.subarray(257, 262)),
+      "ustar",
+      `${tar.length} bytes`,
+    );
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), [
+      `pglite-${version}-datadir.tar`,
+    ]);
+    // The next start loads what the cache holds (marked here).
+    await Deno.writeFile(file, marked(tar, "itkit_cache_marker"));
+    run = await start(dir);
+    assert.equal(run.code, 0, run.output);
+    assert.match(run.output, /CLUSTER NAME "itkit_cache_marker"/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
