@@ -48,7 +48,7 @@ const LONGEST = [
   "tests/process_permissions_test.ts",
   "tests/s3_empty_bucket_test.ts",
   "tests/s3_bucket_test.ts",
-  "tests/pglite_test.ts",
+  "tests/launcher_cache_test.ts",
   "tests/module_scope_test.ts",
   "tests/sweep_test.ts",
   "tests/rgw_server_test.ts",

@@ -5,25 +5,7 @@
 // write there and read the variables that locate it, asked without a prompt.
 // Any failure to read, load or write it falls back to a fresh directory.
 
-import { readEnv } from "../util/env.ts";
-import { cacheDirSetting } from "../run/settings.ts";
-
-/**
- * The cache directory: `ITKIT_CACHE_DIR` (empty: no cache), else the OS
- * cache directory's `itkit` (`$XDG_CACHE_HOME` or `~/.cache` on Linux,
- * `~/Library/Caches` on macOS, `%LOCALAPPDATA%` on Windows).
- */
-export function cacheDir(): string | undefined {
-  const configured = cacheDirSetting();
-  if (configured !== undefined) return configured.trim() || undefined;
-  const home = readEnv("HOME");
-  let base: string | undefined;
-  if (Deno.build.os === "windows") base = readEnv("LOCALAPPDATA");
-  else if (Deno.build.os === "darwin") {
-    base = home && `${home}/Library/Caches`;
-  } else base = readEnv("XDG_CACHE_HOME") || (home && `${home}/.cache`);
-  return base ? `${base.replace(/[\\/]+$/, "")}/itkit` : undefined;
-}
+import { cacheDir } from "../util/cache_dir.ts";
 
 /**
  * Where the data directory of a fresh PGlite `version` is cached, if this
@@ -31,12 +13,7 @@ export function cacheDir(): string | undefined {
  */
 export function pgliteCachePath(version: string): string | undefined {
   const dir = cacheDir();
-  if (dir === undefined) return undefined;
-  for (const name of ["read", "write"] as const) {
-    const { state } = Deno.permissions.querySync({ name, path: dir });
-    if (state !== "granted") return undefined;
-  }
-  return `${dir}/pglite-${version}-datadir.tar`;
+  return dir === undefined ? undefined : `${dir}/pglite-${version}-datadir.tar`;
 }
 
 /** The cached data directory at `path`, or `undefined` (none, unreadable). */

@@ -2,8 +2,12 @@ import assert from "node:assert/strict";
 
 const ROOT = new URL("../", import.meta.url);
 
-/** Runs tests/testdata/pglite_cache.ts with `ITKIT_CACHE_DIR=cacheDir`. */
+/**
+ * Runs tests/testdata/launcher_cache.ts for `launcher` with
+ * `ITKIT_CACHE_DIR=cacheDir`.
+ */
 async function start(
+  launcher: "pglite" | "postgres",
   cacheDir: string,
 ): Promise<{ code: number; output: string }> {
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
@@ -12,7 +16,8 @@ async function start(
       "-A",
       "--config",
       new URL("deno.json", ROOT).pathname,
-      new URL("tests/testdata/pglite_cache.ts", ROOT).pathname,
+      new URL("tests/testdata/launcher_cache.ts", ROOT).pathname,
+      launcher,
     ],
     env: { ITKIT_CACHE_DIR: cacheDir, NO_COLOR: "1" },
     stdin: "null",
@@ -72,7 +77,7 @@ Deno.test("startPglite() replaces a cached data directory that does not load, an
     const file = `${dir}/pglite-${version}-datadir.tar`;
     // A cache file that is not a data directory (a disk error, a bad copy).
     await Deno.writeTextFile(file, "not a tar file");
-    let run = await start(dir);
+    let run = await start("pglite", dir);
     assert.equal(run.code, 0, run.output);
     assert.match(run.output, /CLUSTER NAME ""/);
     // Replaced by the fresh directory (a tar archive), nothing else left.
@@ -87,9 +92,45 @@ Deno.test("startPglite() replaces a cached data directory that does not load, an
     ]);
     // The next start loads what the cache holds (marked here).
     await Deno.writeFile(file, marked(tar, "itkit_cache_marker"));
-    run = await start(dir);
+    run = await start("pglite", dir);
     assert.equal(run.code, 0, run.output);
     assert.match(run.output, /CLUSTER NAME "itkit_cache_marker"/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("startPostgresServer() copies the data directory initdb made for an earlier cluster, and runs initdb again when the copy does not start", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "itkit-cluster-cache-" });
+  try {
+    let run = await start("postgres", dir);
+    assert.equal(run.code, 0, run.output);
+    assert.match(run.output, /CLUSTER NAME ""/);
+    // What initdb made, kept whole (nothing partial beside it).
+    const names = [...Deno.readDirSync(dir)].map((e) => e.name);
+    assert.equal(names.length, 1, `${names}`);
+    const cached = `${dir}/${names[0]}`;
+    assert.match(await Deno.readTextFile(`${cached}/PG_VERSION`), /^\d+\n$/);
+    // The next cluster starts from it (marked here).
+    await Deno.writeTextFile(
+      `${cached}/postgresql.auto.conf`,
+      "cluster_name = 'itkit_cache_marker'\n",
+      { append: true },
+    );
+    run = await start("postgres", dir);
+    assert.equal(run.code, 0, run.output);
+    assert.match(run.output, /CLUSTER NAME "itkit_cache_marker"/);
+    // A cached directory that does not start (its control file damaged):
+    // the cluster is made by initdb after all, and the cache replaced.
+    await Deno.writeTextFile(`${cached}/global/pg_control`, "damaged");
+    run = await start("postgres", dir);
+    assert.equal(run.code, 0, run.output);
+    assert.match(run.output, /CLUSTER NAME ""/);
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), names);
+    assert.notEqual(
+      await Deno.readTextFile(`${cached}/global/pg_control`).catch(() => ""),
+      "damaged",
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

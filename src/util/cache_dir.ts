@@ -1,0 +1,33 @@
+// Internal: where launchers keep what they can reuse between runs (a fresh
+// PGlite or PostgreSQL data directory). Not re-exported.
+
+import { readEnv } from "./env.ts";
+import { cacheDirSetting } from "../run/settings.ts";
+
+/**
+ * The cache directory: `ITKIT_CACHE_DIR` (empty: no cache), else the OS
+ * cache directory's `itkit` (`$XDG_CACHE_HOME` or `~/.cache` on Linux,
+ * `~/Library/Caches` on macOS, `%LOCALAPPDATA%` on Windows); `undefined`
+ * when there is none, or when this process may not read and write there
+ * (asked without a prompt).
+ */
+export function cacheDir(): string | undefined {
+  const configured = cacheDirSetting();
+  let dir: string | undefined;
+  if (configured !== undefined) dir = configured.trim() || undefined;
+  else {
+    const home = readEnv("HOME");
+    let base: string | undefined;
+    if (Deno.build.os === "windows") base = readEnv("LOCALAPPDATA");
+    else if (Deno.build.os === "darwin") {
+      base = home && `${home}/Library/Caches`;
+    } else base = readEnv("XDG_CACHE_HOME") || (home && `${home}/.cache`);
+    dir = base ? `${base.replace(/[\\/]+$/, "")}/itkit` : undefined;
+  }
+  if (dir === undefined) return undefined;
+  for (const name of ["read", "write"] as const) {
+    const { state } = Deno.permissions.querySync({ name, path: dir });
+    if (state !== "granted") return undefined;
+  }
+  return dir;
+}
