@@ -373,7 +373,11 @@ const used: Tracked[] = [];
  * either, they are dropped anyway.
  */
 const USED_KEPT = 64;
-/** The disk space used clones may keep while waiting (512 MiB). */
+/**
+ * The disk space used clones may keep while waiting (512 MiB), counted as
+ * their template's size (what a clone starts with; 0 when the server did not
+ * say).
+ */
 const USED_KEPT_BYTES = 512 * 1024 * 1024;
 
 /** Whether the used clones waiting exceed USED_KEPT or USED_KEPT_BYTES. */

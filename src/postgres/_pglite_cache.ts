@@ -1,7 +1,7 @@
 // Internal: a freshly initialized PGlite data directory kept in the user's
 // cache directory, so that later starts load it instead of initializing a
-// new one (measured on 2 cores: PGlite.create() 5.25 s -> 3.0 s of wall
-// clock, 7.2 s -> 3.6 s of CPU). Used only where the process may read and
+// new one (measured on 2 cores: a start 4.6 s -> 2.0 s of wall clock,
+// 6.7 s -> 3.0 s of CPU). Used only where the process may read and
 // write there and read the variables that locate it, asked without a prompt.
 // Any failure to read, load or write it falls back to a fresh directory.
 

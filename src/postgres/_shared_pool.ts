@@ -40,6 +40,14 @@ export interface SharedPool {
   hold(): () => void;
   /** References its sockets for good (see {@linkcode pinSharedPools}). */
   pin(): void;
+  /**
+   * A connection of the pool for the caller alone (`sql.reserve()`): when
+   * the pool has none connected, after a plain query, which fails cleanly if
+   * the server is down. (postgres.js 3.4.9 keeps a reserve that failed to
+   * connect in its queue and connects again for it once the socket has
+   * closed, with a timer: after the test that failed.)
+   */
+  reserve(): Promise<postgres.ReservedSql<Record<string, unknown>>>;
   /** The pool's socket whose local port is `port` (to watch it close). */
   socketAt(port: number): net.Socket | undefined;
   /**
@@ -107,11 +115,18 @@ export function sharedPool(
       return () => {
         if (released) return;
         released = true;
-        if (--holds === 0 && !pinned) { for (const s of sockets) s.unref(); }
+        if (--holds === 0 && !pinned) {
+          // One still connecting is unref'd once connected.
+          for (const s of sockets) if (!s.connecting) s.unref();
+        }
       };
     },
     pin(): void {
       for (const s of sockets) s.ref();
+    },
+    async reserve() {
+      if (![...sockets].some((s) => !s.connecting)) await sql`select 1`;
+      return await sql.reserve();
     },
     socketAt(port: number): net.Socket | undefined {
       for (const s of sockets) if (s.localPort === port) return s;

@@ -297,7 +297,7 @@ async function open(
   pool: SharedPool,
   searchPath: string,
 ): Promise<{ slot: Slot; started: Promise<string> }> {
-  const conn = await pool.sql.reserve();
+  const conn = await pool.reserve();
   let row: { pid: number; port: number | null; started: string };
   try {
     await conn.unsafe(`set search_path to ${searchPath}; set ${OWN} to on`);
@@ -414,7 +414,7 @@ async function migrateSchema(
   const log = uniqueName("itkit", "_");
   await trackSchema(input.config, schema);
   await trackSchema(input.config, log);
-  const conn = await pool.sql.reserve();
+  const conn = await pool.reserve();
   try {
     await conn.unsafe(
       `create schema ${schema}; set search_path to ${schema},public`,

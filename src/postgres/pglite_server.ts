@@ -44,8 +44,9 @@ export type PgliteServer = ServerHandle<PostgresConfig, "pglite">;
  * Starts PGlite in memory and serves it on 127.0.0.1 and a free port.
  *
  * The first start keeps its freshly initialized data directory in the user's
- * cache directory (`ITKIT_CACHE_DIR`, else `$XDG_CACHE_HOME/itkit` or
- * `~/.cache/itkit`; `ITKIT_CACHE_DIR=""` turns this off), and later starts
+ * cache directory (`ITKIT_CACHE_DIR`, else the OS cache directory's `itkit`:
+ * `$XDG_CACHE_HOME/itkit` or `~/.cache/itkit`, `~/Library/Caches/itkit`,
+ * `%LOCALAPPDATA%\itkit`; `ITKIT_CACHE_DIR=""` turns this off), and later starts
  * load it instead of initializing one again (about 2 s and half the CPU
  * less per start). Without permission to read and write there, or with a
  * cached directory that does not load, it initializes a new one.

@@ -90,7 +90,7 @@ export async function findPostgresBinaries(
  * Starts a throwaway PostgreSQL cluster on 127.0.0.1 and a free port.
  *
  * What `initdb` makes is kept in the user's cache directory
- * (`ITKIT_CACHE_DIR`, else `$XDG_CACHE_HOME/itkit` or `~/.cache/itkit`;
+ * (`ITKIT_CACHE_DIR`, else the OS cache directory's `itkit`;
  * `ITKIT_CACHE_DIR=""` turns this off), one per binaries and password, and
  * later clusters start from a copy of it (about 1 s sooner). Without
  * permission to read and write there, or when the copy does not start, it

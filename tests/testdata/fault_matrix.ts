@@ -1,8 +1,9 @@
 // For each fault named in ITKIT_FAULT (a comma-separated list), one test per
 // fixture kind hit by that fault, each followed by a plain test that checks,
 // in this process, what must be back to normal (env, fetch, listening port):
-// a fault that leaks shows in the next check, whichever row it is in. Resources outside the process (dirs,
-// buckets, schemas, databases) are counted by the parent. The stray-* faults
+// a fault that leaks shows in the next check, whichever row it is in.
+// Resources outside the process (dirs, buckets, schemas, databases) are
+// counted by the parent. The stray-* faults
 // leave a rejection nobody handles (or throw from a timer) in one phase of the
 // test: fixture setup, body, the same turn as a body throw, a step, disposal,
 // after the toolkit's timeout. ITKIT_FAULT=sleep

@@ -19,3 +19,9 @@ isolations.forEach((isolation, i) => {
     fixtures: { db: postgresDatabase.fixture({ isolation }) },
   }, () => {});
 });
+
+// Under the sanitizers: nothing the refusals started (a timer, a socket, a
+// reconnect) ends during this test.
+Deno.test("after the refused ones", async () => {
+  await new Promise((resolve) => setTimeout(resolve, 200));
+});
