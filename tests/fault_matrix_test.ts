@@ -239,7 +239,7 @@ for (const { name, faults } of processes) {
         const named = new Set(
           [...run.output.matchAll(
             new RegExp(
-              `unhandled error during test "\\[integration\\] (.+?) under ${fault}"`,
+              `unhandled error during test "(?!check after )(.+?) under ${fault}"`,
               "g",
             ),
           )].map((m) => m[1]),
