@@ -103,6 +103,14 @@ Deno.test("startPglite() replaces a cached data directory that does not load, an
 Deno.test("startPostgresServer() copies the data directory initdb made for an earlier cluster, and runs initdb again when the copy does not start", async () => {
   const dir = await Deno.makeTempDir({ prefix: "itkit-cluster-cache-" });
   try {
+    // What a writer killed an hour ago left: removed by the next writer.
+    const stale = `${dir}/postgres-datadir-0.1.x.partial`;
+    await Deno.mkdir(stale);
+    await Deno.utime(
+      stale,
+      new Date(Date.now() - 3_600_000),
+      new Date(Date.now() - 3_600_000),
+    );
     let run = await start("postgres", dir);
     assert.equal(run.code, 0, run.output);
     assert.match(run.output, /CLUSTER NAME ""/);

@@ -7,7 +7,7 @@
 // as root, the copy is handed to the `postgres` user like the files initdb
 // makes. Any failure to read or write it falls back to `initdb`.
 
-import { cacheDir } from "../util/cache_dir.ts";
+import { cacheDir, removeStalePartials } from "../util/cache_dir.ts";
 
 /**
  * Where a fresh data directory of the binaries in `bin` with `password` is
@@ -87,10 +87,10 @@ export function copyTree(
  */
 export async function storeCluster(data: string, path: string): Promise<void> {
   const partial = `${path}.${Deno.pid}.${crypto.randomUUID()}.partial`;
+  const dir = path.slice(0, path.lastIndexOf("/"));
+  await removeStalePartials(dir);
   try {
-    await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), {
-      recursive: true,
-    });
+    await Deno.mkdir(dir, { recursive: true });
     copyTree(data, partial);
     await Deno.rename(partial, path);
   } catch {

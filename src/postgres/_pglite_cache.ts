@@ -5,7 +5,7 @@
 // write there and read the variables that locate it, asked without a prompt.
 // Any failure to read, load or write it falls back to a fresh directory.
 
-import { cacheDir } from "../util/cache_dir.ts";
+import { cacheDir, removeStalePartials } from "../util/cache_dir.ts";
 
 /**
  * Where the data directory of a fresh PGlite `version` is cached, if this
@@ -39,6 +39,7 @@ export async function writeCachedDataDir(
 ): Promise<void> {
   const dir = path.slice(0, path.lastIndexOf("/"));
   const partial = `${path}.${Deno.pid}.${crypto.randomUUID()}.partial`;
+  await removeStalePartials(dir);
   try {
     await Deno.mkdir(dir, { recursive: true });
     await Deno.writeFile(partial, new Uint8Array(await dump.arrayBuffer()), {

@@ -31,3 +31,26 @@ export function cacheDir(): string | undefined {
   }
   return dir;
 }
+
+/** How old a half-written cache entry must be to be someone's crash. */
+const STALE_MS = 10 * 60_000;
+
+/**
+ * Removes what a process killed while writing to the cache directory `dir`
+ * left there (`*.partial`, `*.removed`, older than 10 minutes: a live
+ * writer's are younger). Failures are ignored.
+ */
+export async function removeStalePartials(dir: string): Promise<void> {
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      if (!/\.(partial|removed)$/.test(entry.name)) continue;
+      const path = `${dir}/${entry.name}`;
+      const { mtime } = await Deno.lstat(path);
+      if (mtime && Date.now() - mtime.getTime() > STALE_MS) {
+        await Deno.remove(path, { recursive: true });
+      }
+    }
+  } catch {
+    // Not there yet, or not ours to clean: nothing to do.
+  }
+}
