@@ -124,7 +124,7 @@ export function sharedPool(
     pin(): void {
       for (const s of sockets) s.ref();
     },
-    async reserve() {
+    async reserve(): Promise<postgres.ReservedSql<Record<string, unknown>>> {
       if (![...sockets].some((s) => !s.connecting)) await sql`select 1`;
       return await sql.reserve();
     },
