@@ -7,7 +7,7 @@
 // as root, the copy is handed to the `postgres` user like the files initdb
 // makes. Any failure to read or write it falls back to `initdb`.
 
-import { cacheDir, removeStalePartials } from "../util/cache_dir.ts";
+import { cacheDir, storeEntry } from "../util/cache_dir.ts";
 
 /**
  * Where a fresh data directory of the binaries in `bin` with `password` is
@@ -81,30 +81,9 @@ export function copyTree(
 }
 
 /**
- * Keeps the fresh data directory `data` at `path`, whole or not at all
- * (copied beside it, then renamed; another process that stored one first
- * wins). Failures are ignored: the next cluster runs `initdb` again.
+ * Keeps the fresh data directory `data` at `path`, whole or not at all (see
+ * storeEntry; another process that stored one first wins).
  */
 export async function storeCluster(data: string, path: string): Promise<void> {
-  const partial = `${path}.${Deno.pid}.${crypto.randomUUID()}.partial`;
-  const dir = path.slice(0, path.lastIndexOf("/"));
-  await removeStalePartials(dir);
-  try {
-    await Deno.mkdir(dir, { recursive: true });
-    copyTree(data, partial);
-    await Deno.rename(partial, path);
-  } catch {
-    await Deno.remove(partial, { recursive: true }).catch(() => {});
-  }
-}
-
-/** Removes a cached data directory that did not start. */
-export async function removeCachedCluster(path: string): Promise<void> {
-  const doomed = `${path}.${Deno.pid}.${crypto.randomUUID()}.removed`;
-  try {
-    await Deno.rename(path, doomed);
-  } catch {
-    return; // gone already
-  }
-  await Deno.remove(doomed, { recursive: true }).catch(() => {});
+  await storeEntry(path, (partial) => copyTree(data, partial));
 }

@@ -5,7 +5,7 @@
 // write there and read the variables that locate it, asked without a prompt.
 // Any failure to read, load or write it falls back to a fresh directory.
 
-import { cacheDir, removeStalePartials } from "../util/cache_dir.ts";
+import { cacheDir, storeEntry } from "../util/cache_dir.ts";
 
 /**
  * Where the data directory of a fresh PGlite `version` is cached, if this
@@ -29,30 +29,17 @@ export async function readCachedDataDir(
 }
 
 /**
- * Stores `dump` at `path` whole or not at all (written beside it, then
- * renamed over it), so that a concurrent start never reads half a file.
- * Failures are ignored: the next start initializes a new directory again.
+ * Stores `dump` at `path` whole or not at all (see storeEntry), so that a
+ * concurrent start never reads half a file.
  */
 export async function writeCachedDataDir(
   path: string,
   dump: Blob,
 ): Promise<void> {
-  const dir = path.slice(0, path.lastIndexOf("/"));
-  const partial = `${path}.${Deno.pid}.${crypto.randomUUID()}.partial`;
-  await removeStalePartials(dir);
-  try {
-    await Deno.mkdir(dir, { recursive: true });
-    await Deno.writeFile(partial, new Uint8Array(await dump.arrayBuffer()), {
-      createNew: true,
-      mode: 0o600,
-    });
-    await Deno.rename(partial, path);
-  } catch {
-    await Deno.remove(partial).catch(() => {});
-  }
-}
-
-/** Removes a cached data directory that could not be loaded. */
-export async function removeCachedDataDir(path: string): Promise<void> {
-  await Deno.remove(path).catch(() => {});
+  const bytes = new Uint8Array(await dump.arrayBuffer());
+  await storeEntry(
+    path,
+    (partial) =>
+      Deno.writeFile(partial, bytes, { createNew: true, mode: 0o600 }),
+  );
 }

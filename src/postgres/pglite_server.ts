@@ -14,10 +14,10 @@ import type { ServerHandle } from "../services/server_handle.ts";
 import type { PostgresConfig } from "./config.ts";
 import { postgresUrl } from "./config.ts";
 import { disposeOnce } from "../util/dispose_once.ts";
+import { removeEntry } from "../util/cache_dir.ts";
 import {
   pgliteCachePath,
   readCachedDataDir,
-  removeCachedDataDir,
   writeCachedDataDir,
 } from "./_pglite_cache.ts";
 
@@ -81,7 +81,7 @@ export async function startPglite(
     } catch {
       await db?.close().catch(() => {});
       db = undefined;
-      await removeCachedDataDir(cache!);
+      await removeEntry(cache!);
     }
   }
   if (db === undefined) {

@@ -11,11 +11,11 @@ import type { PostgresConfig } from "./config.ts";
 import { postgresUrl } from "./config.ts";
 import { readEnv } from "../util/env.ts";
 import { disposeOnce } from "../util/dispose_once.ts";
+import { removeEntry } from "../util/cache_dir.ts";
 import {
   clusterCachePath,
   copyTree,
   hasCachedCluster,
-  removeCachedCluster,
   storeCluster,
 } from "./_cluster_cache.ts";
 
@@ -234,7 +234,7 @@ export async function startPostgresServer(
     } catch (error) {
       if (!copied) throw error;
       // A cached directory that does not start: dropped, and initdb after all.
-      await removeCachedCluster(cache!);
+      await removeEntry(cache!);
       await Deno.remove(data, { recursive: true });
       await Deno.remove(`${dir}/server.log`).catch(() => {});
       await initialize();

@@ -36,11 +36,48 @@ export function cacheDir(): string | undefined {
 const STALE_MS = 10 * 60_000;
 
 /**
+ * Stores the cache entry `path` (a file or a directory) whole or not at all:
+ * `write` makes it at a name beside it, which is then renamed to `path` (a
+ * directory another process stored first stays, and ours goes). What a
+ * writer killed mid-write left in the directory goes first. Failures are
+ * ignored: the next start makes the entry again.
+ */
+export async function storeEntry(
+  path: string,
+  write: (partial: string) => Promise<void> | void,
+): Promise<void> {
+  const dir = path.slice(0, path.lastIndexOf("/"));
+  const partial = `${path}.${Deno.pid}.${crypto.randomUUID()}.partial`;
+  await removeStalePartials(dir);
+  try {
+    await Deno.mkdir(dir, { recursive: true });
+    await write(partial);
+    await Deno.rename(partial, path);
+  } catch {
+    await Deno.remove(partial, { recursive: true }).catch(() => {});
+  }
+}
+
+/**
+ * Removes the cache entry `path` (one that did not load): renamed away
+ * first, so that no start reads it half removed.
+ */
+export async function removeEntry(path: string): Promise<void> {
+  const doomed = `${path}.${Deno.pid}.${crypto.randomUUID()}.removed`;
+  try {
+    await Deno.rename(path, doomed);
+  } catch {
+    return; // gone already
+  }
+  await Deno.remove(doomed, { recursive: true }).catch(() => {});
+}
+
+/**
  * Removes what a process killed while writing to the cache directory `dir`
  * left there (`*.partial`, `*.removed`, older than 10 minutes: a live
  * writer's are younger). Failures are ignored.
  */
-export async function removeStalePartials(dir: string): Promise<void> {
+async function removeStalePartials(dir: string): Promise<void> {
   try {
     for await (const entry of Deno.readDir(dir)) {
       if (!/\.(partial|removed)$/.test(entry.name)) continue;
