@@ -1,7 +1,8 @@
 // The module imported by path from another project (vendored, a checkout, a
 // monorepo): it must not depend on this repository's import map.
 import assert from "node:assert/strict";
-import { expectRun } from "./_harness.ts";
+import { waitForReapers } from "../src/run/reaper.ts";
+import { expectRun, projectDir } from "./_harness.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT)));
@@ -104,39 +105,42 @@ Deno.test("the launchers load their packages", async () => {
 
 async function runUserProject(
   files: Record<string, string>,
-): Promise<{ code: number; output: string }> {
-  const dir = await Deno.makeTempDir({ prefix: "itkit-user-project-" });
+): Promise<{ code: number; output: string; reaperFailed: string[] }> {
+  await using dir = await projectDir("itkit-user-project-", files);
+  // The run's reapers work in the project's directory: they must be done
+  // before it is removed.
+  const log = await Deno.makeTempFile({ prefix: "itkit-test-reaper-" });
   try {
-    for (const [name, text] of Object.entries(files)) {
-      await Deno.writeTextFile(`${dir}/${name}`, text);
-    }
     const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
       // Type-checked (no --no-check), as a user's `deno test` would be.
       args: ["test", "-A", "suite_test.ts"],
-      cwd: dir,
-      env: { NO_COLOR: "1", ITKIT_REQUIRE: "1" },
+      cwd: dir.path,
+      env: { NO_COLOR: "1", ITKIT_REQUIRE: "1", ITKIT_REAPER_LOG: log },
       stdin: "null",
     }).output();
+    const reapers = await waitForReapers(log);
     const decoder = new TextDecoder();
     return {
       code,
-      output: decoder.decode(stdout) + decoder.decode(stderr),
+      output: decoder.decode(stdout) + decoder.decode(stderr) +
+        reapers.failed.map((line) => `\nreaper: ${line}`).join(""),
+      reaperFailed: reapers.failed,
     };
   } finally {
-    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(log);
   }
 }
 
 function expectAllPassed(
-  run: { code: number; output: string },
+  run: { code: number; output: string; reaperFailed: string[] },
   tests: number,
 ): void {
-  const ok = run.code === 0 &&
+  const ok = run.code === 0 && run.reaperFailed.length === 0 &&
     new RegExp(`ok \\| ${tests} passed \\| 0 failed`).test(run.output);
   expectRun(
-    { ...run, passed: 0, failed: 0, ignored: 0, filtered: 0, reaperFailed: [] },
+    { ...run, passed: 0, failed: 0, ignored: 0, filtered: 0 },
     ok,
-    `the user's suite type-checks and its ${tests} tests pass`,
+    `the user's suite type-checks, its ${tests} tests pass and its reaper removes what they left`,
   );
 }
 

@@ -146,6 +146,19 @@ for (const { output, code } of groups) {
   if (code !== 0) totals.code = code;
 }
 
+/** Linux's transparent huge pages mode: Deno's per-module cost depends on it. */
+function hugePages(): string {
+  try {
+    const text = Deno.readTextFileSync(
+      "/sys/kernel/mm/transparent_hugepage/enabled",
+    );
+    return /\[(\w+)\]/.exec(text)?.[1] ?? "unknown";
+  } catch {
+    return "";
+  }
+}
+const thp = hugePages();
+
 const time = (seconds: number) =>
   `${Math.floor(seconds / 60)}m${seconds % 60}s`;
 const seconds = Math.round((performance.now() - started) / 1000);
@@ -156,6 +169,6 @@ console.log(
     totals.ignored ? ` | ${totals.ignored} ignored` : ""
   } (${time(seconds)}: in parallel ${time(groups[0]!.seconds)}, alone ${
     time(groups[1]!.seconds)
-  })`,
+  }${thp ? `; transparent huge pages: ${thp}` : ""})`,
 );
 Deno.exit(totals.code);
