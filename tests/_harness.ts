@@ -26,6 +26,8 @@ export interface RunOptions {
   permissions?: string[];
   /** Variables to remove from the inherited environment. */
   unset?: string[];
+  /** The working directory (else the repository root). */
+  cwd?: string;
 }
 
 const ROOT = new URL("../", import.meta.url);
@@ -47,9 +49,10 @@ export async function runDenoTest(
       "--no-check",
       ...(options.permissions ?? ["-A"]),
       ...(options.args ?? []),
-      ...files.map((f) => f.includes("/") ? f : `tests/testdata/${f}`),
+      ...files.map((f) => f.includes("/") ? f : `tests/testdata/${f}`)
+        .map((f) => options.cwd ? new URL(f, ROOT).pathname : f),
     ],
-    cwd: ROOT,
+    cwd: options.cwd ?? ROOT,
     clearEnv: true,
     env: {
       ...withoutNames(Deno.env.toObject(), options.unset ?? []),

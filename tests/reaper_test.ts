@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { startInGroup } from "./_group.ts";
 import { bucketNames, itkitObjects } from "./_services.ts";
-import { closedPort, runDenoTest } from "./_harness.ts";
+import { closedPort, expectRun, runDenoTest } from "./_harness.ts";
 import { waitForReapers } from "../src/run/reaper.ts";
 
 async function exists(path: string): Promise<boolean> {
@@ -172,6 +172,33 @@ Deno.test("reaper: a store that refuses costs one creation ahead, not one per te
     assert.equal([...text.matchAll(/created dir \S+ \(ahead/g)].length, 3);
     assert.match(text, /exited: removed \d+, failed 0/);
   } finally {
+    await Deno.remove(log);
+  }
+});
+
+Deno.test("reaper: removes what a run left although the run's working directory is gone", async () => {
+  // The run's test removes its own working directory (a throwaway checkout
+  // that a CI script removes as soon as `deno test` returns); its migrated
+  // schema is the reaper's to drop after the process ends. The run is short:
+  // its reaper may not have written a line when it ends, and waiting for the
+  // reapers must still wait for it.
+  const cwd = await Deno.makeTempDir({ prefix: "itkit-cwd-" });
+  const log = await Deno.makeTempFile({ prefix: "itkit-test-reaper-" });
+  try {
+    const run = await runDenoTest(["cwd_removed.ts"], {
+      cwd,
+      env: { RUN_DIR: cwd, ITKIT_REAPER_LOG: log },
+    });
+    expectRun(run, run.code === 0 && run.passed === 1, "the test passes");
+    const report = await waitForReapers(log);
+    const text = await Deno.readTextFile(log);
+    assert.deepEqual(report.failed, [], text);
+    const schema = /^SCHEMA (\S+)$/m.exec(run.output)?.[1];
+    assert.ok(schema, run.output);
+    assert.match(text, new RegExp(`removed schema ${schema} in postgres`));
+    assert.ok(!(await itkitObjects()).includes(`schema ${schema}`), schema);
+  } finally {
+    await Deno.remove(cwd, { recursive: true }).catch(() => {});
     await Deno.remove(log);
   }
 });

@@ -11,6 +11,7 @@
 // fixture's `prepare`), when the process still may spawn it; where it cannot
 // be started, fixtures clean up inline as before.
 
+import { isAbsolute } from "node:path";
 import { RUN_ID } from "./naming.ts";
 import { isReaperEnabled, reaperLogSetting } from "./settings.ts";
 import { systemTempDir } from "../util/env.ts";
@@ -80,8 +81,16 @@ export function startReaper(): boolean {
     }
     // Named like a temp dir with the prefix `ready-`: `sweep()` finds it.
     readyPath = `${systemTempDir()}/ready-itkit-${RUN_ID}-${Deno.pid}`;
+    const log = reaperLogPath();
     child = new Deno.Command(Deno.execPath(), {
-      args: [...args, main.href, reaperLogPath(), String(Deno.pid), readyPath],
+      args: [...args, main.href, log, String(Deno.pid), readyPath],
+      // Run from this package (its config is passed), not our working
+      // directory: that may be removed as soon as we end (a throwaway
+      // project), and the reaper works on after us (Deno resolves npm
+      // packages there). From JSR, Deno finds the user's config from it.
+      ...(main.protocol === "file:" && isAbsolute(log)
+        ? { cwd: new URL("../../", import.meta.url).pathname }
+        : {}),
       // Its own session: Ctrl-C or SIGTERM to our process group misses it.
       detached: true,
       stdin: "piped",
@@ -92,6 +101,7 @@ export function startReaper(): boolean {
     unavailable = String(error);
     return false;
   }
+  noteSpawned(child.pid);
   // It must not keep a finished test process alive; its stdin closes when we
   // end, which is its signal to remove what is left.
   child.unref();
@@ -112,6 +122,30 @@ export function startReaper(): boolean {
     send({ op: "no-ready" }).catch(() => {}); // the path is not ours
   }
   return true;
+}
+
+/**
+ * Says in the log, before this process goes on, that reaper `pid` runs: a
+ * short test process can end before its reaper has started and written its
+ * own first line, and whoever waits for the reapers (see
+ * {@linkcode waitForReapers}) must know it is there. Only where this process
+ * may write the log without a prompt; else the reaper's own line says it.
+ */
+function noteSpawned(pid: number): void {
+  const log = reaperLogPath();
+  try {
+    const { state } = Deno.permissions.querySync({ name: "write", path: log });
+    if (state !== "granted") return;
+    Deno.writeTextFileSync(
+      log,
+      `${
+        new Date().toISOString()
+      } reaper ${pid} spawned (parent ${Deno.pid})\n`,
+      { append: true },
+    );
+  } catch {
+    // Not writable: the reaper creates it and says it started.
+  }
 }
 
 /** Whether the reaper is running for this process. */
@@ -343,9 +377,13 @@ export async function waitForReapers(
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     }
-    const started = [...text.matchAll(/ reaper (\d+) started/g)].map((m) =>
-      Number(m[1])
-    );
+    const started = [
+      ...new Set(
+        [...text.matchAll(/ reaper (\d+) (?:spawned|started)/g)].map((m) =>
+          Number(m[1])
+        ),
+      ),
+    ];
     const exited = new Set(
       [...text.matchAll(/ reaper (\d+) exited/g)].map((m) => Number(m[1])),
     );
