@@ -211,7 +211,8 @@ export async function stillListening(
  * by its files' content, so a later run of the same files finds Deno's type
  * check cache (keyed by the modules' URLs and contents: any change to them,
  * or to what they import, is checked again) instead of paying a cold check,
- * 4-5 s of CPU each. Removed on dispose.
+ * 4-5 s of CPU each. Removed on dispose. Two runs of one checkout at once
+ * would share it: `deno task test` runs one at a time.
  */
 export async function projectDir(
   prefix: string,
@@ -222,7 +223,12 @@ export async function projectDir(
   const hash = [...digest.slice(0, 8)]
     .map((b) => b.toString(16).padStart(2, "0")).join("");
   const path = `${systemTempDir()}/${prefix}${hash}`;
-  await Deno.mkdir(path, { recursive: true });
+  // Whatever is there (a killed run's) goes; then made here, only for us: a
+  // directory made by someone else in between fails the mkdir.
+  await Deno.remove(path, { recursive: true }).catch((error) => {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  });
+  await Deno.mkdir(path, { mode: 0o700 });
   for (const [name, text] of Object.entries(files)) {
     await Deno.writeTextFile(`${path}/${name}`, text);
   }

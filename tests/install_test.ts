@@ -107,8 +107,8 @@ async function runUserProject(
   files: Record<string, string>,
 ): Promise<{ code: number; output: string; reaperFailed: string[] }> {
   await using dir = await projectDir("itkit-user-project-", files);
-  // The run's reapers work in the project's directory: they must be done
-  // before it is removed.
+  // The run's reapers may still be removing what it made when it ends: wait
+  // for them (and count their failures) before the project goes.
   const log = await Deno.makeTempFile({ prefix: "itkit-test-reaper-" });
   try {
     const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {

@@ -2,7 +2,6 @@
 // _clone_pool_main.ts). Requests are serialized, and each reply is read
 // within the request's own await, so no read is left pending across tests.
 
-import { isAbsolute } from "node:path";
 import type { PostgresConfig } from "./config.ts";
 import { waitForHelper } from "../run/reaper.ts";
 import { RUN_ID } from "../run/naming.ts";
@@ -46,12 +45,6 @@ export function startClonePool(): void {
   try {
     child = new Deno.Command(Deno.execPath(), {
       args: [...args, `--allow-write=${dropsPath}`, main.href, dropsPath],
-      // Run from this package, not our working directory: that may be
-      // removed as soon as we end, and the helper drops clones after us (see
-      // the reaper's spawn).
-      ...(main.protocol === "file:" && isAbsolute(dropsPath)
-        ? { cwd: new URL("../../", import.meta.url).pathname }
-        : {}),
       // reaper: its own session, so Ctrl-C or SIGTERM to our process group
       // misses it and it still drops its clones when we end.
       detached: true,

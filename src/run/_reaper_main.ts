@@ -22,6 +22,7 @@
 
 import { processAlive as alive, type ReapedResource } from "./reaper.ts";
 import { lines } from "../util/lines.ts";
+import { systemTempDir } from "../util/env.ts";
 
 const [logFile, parent] = Deno.args;
 /** Unset by a `no-ready` request: the parent could not create the file. */
@@ -78,6 +79,25 @@ const helpers = new Set<number>();
 let removed = 0;
 let failed = 0;
 
+/**
+ * Changes to the temp dir if our working directory (the parent's) is gone: a
+ * throwaway project removed as soon as the tests ended. Deno cannot load an
+ * npm package (a remover's postgres.js or AWS SDK) without one; relative
+ * paths into a removed directory are gone with it, so nothing is lost.
+ */
+function ensureWorkingDir(): void {
+  try {
+    Deno.cwd();
+  } catch {
+    try {
+      Deno.chdir(systemTempDir());
+      log(`working directory gone: now ${systemTempDir()}`);
+    } catch (error) {
+      log(`FAILED to leave the removed working directory: ${error}`);
+    }
+  }
+}
+
 function removerOf(url: string): Promise<RemoverModule> {
   let remover = removers.get(url);
   if (!remover) {
@@ -117,6 +137,7 @@ function create(id: number, resource: ReapedResource): void {
     try {
       const failed = unusable.get(store);
       if (failed !== undefined) throw new Error(`skipped: ${failed}`);
+      ensureWorkingDir();
       const module = await removerOf(resource.remover);
       if (!module.create) throw new Error("its module cannot create it");
       await module.create(resource, signal);
@@ -171,6 +192,7 @@ function remove(resource: ReapedResource, why: string): Promise<void> {
     active++;
     const started = performance.now();
     try {
+      ensureWorkingDir();
       await (await removerOf(resource.remover)).reap(resource);
       removed++;
       log(

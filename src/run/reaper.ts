@@ -11,7 +11,6 @@
 // fixture's `prepare`), when the process still may spawn it; where it cannot
 // be started, fixtures clean up inline as before.
 
-import { isAbsolute } from "node:path";
 import { RUN_ID } from "./naming.ts";
 import { isReaperEnabled, reaperLogSetting } from "./settings.ts";
 import { systemTempDir } from "../util/env.ts";
@@ -81,16 +80,8 @@ export function startReaper(): boolean {
     }
     // Named like a temp dir with the prefix `ready-`: `sweep()` finds it.
     readyPath = `${systemTempDir()}/ready-itkit-${RUN_ID}-${Deno.pid}`;
-    const log = reaperLogPath();
     child = new Deno.Command(Deno.execPath(), {
-      args: [...args, main.href, log, String(Deno.pid), readyPath],
-      // Run from this package (its config is passed), not our working
-      // directory: that may be removed as soon as we end (a throwaway
-      // project), and the reaper works on after us (Deno resolves npm
-      // packages there). From JSR, Deno finds the user's config from it.
-      ...(main.protocol === "file:" && isAbsolute(log)
-        ? { cwd: new URL("../../", import.meta.url).pathname }
-        : {}),
+      args: [...args, main.href, reaperLogPath(), String(Deno.pid), readyPath],
       // Its own session: Ctrl-C or SIGTERM to our process group misses it.
       detached: true,
       stdin: "piped",
