@@ -159,6 +159,31 @@ function hugePages(): string {
 }
 const thp = hugePages();
 
+/**
+ * The file system type of the temp dir (Linux: from /proc/mounts): creating
+ * and removing files is most of what the suite asks of it, and ext4 without
+ * a journal pays for every creation after many removals.
+ */
+function tempFileSystem(): string {
+  try {
+    const dir = Deno.realPathSync(
+      Deno.env.get("TMPDIR") || Deno.env.get("TMP") || "/tmp",
+    );
+    let best = { point: "", type: "" };
+    for (const line of Deno.readTextFileSync("/proc/mounts").split("\n")) {
+      const [, point, type] = line.split(" ");
+      if (!point || !type) continue;
+      const inside = dir === point ||
+        dir.startsWith(point.endsWith("/") ? point : `${point}/`);
+      if (inside && point.length >= best.point.length) best = { point, type };
+    }
+    return best.type;
+  } catch {
+    return "";
+  }
+}
+const tmpType = tempFileSystem();
+
 const time = (seconds: number) =>
   `${Math.floor(seconds / 60)}m${seconds % 60}s`;
 const seconds = Math.round((performance.now() - started) / 1000);
@@ -169,6 +194,8 @@ console.log(
     totals.ignored ? ` | ${totals.ignored} ignored` : ""
   } (${time(seconds)}: in parallel ${time(groups[0]!.seconds)}, alone ${
     time(groups[1]!.seconds)
-  }${thp ? `; transparent huge pages: ${thp}` : ""})`,
+  }${thp ? `; transparent huge pages: ${thp}` : ""}${
+    tmpType ? `; TMPDIR on ${tmpType}` : ""
+  })`,
 );
 Deno.exit(totals.code);
