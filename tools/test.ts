@@ -6,6 +6,8 @@
 // neither group sees the other's databases and buckets. Prints one summary
 // line for both, in `deno test`'s format.
 
+import { systemTempDir } from "../src/util/env.ts";
+
 /**
  * Files that diff the servers' whole state: one at a time, on servers of
  * their own, while the others run. (Two such lanes, each with its own
@@ -166,13 +168,16 @@ const thp = hugePages();
  */
 function tempFileSystem(): string {
   try {
-    const dir = Deno.realPathSync(
-      Deno.env.get("TMPDIR") || Deno.env.get("TMP") || "/tmp",
-    );
+    const dir = Deno.realPathSync(systemTempDir());
     let best = { point: "", type: "" };
     for (const line of Deno.readTextFileSync("/proc/mounts").split("\n")) {
-      const [, point, type] = line.split(" ");
-      if (!point || !type) continue;
+      const [, escaped, type] = line.split(" ");
+      if (!escaped || !type) continue;
+      // Spaces and the like are octal escapes there (`\040`).
+      const point = escaped.replace(
+        /\\([0-7]{3})/g,
+        (_, octal: string) => String.fromCharCode(parseInt(octal, 8)),
+      );
       const inside = dir === point ||
         dir.startsWith(point.endsWith("/") ? point : `${point}/`);
       if (inside && point.length >= best.point.length) best = { point, type };
