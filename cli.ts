@@ -291,7 +291,7 @@ export async function runWithServices(
   });
   const { code } = await child.status;
   for (const stop of forwards) stop();
-  await reportReapers(reaperLog);
+  const reapersOk = await reportReapers(reaperLog);
 
   if (summaryFile) {
     const lines = (await Deno.readTextFile(summaryFile)).split("\n").filter(
@@ -316,27 +316,35 @@ export async function runWithServices(
       "itkit: leftover check passed: no bucket, schema or database left behind",
     );
   }
-  return code;
+  // A reaper that failed (or died) may have left something where the check
+  // does not look (a temp dir, a configured server): the run fails.
+  return code === 0 && !reapersOk ? 1 : code;
 }
 
 /**
  * Waits for the reapers of the run's test processes to finish removing what
  * they were handed (so the summary and the leftover check never race them),
  * and says where their log is.
+ *
+ * @returns Whether they did all of it (no failure, none died or still runs).
  */
-async function reportReapers(log: string): Promise<void> {
+async function reportReapers(log: string): Promise<boolean> {
   const report = await waitForReapers(log);
-  if (report.removed === 0 && report.failed.length === 0) {
-    if (report.running.length === 0) await Deno.remove(log).catch(() => {});
-    return;
+  const ok = report.failed.length === 0 && report.running.length === 0;
+  if (report.removed === 0 && ok) {
+    await Deno.remove(log).catch(() => {});
+    return true;
   }
   for (const line of report.failed) console.error(`itkit: reaper: ${line}`);
   const still = report.running.length > 0
     ? `, ${report.running.length} still running (pid ${report.running})`
     : "";
   console.error(
-    `itkit: reaper: removed ${report.removed}, failed ${report.failed.length}${still}; log: ${log}`,
+    `itkit: reaper: removed ${report.removed}, failed ${report.failed.length}${still}; log: ${log}${
+      ok ? "" : " (the run fails: what they held may be left)"
+    }`,
   );
+  return ok;
 }
 
 /** Leftovers on the servers this run started (configured ones are not checked). */

@@ -61,6 +61,7 @@ export {
 } from "./src/core/probe.ts";
 export { delay } from "./src/core/delay.ts";
 export { FixtureError } from "./src/core/errors.ts";
+export { ReaperError } from "./src/run/reaper_error.ts";
 export {
   type TmpDir,
   tmpDir,

@@ -202,3 +202,85 @@ Deno.test("reaper: removes what a run left although the run's working directory 
     await Deno.remove(log);
   }
 });
+
+Deno.test("reaper: killed while its tests run, it is reported (the test that notices fails with its log) and fixtures clean up themselves", async () => {
+  const log = await Deno.makeTempFile({ prefix: "itkit-test-reaper-" });
+  try {
+    const run = await runDenoTest(["reaper_killed.ts"], {
+      env: { ITKIT_REAPER_LOG: log },
+    });
+    expectRun(
+      run,
+      run.failed === 1 && run.passed === 1,
+      "the first test fails, the second passes",
+    );
+    assert.match(
+      run.output,
+      /the reaper is killed during this test .*\n[^]*ReaperError: the reaper \(pid \d+\) was killed by SIGKILL while this test process was running; .* its log: /,
+    );
+    assert.ok(run.output.includes(`its log: ${log}`), run.output);
+    // The run's reaper report says so too (what `cli.ts run` fails on).
+    const { failed } = await waitForReapers(log);
+    assert.equal(failed.length, 1, failed.join("\n"));
+    assert.match(
+      failed[0]!,
+      /reaper \d+ FAILED: the reaper \(pid \d+\) was killed/,
+    );
+    const held = [...run.output.matchAll(/^HELD (\S+) (\S+)$/gm)];
+    assert.equal(held.length, 2, run.output);
+    const buckets = await bucketNames();
+    for (const [, dir, bucket] of held) {
+      assert.equal(await exists(dir!), false, `dir ${dir} left`);
+      assert.equal(await exists(dir!.replace(/\/[^/]+$/, "")), false);
+      assert.ok(!buckets.includes(bucket!), `bucket ${bucket} left`);
+    }
+  } finally {
+    await Deno.remove(log);
+  }
+});
+
+Deno.test("reaper: `cli.ts run` fails the run when a reaper could not remove something or ended early, naming the log", async () => {
+  // A pid that ran and is gone: its (pretend) reaper never said it exited.
+  const gone = new Deno.Command("true").spawn();
+  await gone.status;
+  for (
+    const line of [
+      `reaper ${gone.pid} FAILED to remove bucket itkit-x (parent ended): NetworkingError`,
+      `reaper ${gone.pid} spawned (parent 2)`,
+    ]
+  ) {
+    const log = await Deno.makeTempFile({ prefix: "itkit-test-reaper-" });
+    try {
+      // A command that passes, whose (pretend) reaper failed.
+      const script = `Deno.writeTextFileSync(${
+        JSON.stringify(log)
+      }, "2026-12-06T00:00:00.000Z " + ${
+        JSON.stringify(line)
+      } + "\\n", { append: true })`;
+      const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          "cli.ts",
+          "run",
+          "--",
+          Deno.execPath(),
+          "eval",
+          script,
+        ],
+        env: { ITKIT_REAPER_LOG: log, NO_COLOR: "1" },
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+      const err = new TextDecoder().decode(stderr);
+      assert.equal(code, 1, err);
+      assert.match(
+        err,
+        new RegExp(`itkit: reaper: .*reaper ${gone.pid} FAILED`),
+      );
+      assert.ok(err.includes(`log: ${log} (the run fails`), err);
+    } finally {
+      await Deno.remove(log).catch(() => {});
+    }
+  }
+});

@@ -16,6 +16,7 @@ import { raceDeadline } from "../util/deadline.ts";
 import { explainNotCapable } from "./not_capable.ts";
 import { mergePermissions } from "./permissions.ts";
 import { trackLiveScopes } from "./_interrupt.ts";
+import { takeReaperFailure } from "../run/reaper.ts";
 
 /**
  * Runs one attempt of a test: setup, body, cleanup, within the budget. From
@@ -80,6 +81,9 @@ export async function runTest<F extends FixtureRecord>(
   // Innermost first: open steps' fixtures, then the test's own.
   for (const open of live.toReversed()) guard.fail(...await open.close());
   untrack();
+  // A reaper that died fails the test that notices it: what it held may leak.
+  const reaperDied = takeReaperFailure();
+  if (reaperDied) guard.fail(reaperDied);
   await guard.release();
   // Steps abandoned at the timeout never released their catchers.
   for (const release of run.releases) release();

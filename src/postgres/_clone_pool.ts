@@ -3,9 +3,10 @@
 // within the request's own await, so no read is left pending across tests.
 
 import type { PostgresConfig } from "./config.ts";
-import { waitForHelper } from "../run/reaper.ts";
+import { reaperLogPath, waitForHelper } from "../run/reaper.ts";
 import { RUN_ID } from "../run/naming.ts";
 import { systemTempDir } from "../util/env.ts";
+import { spawnHelper } from "../util/helper_process.ts";
 
 let child: Deno.ChildProcess | undefined;
 let writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
@@ -29,31 +30,21 @@ let drops: Deno.FsFile | undefined;
 export function startClonePool(): void {
   if (child) return;
   const main = new URL("./_clone_pool_main.ts", import.meta.url);
-  const args = [
-    "run",
-    "--allow-net",
-    "--allow-env",
-    "--allow-read",
-    "--no-prompt",
-  ];
-  if (main.protocol === "file:") {
-    args.push("--config", new URL("../../deno.json", import.meta.url).pathname);
-  }
   // Named like a temp dir with the prefix `ready-`: `sweep()` finds it.
   const dropsPath =
     `${systemTempDir()}/ready-drops-itkit-${RUN_ID}-${Deno.pid}`;
   try {
-    child = new Deno.Command(Deno.execPath(), {
-      args: [...args, `--allow-write=${dropsPath}`, main.href, dropsPath],
-      // reaper: its own session, so Ctrl-C or SIGTERM to our process group
-      // misses it and it still drops its clones when we end.
-      detached: true,
-      stdin: "piped",
-      stdout: "piped",
-      // Not inherited: the helper outlives the test process to clean up, and
-      // whoever reads the process's output must not wait for it.
-      stderr: "null",
-    }).spawn();
+    // Its own session (see spawnHelper), so Ctrl-C or SIGTERM to our process
+    // group misses it and it still drops its clones when we end.
+    child = spawnHelper(main, {
+      flags: [
+        "--allow-net",
+        "--allow-env",
+        "--allow-read",
+        `--allow-write=${dropsPath},${reaperLogPath()}`,
+      ],
+      args: [dropsPath, reaperLogPath()],
+    });
   } catch (error) {
     throw new Error(
       `Cannot prepare isolation "database": starting its helper process failed (${error}); run deno test with --allow-run (or -A), or use isolation "schema"`,
@@ -134,7 +125,7 @@ async function exchange(
       continue;
     }
     const { value, done } = await reader!.read();
-    if (done) throw new Error("the database helper process exited");
+    if (done) throw await helperGone();
     buffered += decoder.decode(value, { stream: true });
   }
 }
@@ -265,4 +256,16 @@ export async function drop(
     }
   }
   await send({ op: "drop", config, database, last });
+}
+
+/** The error for a helper that is gone, with what it said on stderr. */
+async function helperGone(): Promise<Error> {
+  const said = child
+    ? (await new Response(child.stderr).text().catch(() => "")).trim()
+    : "";
+  return new Error(
+    `the database helper process exited${
+      said ? `: ${said.split("\n").slice(-5).join(" | ")}` : ""
+    }`,
+  );
 }

@@ -321,6 +321,26 @@ async function handle(request: Request): Promise<void> {
 
 /** The drops file, and whether it is ours (unless the parent says not). */
 const DROPS_PATH: string | undefined = Deno.args[0];
+/** The run's reaper log: where a failure to drop something is said. */
+const LOG_PATH: string | undefined = Deno.args[1];
+
+/**
+ * Says in the reaper log that something could not be dropped (a "FAILED"
+ * line, which the run's leftover check reports), else on stderr.
+ */
+function failed(what: string, error: unknown): void {
+  const line = `${
+    new Date().toISOString()
+  } helper ${Deno.pid} FAILED to drop ${what}: ${
+    (error as Error)?.message ?? error
+  }\n`;
+  try {
+    if (LOG_PATH === undefined) throw new Error("no log");
+    Deno.writeTextFileSync(LOG_PATH, line, { append: true });
+  } catch {
+    console.error(`itkit: ${line.trimEnd()}`);
+  }
+}
 let dropsOurs = DROPS_PATH !== undefined;
 let dropsFile: Deno.FsFile | undefined;
 let dropsText = "";
@@ -419,11 +439,7 @@ function dropUsed(): void {
         await sql`drop database if exists ${sql(database)} with (force)`;
         tracked.delete(database);
       } catch (error) {
-        console.error(
-          `itkit: could not drop database ${database}: ${
-            (error as Error).message
-          }`,
-        );
+        failed(`database ${database}`, error);
       }
     }
   })().finally(() => {
@@ -451,9 +467,7 @@ for (const { config, schema } of schemas.values()) {
   try {
     await sql`drop schema if exists ${sql(schema)} cascade`;
   } catch (error) {
-    console.error(
-      `itkit: could not drop schema ${schema}: ${(error as Error).message}`,
-    );
+    failed(`schema ${schema}`, error);
   }
 }
 await Promise.allSettled(queue);
@@ -485,9 +499,7 @@ for (const { config, database } of order) {
     }
     await sql`drop database if exists ${sql(database)} with (force)`;
   } catch (error) {
-    console.error(
-      `itkit: could not drop database ${database}: ${(error as Error).message}`,
-    );
+    failed(`database ${database}`, error);
   }
 }
 for (const sql of admins.values()) await sql.end({ timeout: 1 });

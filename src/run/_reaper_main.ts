@@ -55,14 +55,31 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
 const encoder = new TextEncoder();
 let logging: Promise<unknown> = Promise.resolve();
 
+/** The first failure to write the log (a full disk), if any. */
+let logBroken: unknown;
+
 function log(line: string): void {
   const text = `${new Date().toISOString()} reaper ${Deno.pid} ${line}\n`;
   // One write per line, in order (O_APPEND keeps lines of reapers sharing
-  // the file whole).
-  logging = logging.then(() => log_.write(encoder.encode(text))).catch(
-    () => {},
+  // the file whole). Where the log cannot take it, stderr does: the parent
+  // reads it if we die, and the exit code says the log is incomplete.
+  logging = logging.then(() => writeAllTo(log_, encoder.encode(text))).catch(
+    (error) => {
+      logBroken ??= error;
+      console.error(`itkit: ${text.trimEnd()}`);
+    },
   );
 }
+
+// Whatever goes wrong in here is said in the log, and the work goes on.
+globalThis.addEventListener("unhandledrejection", (event) => {
+  event.preventDefault();
+  log(`FAILED (unhandled): ${event.reason?.stack ?? event.reason}`);
+});
+globalThis.addEventListener("error", (event) => {
+  event.preventDefault();
+  log(`FAILED (uncaught): ${event.error?.stack ?? event.message}`);
+});
 
 type Remover = (resource: ReapedResource) => Promise<void>;
 interface RemoverModule {
@@ -141,7 +158,7 @@ function create(id: number, resource: ReapedResource): void {
       const module = await removerOf(resource.remover);
       if (!module.create) throw new Error("its module cannot create it");
       await module.create(resource, signal);
-      await (await readyFileOpen())?.write(encoder.encode(`${id}\n`));
+      await noteReady(id, resource);
       log(
         `created ${resource.what} (ahead, ${
           (performance.now() - started).toFixed(1)
@@ -166,6 +183,27 @@ function create(id: number, resource: ReapedResource): void {
 const firstCreation = new Map<string, Promise<boolean>>();
 let creatingNow = 0;
 const createQueue: (() => void)[] = [];
+
+/**
+ * Says in the ready file that `id` was made. A failure (a full disk) costs
+ * the parent a round trip (its `take` asks over the pipe instead) and
+ * nothing else: the resource stays registered and is removed in due time.
+ */
+async function noteReady(id: number, resource: ReapedResource): Promise<void> {
+  try {
+    const file = await readyFileOpen();
+    if (file) await writeAllTo(file, encoder.encode(`${id}\n`));
+  } catch (error) {
+    log(`could not note ${resource.what} in the ready file: ${error}`);
+  }
+}
+
+async function writeAllTo(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  let written = 0;
+  while (written < bytes.length) {
+    written += await file.write(bytes.subarray(written));
+  }
+}
 
 /** Answers a `take`: whether the resource is there, once its creation ended. */
 async function answerTake(id: number): Promise<void> {
@@ -289,4 +327,9 @@ if (readyFile !== undefined && await isPlainFile(readyFile)) {
 log(`exited: removed ${removed}, failed ${failed}`);
 await logging;
 log_.close();
-Deno.exit(0);
+if (logBroken !== undefined) {
+  console.error(
+    `itkit: reaper ${Deno.pid}: its log is incomplete: ${logBroken}`,
+  );
+}
+Deno.exit(logBroken === undefined ? 0 : 1);

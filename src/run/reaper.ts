@@ -14,6 +14,8 @@
 import { RUN_ID } from "./naming.ts";
 import { isReaperEnabled, reaperLogSetting } from "./settings.ts";
 import { systemTempDir } from "../util/env.ts";
+import { spawnHelper } from "../util/helper_process.ts";
+import { ReaperError } from "./reaper_error.ts";
 
 /** A resource the reaper can remove: a plain JSON record. */
 export interface ReapedResource {
@@ -59,12 +61,6 @@ export function startReaper(): boolean {
   if (child) return true;
   if (unavailable !== undefined) return false;
   const main = new URL("./_reaper_main.ts", import.meta.url);
-  // All permissions: it removes what any fixture made, and reads
-  // /proc/<pid> (which Deno grants only with --allow-all) to wait for helpers.
-  const args = ["run", "--allow-all", "--no-prompt"];
-  if (main.protocol === "file:") {
-    args.push("--config", new URL("../../deno.json", import.meta.url).pathname);
-  }
   try {
     if (!isReaperEnabled()) {
       unavailable = "turned off by ITKIT_REAPER";
@@ -78,21 +74,30 @@ export function startReaper(): boolean {
       unavailable = "no permission to run deno";
       return false;
     }
+    // A reaper that cannot log could not say what it failed to remove: then
+    // fixtures remove inline, and the user is told why (once, now).
+    const notWritable = logNotWritable();
+    if (notWritable !== undefined) {
+      unavailable = notWritable;
+      console.error(
+        `itkit: no reaper for this process: ${notWritable}; fixtures remove what they create themselves, and a killed run leaves it for the sweep`,
+      );
+      return false;
+    }
     // Named like a temp dir with the prefix `ready-`: `sweep()` finds it.
     readyPath = `${systemTempDir()}/ready-itkit-${RUN_ID}-${Deno.pid}`;
-    child = new Deno.Command(Deno.execPath(), {
-      args: [...args, main.href, reaperLogPath(), String(Deno.pid), readyPath],
-      // Its own session: Ctrl-C or SIGTERM to our process group misses it.
-      detached: true,
-      stdin: "piped",
-      stdout: "piped", // answers to `take`, read only while one is awaited
-      stderr: "null",
-    }).spawn();
+    // All permissions: it removes what any fixture made, and reads
+    // /proc/<pid> (which Deno grants only with --allow-all) to wait for helpers.
+    child = spawnHelper(main, {
+      flags: ["--allow-all"],
+      args: [reaperLogPath(), String(Deno.pid), readyPath],
+    });
   } catch (error) {
     unavailable = String(error);
     return false;
   }
   noteSpawned(child.pid);
+  watch(child);
   // It must not keep a finished test process alive; its stdin closes when we
   // end, which is its signal to remove what is left.
   child.unref();
@@ -116,6 +121,72 @@ export function startReaper(): boolean {
 }
 
 /**
+ * Why the reaper's log cannot be written (a missing directory, a full disk),
+ * or `undefined` when it can (or this process may not write it: the reaper
+ * then creates it itself).
+ */
+function logNotWritable(): string | undefined {
+  const log = reaperLogPath();
+  const { state } = Deno.permissions.querySync({ name: "write", path: log });
+  if (state !== "granted") return undefined;
+  try {
+    Deno.writeTextFileSync(log, "", { append: true });
+    return undefined;
+  } catch (error) {
+    return `its log ${log} cannot be written (${
+      error instanceof Error ? error.message : error
+    })`;
+  }
+}
+
+/** How the reaper ended early, once this process has noticed. */
+let death: ReaperError | undefined;
+/** Whether {@linkcode takeReaperFailure} has handed `death` to a test. */
+let deathReported = false;
+/** Settles once the reaper's early end has been noticed and described. */
+let deathNoticed: Promise<void> | undefined;
+
+/**
+ * Notices the reaper ending while this process runs. It never does by
+ * itself: it exits only after this process has (its stdin closes). So an
+ * end seen here is a death (killed, out of memory, failed to start), and
+ * what it printed on stderr (it writes nothing there otherwise) is the why.
+ */
+function watch(reaper: Deno.ChildProcess): void {
+  deathNoticed = reaper.status.then(async (status) => {
+    const stderr = await new Response(reaper.stderr).text().catch(() => "");
+    const how = status.signal !== null
+      ? `was killed by ${status.signal}`
+      : `exited with code ${status.code}`;
+    const said = stderr.trim().split("\n").slice(-5).join(" | ");
+    death = new ReaperError(
+      `the reaper (pid ${reaper.pid}) ${how} while this test process was running${
+        said ? `: ${said}` : ""
+      }; from now on fixtures remove what they create themselves, and ${alive.size} resource(s) it held may be left (${
+        [...alive.values()].map((r) => r.what).join(", ") || "none"
+      }); its log: ${reaperLogPath()}`,
+    );
+    noteInLog(`reaper ${reaper.pid} FAILED: ${death.message}`);
+    child = undefined;
+    writer = undefined;
+    reader = undefined;
+    unavailable = death.message;
+  });
+}
+
+/**
+ * The reaper's early end, once: the integration test that notices it fails
+ * with it (a run must not pass while what the reaper held may leak).
+ *
+ * @returns The error to fail the current test with, or `undefined`.
+ */
+export function takeReaperFailure(): ReaperError | undefined {
+  if (death === undefined || deathReported) return undefined;
+  deathReported = true;
+  return death;
+}
+
+/**
  * Says in the log, before this process goes on, that reaper `pid` runs: a
  * short test process can end before its reaper has started and written its
  * own first line, and whoever waits for the reapers (see
@@ -123,17 +194,33 @@ export function startReaper(): boolean {
  * may write the log without a prompt; else the reaper's own line says it.
  */
 function noteSpawned(pid: number): void {
-  const log = reaperLogPath();
+  noteInLog(`reaper ${pid} spawned (parent ${Deno.pid})`);
+}
+
+/**
+ * The reaper log, opened for appending when the reaper starts (where this
+ * process may write it): a test's narrower permissions do not apply to a
+ * file already open, so a death noticed in a test is still said there.
+ */
+let logFile: Deno.FsFile | undefined;
+
+/** Appends a line to the reaper log, where this process may write it. */
+function noteInLog(line: string): void {
   try {
-    const { state } = Deno.permissions.querySync({ name: "write", path: log });
-    if (state !== "granted") return;
-    Deno.writeTextFileSync(
-      log,
-      `${
-        new Date().toISOString()
-      } reaper ${pid} spawned (parent ${Deno.pid})\n`,
-      { append: true },
-    );
+    if (!logFile) {
+      const log = reaperLogPath();
+      const { state } = Deno.permissions.querySync({
+        name: "write",
+        path: log,
+      });
+      if (state !== "granted") return;
+      logFile = Deno.openSync(log, { append: true, create: true });
+    }
+    const bytes = encoder.encode(`${new Date().toISOString()} ${line}\n`);
+    let written = 0;
+    while (written < bytes.length) {
+      written += logFile.writeSync(bytes.subarray(written));
+    }
   } catch {
     // Not writable: the reaper creates it and says it started.
   }
@@ -144,8 +231,32 @@ export function reaperRunning(): boolean {
   return child !== undefined;
 }
 
+/**
+ * What this process has registered with the reaper and not yet handed off or
+ * forgotten: named in the report if the reaper dies.
+ */
+const alive = new Map<number, ReapedResource>();
+
 async function send(message: Record<string, unknown>): Promise<void> {
-  await writer!.write(encoder.encode(JSON.stringify(message) + "\n"));
+  if (!writer) throw new Error(unavailable ?? "the reaper is not running");
+  await writer.write(encoder.encode(JSON.stringify(message) + "\n"));
+}
+
+/**
+ * Sends `message`; when the reaper is gone (the pipe is broken), waits until
+ * its end has been noticed and described, and says so.
+ *
+ * @returns Whether the reaper received it.
+ */
+async function delivered(message: Record<string, unknown>): Promise<boolean> {
+  if (!child) return false;
+  try {
+    await send(message);
+    return true;
+  } catch {
+    await deathNoticed;
+    return false;
+  }
 }
 
 /**
@@ -160,7 +271,8 @@ export async function register(
 ): Promise<number | undefined> {
   if (!child) return undefined;
   const id = ++nextId;
-  await send({ op: "add", id, resource });
+  if (!await delivered({ op: "add", id, resource })) return undefined;
+  alive.set(id, resource);
   return id;
 }
 
@@ -168,6 +280,7 @@ export async function register(
 function prepareAhead(resource: ReapedResource): number | undefined {
   if (!child) return undefined;
   const id = ++nextId;
+  alive.set(id, resource);
   send({ op: "add", id, resource, create: true }).catch(() => {});
   return id;
 }
@@ -284,11 +397,13 @@ function inReadyFile(id: number): boolean {
 
 /** Whether the resource made ahead as `id` exists, once its creation ended. */
 async function take(id: number): Promise<boolean> {
-  if (!child) return false;
+  // Said made: the caller's, also when the reaper has died since (its
+  // fixture then removes it itself).
   if (inReadyFile(id)) {
     readyIds.delete(id);
     return true;
   }
+  if (!child) return false;
   const answer = new Promise<boolean>((resolve) => waiting.set(id, resolve));
   try {
     await send({ op: "take", id });
@@ -301,7 +416,11 @@ async function take(id: number): Promise<boolean> {
   if (waiting.size === 1) child.ref();
   pumpAnswers();
   try {
-    return await answer;
+    const made = await answer;
+    // Not made (or the reaper is gone before answering: then it stays named
+    // in the report of the reaper's death).
+    if (!made && child) alive.delete(id);
+    return made;
   } finally {
     if (waiting.size === 0) child?.unref();
   }
@@ -312,9 +431,13 @@ async function take(id: number): Promise<boolean> {
  * test's path; the caller does not wait for the removal.
  *
  * @param id The id from {@linkcode register}.
+ * @returns Whether the reaper took it; `false` when it has died: the caller
+ *   removes the resource itself.
  */
-export async function handOff(id: number): Promise<void> {
-  await send({ op: "remove", id });
+export async function handOff(id: number): Promise<boolean> {
+  if (!await delivered({ op: "remove", id })) return false;
+  alive.delete(id);
+  return true;
 }
 
 /**
@@ -323,7 +446,8 @@ export async function handOff(id: number): Promise<void> {
  * @param id The id from {@linkcode register}.
  */
 export async function forget(id: number): Promise<void> {
-  await send({ op: "forget", id });
+  alive.delete(id);
+  await delivered({ op: "forget", id });
 }
 
 /**
@@ -335,12 +459,15 @@ export async function forget(id: number): Promise<void> {
  */
 export function waitForHelper(pid: number): void {
   if (!startReaper()) return;
-  send({ op: "helper", id: pid }).catch(() => {});
+  delivered({ op: "helper", id: pid });
 }
 
 /** What the reapers that wrote to a log did. */
 export interface ReaperReport {
-  /** Lines of removals that failed. */
+  /**
+   * Lines of what failed: removals, and reapers that ended before finishing
+   * their work (killed, or unable to start).
+   */
   failed: string[];
   /** How many resources they removed. */
   removed: number;
@@ -351,6 +478,8 @@ export interface ReaperReport {
 /**
  * Waits until every reaper that wrote to `log` has exited (or is gone), so
  * that nothing checks for leftovers while a reaper is still removing them.
+ * A reaper that is gone without having said it exited did not finish its
+ * work: that is a failure of the run, reported with its log.
  *
  * @param log The log file the reapers share.
  * @param timeoutMs How long to wait at most.
@@ -368,22 +497,26 @@ export async function waitForReapers(
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     }
-    const started = [
-      ...new Set(
-        [...text.matchAll(/ reaper (\d+) (?:spawned|started)/g)].map((m) =>
-          Number(m[1])
-        ),
-      ),
-    ];
-    const exited = new Set(
-      [...text.matchAll(/ reaper (\d+) exited/g)].map((m) => Number(m[1])),
-    );
-    const running = started.filter((pid) =>
+    const pids = (pattern: RegExp): Set<number> =>
+      new Set([...text.matchAll(pattern)].map((m) => Number(m[1])));
+    const started = pids(/ reaper (\d+) (?:spawned|started)/g);
+    const exited = pids(/ reaper (\d+) exited/g);
+    const reported = pids(/ reaper (\d+) FAILED: /g);
+    const running = [...started].filter((pid) =>
       !exited.has(pid) && processAlive(pid)
     );
     if (running.length === 0 || Date.now() > until) {
+      const failed = text.split("\n").filter((l) => / FAILED\b/.test(l));
+      for (const pid of started) {
+        if (exited.has(pid) || reported.has(pid) || running.includes(pid)) {
+          continue;
+        }
+        failed.push(
+          `reaper ${pid} FAILED: it ended without finishing its work (no "exited" line; killed, or it could not start); what it held may be left; its log: ${log}`,
+        );
+      }
       return {
-        failed: text.split("\n").filter((l) => / FAILED /.test(l)),
+        failed,
         removed: [...text.matchAll(/ removed /g)].length,
         running,
       };

@@ -224,9 +224,9 @@ function handle(
     key: (path: string) => keyPrefix + path.replace(/^\/+/, ""),
     ...disposeOnce(async () => {
       // --- reaper: hand off instead of remove (declared: nobody waits)
-      if (reaped !== undefined && options.declared) {
+      if (reaped !== undefined && options.declared && await handOff(reaped)) {
         client.destroy();
-        return handOff(reaped);
+        return;
       }
       // --- end reaper
       try {
