@@ -130,9 +130,13 @@ function logNotWritable(): string | undefined {
   const { state } = Deno.permissions.querySync({ name: "write", path: log });
   if (state !== "granted") return undefined;
   try {
-    Deno.writeTextFileSync(log, "", { append: true });
+    // A real line: a full disk still takes an empty write.
+    logFile = Deno.openSync(log, { append: true, create: true });
+    writeLine(`process ${Deno.pid} starts its reaper`);
     return undefined;
   } catch (error) {
+    logFile?.close();
+    logFile = undefined;
     return `its log ${log} cannot be written (${
       error instanceof Error ? error.message : error
     })`;
@@ -216,13 +220,18 @@ function noteInLog(line: string): void {
       if (state !== "granted") return;
       logFile = Deno.openSync(log, { append: true, create: true });
     }
-    const bytes = encoder.encode(`${new Date().toISOString()} ${line}\n`);
-    let written = 0;
-    while (written < bytes.length) {
-      written += logFile.writeSync(bytes.subarray(written));
-    }
+    writeLine(line);
   } catch {
     // Not writable: the reaper creates it and says it started.
+  }
+}
+
+/** Writes one dated line to the open reaper log. */
+function writeLine(line: string): void {
+  const bytes = encoder.encode(`${new Date().toISOString()} ${line}\n`);
+  let written = 0;
+  while (written < bytes.length) {
+    written += logFile!.writeSync(bytes.subarray(written));
   }
 }
 
