@@ -36,6 +36,22 @@ Deno.test("reading a file outside the union is denied", () => {
   );
 });
 
+Deno.test("what Deno does not check is not held, and the README says so: an import reads outside the temp dir", async () => {
+  assert.equal(verdict("imports a file outside its temp dir as text"), "ok");
+  assert.match(run.output, /^IMPORTED "/m);
+  const readme = await Deno.readTextFile(
+    new URL("../README.md", import.meta.url),
+  );
+  assert.match(
+    readme,
+    /a module import reads any file without `read` permission/,
+  );
+  assert.match(
+    readme,
+    /## Known limits\n\n- Permissions are Deno's, with Deno's limits/,
+  );
+});
+
 Deno.test("an undeclared env var is denied", () => {
   assert.equal(verdict("reads an env var it did not declare"), "FAILED");
   assert.match(
@@ -61,6 +77,6 @@ Deno.test("the test's own permissions are added to its fixtures'", () => {
 
 Deno.test("the suite reports exactly the denied tests as failed", () => {
   expectRun(run, run.code !== 0, "the run must fail");
-  assert.equal(run.passed, 3);
+  assert.equal(run.passed, 4);
   assert.equal(run.failed, 4);
 });
