@@ -35,7 +35,7 @@ import {
   processPermissions,
 } from "./src/services/process_permissions.ts";
 import { readEnv } from "./src/util/env.ts";
-import { describe } from "./src/util/text.ts";
+import { describe, maskUrl } from "./src/util/text.ts";
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { waitForReapers } from "./src/run/reaper.ts";
 
@@ -208,12 +208,17 @@ async function services(
   if (options.json) {
     console.log(JSON.stringify({
       env: provisioned.env,
-      services: provisioned.services,
+      services: provisioned.services.map((service) => ({
+        ...service,
+        address: maskUrl(service.address),
+      })),
     }));
   } else {
     for (const service of provisioned.services) {
       console.error(
-        `itkit: ${service.kind}: ${service.origin} at ${service.address}`,
+        `itkit: ${service.kind}: ${service.origin} at ${
+          maskUrl(service.address)
+        }`,
       );
     }
     for (const [name, value] of Object.entries(provisioned.env)) {
@@ -254,7 +259,9 @@ export async function runWithServices(
   await using provisioned = await provisionServices();
   for (const service of provisioned.services) {
     console.error(
-      `itkit: ${service.kind}: ${service.origin} at ${service.address}`,
+      `itkit: ${service.kind}: ${service.origin} at ${
+        maskUrl(service.address)
+      }`,
     );
   }
   const summaryWanted = parseFlag(

@@ -16,6 +16,7 @@ import {
   postgresUrl,
 } from "./config.ts";
 import { loadPostgres } from "./client.ts";
+import { maskDatabase } from "./_masked_handle.ts";
 import { disposeOnce } from "../util/dispose_once.ts";
 import { migrationKey } from "./_migrations.ts";
 import type { Session, SessionInput } from "./_session.ts";
@@ -266,16 +267,17 @@ export const postgresDatabase: FixtureFactory<
       throw wrapSetupError(options.config, error);
     }
     const url = connectionUrl(session.config, session.searchPath);
-    return {
+    // Printed with the password masked.
+    return maskDatabase({
       sql: session.sql,
       isolation: options.isolation,
       database: session.config.database,
       schema: session.schema,
-      config: session.config,
+      config: { ...session.config },
       url,
       env: () => connectionEnv(session.config, url, session.searchPath),
       ...disposeOnce(() => session.close()),
-    };
+    });
   },
 });
 

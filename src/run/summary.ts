@@ -12,6 +12,7 @@
 
 import { summarySettings } from "./settings.ts";
 import { reaperLogPath, reaperRunning } from "./reaper.ts";
+import { maskUrl } from "../util/text.ts";
 
 /** Where a service used by the run came from. */
 export type ServiceOrigin =
@@ -27,7 +28,7 @@ export interface ServiceRecord {
   kind: string;
   /** Where it came from. */
   origin: ServiceOrigin;
-  /** Its address (password masked). */
+  /** Its address (a password in it is masked when printed). */
   address: string;
 }
 
@@ -186,7 +187,7 @@ export function formatSummary(
     rgw: "throwaway Ceph RADOS Gateway (real S3: signatures, versioning)",
   };
   for (const s of records.services) {
-    lines.push(`    ${s.kind}: ${labels[s.origin]} at ${s.address}`);
+    lines.push(`    ${s.kind}: ${labels[s.origin]} at ${maskUrl(s.address)}`);
   }
   lines.push(`  ignored tests: ${records.ignored.length}`);
   for (const i of records.ignored) lines.push(`    ${i.test}: ${i.reason}`);

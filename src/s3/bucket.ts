@@ -11,6 +11,7 @@ import { loadS3Sdk, s3Client, type S3ClientLike } from "./client.ts";
 import { type S3Config, s3Config, s3Permissions } from "./config.ts";
 import { emptyBucket } from "./empty_bucket.ts";
 import { describe } from "../util/text.ts";
+import { maskFields } from "../util/masked_inspect.ts";
 import { uniqueName } from "../run/naming.ts";
 import { disposeOnce } from "../util/dispose_once.ts";
 import {
@@ -220,7 +221,9 @@ function handle(
     client,
     name,
     keyPrefix,
-    config: options.config,
+    // Printed (console.log, Deno.inspect) with the secret key masked; the
+    // client prints no credentials.
+    config: maskFields({ ...options.config }, ["secretAccessKey"]),
     key: (path: string) => keyPrefix + path.replace(/^\/+/, ""),
     ...disposeOnce(async () => {
       // --- reaper: hand off instead of remove (declared: nobody waits)
