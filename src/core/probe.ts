@@ -54,6 +54,9 @@ export interface HttpProbeOptions extends ProbeOptions {
 /** The default probe budget, in milliseconds. */
 export const DEFAULT_PROBE_TIMEOUT = 1000;
 
+/** The longest budget a timer can hold (2^31 - 1 ms, about 24.8 days). */
+export const MAX_PROBE_TIMEOUT = 2 ** 31 - 1;
+
 const cache = new Map<string, Promise<ProbeResult>>();
 let loaded = false;
 /** The probes still running at module load, by key: what to call them. */
@@ -352,7 +355,8 @@ export function probe(
  * @param what The probe and target, for the message.
  * @param options The options.
  * @returns The timeout in milliseconds.
- * @throws {RangeError} When the timeout is not a positive number.
+ * @throws {RangeError} When the timeout is not a positive number of
+ *   milliseconds a timer can hold.
  */
 export function checkProbeOptions(what: string, options: ProbeOptions): number {
   const timeout = options.timeout ?? defaultProbeTimeout() ??
@@ -364,6 +368,11 @@ export function checkProbeOptions(what: string, options: ProbeOptions): number {
       `Cannot probe ${what}: timeout must be a positive number of milliseconds, got ${
         JSON.stringify(timeout)
       }`,
+    );
+  }
+  if (timeout > MAX_PROBE_TIMEOUT) {
+    throw new RangeError(
+      `Cannot probe ${what}: timeout must be at most ${MAX_PROBE_TIMEOUT} ms (what a timer can hold; about 24.8 days), got ${timeout}`,
     );
   }
   return timeout;

@@ -27,6 +27,7 @@ import { truncateSession } from "./_truncate.ts";
 import { connectError } from "./_errors.ts";
 import { startClonePool } from "./_clone_pool.ts";
 import { startReaper } from "../run/reaper.ts";
+import { reaperSettings } from "../run/settings.ts";
 import { pinSharedPools } from "./_shared_pool.ts";
 
 /** A postgres.js client (`sql`), as the test receives it. */
@@ -227,6 +228,7 @@ export const postgresDatabase: FixtureFactory<
       );
     }
     if (mode === "declared") {
+      reaperSettings(); // a bad ITKIT_REAPER* is an error, not "no reaper"
       loadPostgres(); // start loading at module load
       pinSharedPools();
       // The helper that clones databases and drops what this process made

@@ -23,6 +23,7 @@ import {
   startReaper,
 } from "../run/reaper.ts";
 import type { ReapedBucket } from "./_reap.ts";
+import { reaperSettings } from "../run/settings.ts";
 
 /** Options of {@linkcode s3Bucket}. */
 export interface S3BucketOptions {
@@ -133,6 +134,7 @@ export const s3Bucket: FixtureFactory<S3BucketOptions, S3Bucket> =
       const declared = mode === "declared";
       if (declared) {
         loadS3Sdk(); // start loading at module load
+        reaperSettings(); // a bad ITKIT_REAPER* is an error, not "no reaper"
         startReaper(); // reaper: at module load, while we may spawn
       }
       const prepared: Prepared = {
