@@ -8,7 +8,9 @@
  *   `deno test -A`), then a check that the run left no bucket, schema or
  *   database behind on the servers it started, then stop them.
  * - `sweep [--older-than 1h] [--dry-run]`: remove what fixtures of crashed
- *   runs left on the configured S3 store, PostgreSQL server and temp dir.
+ *   runs left on the configured S3 store (`S3_ENDPOINT`), PostgreSQL server
+ *   (`DATABASE_URL` or `PG*`) and temp dir; what is not configured is
+ *   skipped, and said so.
  * - `permissions [--json] [--clients] [--database-isolation]`: print the
  *   process permissions the configured services need, instead of `-A`.
  *
@@ -29,13 +31,17 @@ import {
 import { s3Config } from "./s3.ts";
 import { postgresConfig } from "./postgres.ts";
 import { formatSummary, mergeSummaries } from "./src/run/summary.ts";
-import { parseFlag } from "./src/run/settings.ts";
+import {
+  checkFileSetting,
+  defaultProbeTimeout,
+  parseFlag,
+} from "./src/run/settings.ts";
 import {
   permissionFlags,
   processPermissions,
 } from "./src/services/process_permissions.ts";
 import { readEnv } from "./src/util/env.ts";
-import { describe } from "./src/util/text.ts";
+import { describe, maskUrl } from "./src/util/text.ts";
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { waitForReapers } from "./src/run/reaper.ts";
 
@@ -164,12 +170,35 @@ function parse<T extends ParseArgsOptionsConfig>(
   }
 }
 
+/** The variables that configure PostgreSQL for `sweep` (`USER` does not). */
+const POSTGRES_SETTINGS = [
+  "DATABASE_URL",
+  "PGHOST",
+  "PGPORT",
+  "PGUSER",
+  "PGPASSWORD",
+  "PGDATABASE",
+];
+
 async function sweepCommand(
   olderThan: number | undefined,
   dryRun: boolean,
 ): Promise<number> {
+  // Only what is configured: a default (localhost:9000) is nobody's store.
+  const s3 = Boolean(readEnv("S3_ENDPOINT"));
+  const postgres = POSTGRES_SETTINGS.some((name) => readEnv(name));
+  if (!s3) console.error("itkit: sweep: S3 skipped: S3_ENDPOINT is not set");
+  if (!postgres) {
+    console.error(
+      `itkit: sweep: PostgreSQL skipped: none of ${
+        POSTGRES_SETTINGS.join(", ")
+      } is set`,
+    );
+  }
   const report = await sweep({
     ...(olderThan === undefined ? {} : { olderThan }),
+    ...(s3 ? {} : { s3: false }),
+    ...(postgres ? {} : { postgres: false }),
     dryRun,
   });
   const verb = dryRun ? "would remove" : "removed";
@@ -208,12 +237,17 @@ async function services(
   if (options.json) {
     console.log(JSON.stringify({
       env: provisioned.env,
-      services: provisioned.services,
+      services: provisioned.services.map((service) => ({
+        ...service,
+        address: maskUrl(service.address),
+      })),
     }));
   } else {
     for (const service of provisioned.services) {
       console.error(
-        `itkit: ${service.kind}: ${service.origin} at ${service.address}`,
+        `itkit: ${service.kind}: ${service.origin} at ${
+          maskUrl(service.address)
+        }`,
       );
     }
     for (const [name, value] of Object.entries(provisioned.env)) {
@@ -251,20 +285,27 @@ export async function runWithServices(
   argv: string[],
   env: Record<string, string> = {},
 ): Promise<number> {
-  await using provisioned = await provisionServices();
-  for (const service of provisioned.services) {
-    console.error(
-      `itkit: ${service.kind}: ${service.origin} at ${service.address}`,
-    );
-  }
+  // Settings first: a bad one is reported before any server starts.
   const summaryWanted = parseFlag(
     "ITKIT_SUMMARY",
     env.ITKIT_SUMMARY ?? readEnv("ITKIT_SUMMARY"),
   );
+  parseFlag("ITKIT_REAPER", env.ITKIT_REAPER ?? readEnv("ITKIT_REAPER"), true);
+  const givenLog = env.ITKIT_REAPER_LOG || readEnv("ITKIT_REAPER_LOG");
+  if (givenLog) checkFileSetting("ITKIT_REAPER_LOG", givenLog);
+  if (env.ITKIT_PROBE_TIMEOUT === undefined) defaultProbeTimeout();
+  await using provisioned = await provisionServices();
+  for (const service of provisioned.services) {
+    console.error(
+      `itkit: ${service.kind}: ${service.origin} at ${
+        maskUrl(service.address)
+      }`,
+    );
+  }
   const summaryFile = summaryWanted
     ? await Deno.makeTempFile({ prefix: "itkit-summary-" })
     : undefined;
-  const reaperLog = env.ITKIT_REAPER_LOG ?? Deno.env.get("ITKIT_REAPER_LOG") ??
+  const reaperLog = givenLog ||
     await Deno.makeTempFile({ prefix: "itkit-reaper-", suffix: ".log" });
   const [cmd, ...args] = argv;
   if (cmd === undefined) {

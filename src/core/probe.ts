@@ -5,7 +5,7 @@
  * @module
  */
 
-import { describe } from "../util/text.ts";
+import { describe, fingerprint, maskUrl } from "../util/text.ts";
 import { raceDeadline } from "../util/deadline.ts";
 import { defaultProbeTimeout } from "../run/settings.ts";
 
@@ -54,16 +54,20 @@ export interface HttpProbeOptions extends ProbeOptions {
 /** The default probe budget, in milliseconds. */
 export const DEFAULT_PROBE_TIMEOUT = 1000;
 
+/** The longest budget a timer can hold (2^31 - 1 ms, about 24.8 days). */
+export const MAX_PROBE_TIMEOUT = 2 ** 31 - 1;
+
 const cache = new Map<string, Promise<ProbeResult>>();
 let loaded = false;
-const pendingAtLoad = new Set<string>();
+/** The probes still running at module load, by key: what to call them. */
+const pendingAtLoad = new Map<string, string>();
 
 globalThis.addEventListener?.("load", () => {
   loaded = true;
   if (pendingAtLoad.size > 0) {
     throw new Error(
       `Probe ${
-        [...pendingAtLoad].join(", ")
+        [...pendingAtLoad.values()].join(", ")
       } was still running when the test module finished loading. Await probes at the top level (const db = await probeTcp(...)) and pass the result in \`requires\`: a test registered from a probe's callback would be dropped silently by Deno.`,
     );
   }
@@ -74,8 +78,13 @@ globalThis.addEventListener?.("load", () => {
  * callers share the first result. Probe factories use it; use it for your own
  * probes too.
  *
- * @param key What identifies the target (`"tcp 127.0.0.1:5432"`).
+ * @param key What identifies the target (`"tcp 127.0.0.1:5432"`). It is
+ *   kept, never printed: to tell apart targets that differ by a secret, put a
+ *   fingerprint of the secret in it, not the secret.
  * @param run The probe itself.
+ * @param label What messages call the probe (`"postgres
+ *   postgres://app:***@127.0.0.1:5432/app"`); never a secret. By default the
+ *   key, with any URL in it masked.
  * @returns The shared result.
  *
  * @example
@@ -93,13 +102,14 @@ globalThis.addEventListener?.("load", () => {
 export function cachedProbe(
   key: string,
   run: () => Promise<ProbeResult>,
+  label?: string,
 ): Promise<ProbeResult> {
   let result = cache.get(key);
   if (!result) {
     result = run();
     cache.set(key, result);
     if (!loaded) {
-      pendingAtLoad.add(key);
+      pendingAtLoad.set(key, label ?? key.split(" ").map(maskUrl).join(" "));
       result.finally(() => pendingAtLoad.delete(key));
     }
   }
@@ -248,14 +258,14 @@ export function probeHttp(
   } catch {
     throw new TypeError(
       `Cannot probe HTTP: ${
-        JSON.stringify(String(url))
+        JSON.stringify(maskUrl(String(url)))
       } is not a URL (expected http://host:port/path)`,
     );
   }
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
     throw new TypeError(
       `Cannot probe HTTP: ${
-        JSON.stringify(String(url))
+        JSON.stringify(maskUrl(String(url)))
       } is not an http(s) URL (expected http://host:port/path)`,
     );
   }
@@ -264,14 +274,16 @@ export function probeHttp(
     ? (s: number) => s === expect
     : expect;
   const method = options.method ?? "GET";
-  checkProbeOptions(`http ${parsed.href}`, options);
+  // Credentials in the URL are sent, never shown.
+  const target = maskUrl(parsed.href);
+  checkProbeOptions(`http ${target}`, options);
   const hostPort = `${parsed.hostname}:${
     parsed.port || (parsed.protocol === "https:" ? 443 : 80)
   }`;
   return cachedProbe(
-    `http ${method} ${parsed.href}`,
+    `http ${method} ${target} ${fingerprint(parsed.href)}`,
     () =>
-      runProbe("http", parsed.href, async (signal) => {
+      runProbe("http", target, async (signal) => {
         let response: Response;
         try {
           response = await fetch(parsed, { method, signal });
@@ -281,6 +293,7 @@ export function probeHttp(
         await response.body?.cancel();
         if (!accepts(response.status)) return `HTTP ${response.status}`;
       }, options),
+    `http ${target}`,
   );
 }
 
@@ -331,6 +344,7 @@ export function probe(
         if (value === false) return "check returned false";
         if (typeof value === "string") return value;
       }, options),
+    `check ${name}`,
   );
 }
 
@@ -341,7 +355,8 @@ export function probe(
  * @param what The probe and target, for the message.
  * @param options The options.
  * @returns The timeout in milliseconds.
- * @throws {RangeError} When the timeout is not a positive number.
+ * @throws {RangeError} When the timeout is not a positive number of
+ *   milliseconds a timer can hold.
  */
 export function checkProbeOptions(what: string, options: ProbeOptions): number {
   const timeout = options.timeout ?? defaultProbeTimeout() ??
@@ -353,6 +368,11 @@ export function checkProbeOptions(what: string, options: ProbeOptions): number {
       `Cannot probe ${what}: timeout must be a positive number of milliseconds, got ${
         JSON.stringify(timeout)
       }`,
+    );
+  }
+  if (timeout > MAX_PROBE_TIMEOUT) {
+    throw new RangeError(
+      `Cannot probe ${what}: timeout must be at most ${MAX_PROBE_TIMEOUT} ms (what a timer can hold; about 24.8 days), got ${timeout}`,
     );
   }
   return timeout;

@@ -6,6 +6,7 @@
  */
 
 import { maskUrl } from "../util/text.ts";
+import { maskFields } from "../util/masked_inspect.ts";
 import { readEnv } from "../util/env.ts";
 
 /** Where and how to reach a PostgreSQL server. */
@@ -69,7 +70,10 @@ export function postgresConfig(
   env: Record<string, string | undefined> = processEnv(),
 ): PostgresConfig {
   const url = env.DATABASE_URL;
-  if (url !== undefined && url !== "") return fromUrl(url);
+  // Printed (console.log, Deno.inspect) with the password masked.
+  if (url !== undefined && url !== "") {
+    return maskFields(fromUrl(url), ["password"]);
+  }
   const portText = env.PGPORT || "5432";
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port < 1 || port > 65535) {
@@ -88,13 +92,13 @@ export function postgresConfig(
     );
   }
   const user = env.PGUSER || env.USER || env.LOGNAME || "postgres";
-  return {
+  return maskFields({
     host,
     port,
     user,
     password: env.PGPASSWORD ?? "",
     database: env.PGDATABASE || user,
-  };
+  }, ["password"]);
 }
 
 /** Configurations parsed from a URL, by URL (parsing costs ~10 µs). */

@@ -16,6 +16,7 @@ import {
   postgresUrl,
 } from "./config.ts";
 import { loadPostgres } from "./client.ts";
+import { maskDatabase } from "./_masked_handle.ts";
 import { disposeOnce } from "../util/dispose_once.ts";
 import { migrationKey } from "./_migrations.ts";
 import type { Session, SessionInput } from "./_session.ts";
@@ -26,6 +27,7 @@ import { truncateSession } from "./_truncate.ts";
 import { connectError } from "./_errors.ts";
 import { startClonePool } from "./_clone_pool.ts";
 import { startReaper } from "../run/reaper.ts";
+import { reaperSettings } from "../run/settings.ts";
 import { pinSharedPools } from "./_shared_pool.ts";
 
 /** A postgres.js client (`sql`), as the test receives it. */
@@ -226,6 +228,7 @@ export const postgresDatabase: FixtureFactory<
       );
     }
     if (mode === "declared") {
+      reaperSettings(); // a bad ITKIT_REAPER* is an error, not "no reaper"
       loadPostgres(); // start loading at module load
       pinSharedPools();
       // The helper that clones databases and drops what this process made
@@ -266,16 +269,17 @@ export const postgresDatabase: FixtureFactory<
       throw wrapSetupError(options.config, error);
     }
     const url = connectionUrl(session.config, session.searchPath);
-    return {
+    // Printed with the password masked.
+    return maskDatabase({
       sql: session.sql,
       isolation: options.isolation,
       database: session.config.database,
       schema: session.schema,
-      config: session.config,
+      config: { ...session.config },
       url,
       env: () => connectionEnv(session.config, url, session.searchPath),
       ...disposeOnce(() => session.close()),
-    };
+    });
   },
 });
 

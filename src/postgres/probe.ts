@@ -14,7 +14,7 @@ import {
 import { type PostgresConfig, postgresConfig, postgresUrl } from "./config.ts";
 import { loadPostgres } from "./client.ts";
 import { discardSharedPool, sharedPool } from "./_shared_pool.ts";
-import { describe } from "../util/text.ts";
+import { describe, fingerprint } from "../util/text.ts";
 
 /**
  * Probes a PostgreSQL server: connect and run `select 1`, on the process's
@@ -40,11 +40,13 @@ export function probePostgres(
   config: PostgresConfig = postgresConfig(),
   options: ProbeOptions = {},
 ): Promise<ProbeResult> {
+  // Masked: the result and every message show it.
   const target = postgresUrl(config);
   const hostPort = `${config.host}:${config.port}`;
   checkProbeOptions(`postgres ${target}`, options);
   return cachedProbe(
-    `postgres ${postgresUrl(config, true)}`,
+    // Another password is another probe; the key holds its fingerprint.
+    `postgres ${target} ${fingerprint(config.password)}`,
     async () => {
       // Loading postgres.js is not the server's time: outside the budget.
       const factory = await loadPostgres();
@@ -71,6 +73,7 @@ export function probePostgres(
         }
       }, options);
     },
+    `postgres ${target}`,
   );
 }
 

@@ -5,24 +5,87 @@
 import { readEnv } from "../util/env.ts";
 
 const TRUE = ["1", "true", "yes", "on"];
-const FALSE = ["", "0", "false", "no", "off"];
+const FALSE = ["0", "false", "no", "off"];
 
 /**
- * Parses a boolean `ITKIT_*` flag: unset, empty, `0`, `false`, `no`, `off` are
- * off; `1`, `true`, `yes`, `on` are on (any case). Anything else is an error,
- * never a silent "off".
+ * Parses a boolean `ITKIT_*` flag: `1`, `true`, `yes`, `on` are on; `0`,
+ * `false`, `no`, `off` are off (any case); unset or empty is `unset`. Anything
+ * else is an error, never a silent default.
  *
+ * @param name The variable, for the message.
+ * @param value Its value.
+ * @param unset What unset or empty means.
  * @throws {TypeError} Naming the variable, its value and what is expected.
  */
-export function parseFlag(name: string, value: string | undefined): boolean {
+export function parseFlag(
+  name: string,
+  value: string | undefined,
+  unset = false,
+): boolean {
   const normalized = (value ?? "").trim().toLowerCase();
+  if (normalized === "") return unset;
   if (TRUE.includes(normalized)) return true;
   if (FALSE.includes(normalized)) return false;
   throw new TypeError(
-    `Cannot read ${name}: ${
-      JSON.stringify(value)
-    } is not a flag (expected 1, true, yes or on to turn it on; 0, false, no, off or unset for off)`,
+    `Cannot read ${name}: ${JSON.stringify(value)} is not a flag (expected ${
+      unset
+        ? "1, true, yes, on or unset to turn it on; 0, false, no or off to turn it off"
+        : "1, true, yes or on to turn it on; 0, false, no, off or unset for off"
+    })`,
   );
+}
+
+/**
+ * A file setting (`ITKIT_SUMMARY_FILE`, `ITKIT_REAPER_LOG`): the toolkit
+ * appends to it, so its directory must exist. Checked where the process may
+ * read it without a prompt; elsewhere left to the first write.
+ *
+ * @param name The variable, for the message.
+ * @param path Its value.
+ * @returns `path`.
+ * @throws {TypeError} Naming the variable and its value, when its directory
+ *   does not exist or it is a directory.
+ */
+export function checkFileSetting(name: string, path: string): string {
+  const dir = /[\\/]/.test(path)
+    ? path.replace(/[\\/][^\\/]*$/, "") || "/"
+    : ".";
+  const fail = (why: string): never => {
+    throw new TypeError(
+      `Cannot read ${name}: ${
+        JSON.stringify(path)
+      } ${why} (expected a file path in an existing directory; the toolkit appends to it)`,
+    );
+  };
+  if (!mayRead(dir)) return path;
+  let info: Deno.FileInfo | undefined;
+  try {
+    info = Deno.statSync(dir);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      fail(`is in ${JSON.stringify(dir)}, which does not exist`);
+    }
+    return path; // not ours to judge (no permission, a loop): the write says
+  }
+  if (!info.isDirectory) {
+    fail(`is in ${JSON.stringify(dir)}, which is not a directory`);
+  }
+  if (!mayRead(path)) return path;
+  try {
+    if (Deno.statSync(path).isDirectory) fail("is a directory");
+  } catch (error) {
+    if (error instanceof TypeError) throw error;
+  }
+  return path;
+}
+
+function mayRead(path: string): boolean {
+  try {
+    return Deno.permissions.querySync({ name: "read", path }).state ===
+      "granted";
+  } catch {
+    return false;
+  }
 }
 
 let requireMode: boolean | undefined;
@@ -46,21 +109,33 @@ export interface SummarySettings {
   print: boolean;
 }
 
-/** The run summary settings (`ITKIT_SUMMARY_FILE`, `ITKIT_SUMMARY`). */
+/**
+ * The run summary settings (`ITKIT_SUMMARY_FILE`, `ITKIT_SUMMARY`).
+ *
+ * @throws {TypeError} When `ITKIT_SUMMARY` is not a flag, or
+ *   `ITKIT_SUMMARY_FILE` is in a directory that does not exist.
+ */
 export function summarySettings(): SummarySettings {
+  const file = readEnv("ITKIT_SUMMARY_FILE") || undefined;
   return {
-    file: readEnv("ITKIT_SUMMARY_FILE") || undefined,
+    file: file === undefined
+      ? undefined
+      : checkFileSetting("ITKIT_SUMMARY_FILE", file),
     print: parseFlag("ITKIT_SUMMARY", readEnv("ITKIT_SUMMARY")),
   };
 }
 
 let probeTimeout: number | null | undefined;
 
+/** The longest delay a timer holds (2^31 - 1 ms, about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * The default probe budget from `ITKIT_PROBE_TIMEOUT` (milliseconds), for
  * machines where 1000 ms is too short (a loaded CI runner), or `undefined`.
  *
- * @throws {TypeError} When it is set but not a positive whole number.
+ * @throws {TypeError} When it is set but not a positive whole number a timer
+ *   can hold (up to 2^31 - 1).
  */
 export function defaultProbeTimeout(): number | undefined {
   if (probeTimeout === undefined) {
@@ -72,6 +147,13 @@ export function defaultProbeTimeout(): number | undefined {
         `Cannot read ITKIT_PROBE_TIMEOUT: ${
           JSON.stringify(raw)
         } is not a budget (expected a positive whole number of milliseconds, e.g. 5000)`,
+      );
+    } else if (Number(raw) > MAX_TIMER_MS) {
+      // Beyond it, setTimeout fires at once.
+      throw new TypeError(
+        `Cannot read ITKIT_PROBE_TIMEOUT: ${
+          JSON.stringify(raw)
+        } is more than a timer can hold (expected a positive whole number of milliseconds up to ${MAX_TIMER_MS}, about 24.8 days)`,
       );
     } else {
       probeTimeout = Number(raw);
@@ -105,9 +187,43 @@ export function s3Engine(): S3Engine {
   return parseS3Engine(readEnv("ITKIT_S3"));
 }
 
+/** Whether fixtures use a reaper process, and where it logs. */
+export interface ReaperSettings {
+  /** `ITKIT_REAPER`: on unless `0`, `false`, `no` or `off`. */
+  enabled: boolean;
+  /** `ITKIT_REAPER_LOG` (set by `cli.ts run`), if set. */
+  log: string | undefined;
+}
+
+let reaper: ReaperSettings | undefined;
+
+/**
+ * The reaper settings (`ITKIT_REAPER`, and `ITKIT_REAPER_LOG` when it is
+ * on), read once. Call it where a fixture first needs the reaper, before
+ * starting it: `startReaper()` takes any failure for "no reaper".
+ *
+ * @returns The settings.
+ * @throws {TypeError} When `ITKIT_REAPER` is not a flag, or the reaper is on
+ *   and `ITKIT_REAPER_LOG` is in a directory that does not exist.
+ */
+export function reaperSettings(): ReaperSettings {
+  if (reaper === undefined) {
+    const enabled = parseFlag("ITKIT_REAPER", readEnv("ITKIT_REAPER"), true);
+    const log = enabled ? readEnv("ITKIT_REAPER_LOG") || undefined : undefined;
+    reaper = {
+      enabled,
+      log: log === undefined ? undefined : checkFileSetting(
+        "ITKIT_REAPER_LOG",
+        log,
+      ),
+    };
+  }
+  return reaper;
+}
+
 /** The reaper's log file (`ITKIT_REAPER_LOG`, set by `cli.ts run`), if set. */
 export function reaperLogSetting(): string | undefined {
-  return readEnv("ITKIT_REAPER_LOG") || undefined;
+  return reaperSettings().log;
 }
 
 /**
@@ -118,11 +234,7 @@ export function cacheDirSetting(): string | undefined {
   return readEnv("ITKIT_CACHE_DIR");
 }
 
-let reaper: boolean | undefined;
-
 /** Whether fixtures may use a reaper process (`ITKIT_REAPER`, on unless `0`/`off`). */
 export function isReaperEnabled(): boolean {
-  const value = readEnv("ITKIT_REAPER");
-  return reaper ??= value === undefined || value.trim() === "" ||
-    parseFlag("ITKIT_REAPER", value);
+  return reaperSettings().enabled;
 }

@@ -12,6 +12,7 @@
 
 import { summarySettings } from "./settings.ts";
 import { reaperLogPath, reaperRunning } from "./reaper.ts";
+import { describe, maskUrl } from "../util/text.ts";
 
 /** Where a service used by the run came from. */
 export type ServiceOrigin =
@@ -27,7 +28,7 @@ export interface ServiceRecord {
   kind: string;
   /** Where it came from. */
   origin: ServiceOrigin;
-  /** Its address (password masked). */
+  /** Its address (a password in it is masked when printed). */
   address: string;
 }
 
@@ -186,7 +187,7 @@ export function formatSummary(
     rgw: "throwaway Ceph RADOS Gateway (real S3: signatures, versioning)",
   };
   for (const s of records.services) {
-    lines.push(`    ${s.kind}: ${labels[s.origin]} at ${s.address}`);
+    lines.push(`    ${s.kind}: ${labels[s.origin]} at ${maskUrl(s.address)}`);
   }
   lines.push(`  ignored tests: ${records.ignored.length}`);
   for (const i of records.ignored) lines.push(`    ${i.test}: ${i.reason}`);
@@ -207,6 +208,7 @@ export function formatSummary(
 }
 
 // Decided at module load: inside a test the environment may not be readable.
+// A bad setting fails the module here, before any fixture made anything.
 install();
 
 function install(): void {
@@ -216,9 +218,20 @@ function install(): void {
     // A module (or the runner itself) that used nothing has nothing to say.
     if (services.length + ignored.length + timings.size === 0) return;
     if (file) {
-      Deno.writeTextFileSync(file, JSON.stringify(summaryRecords()) + "\n", {
-        append: true,
-      });
+      try {
+        Deno.writeTextFileSync(
+          file,
+          JSON.stringify(summaryRecords()) + "\n",
+          { append: true },
+        );
+      } catch (error) {
+        throw new Error(
+          `Cannot write the run summary: ITKIT_SUMMARY_FILE ${
+            JSON.stringify(file)
+          }: ${describe(error)}`,
+          { cause: error },
+        );
+      }
     } else {
       console.error(formatSummary());
     }

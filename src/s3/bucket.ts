@@ -11,6 +11,7 @@ import { loadS3Sdk, s3Client, type S3ClientLike } from "./client.ts";
 import { type S3Config, s3Config, s3Permissions } from "./config.ts";
 import { emptyBucket } from "./empty_bucket.ts";
 import { describe } from "../util/text.ts";
+import { maskFields } from "../util/masked_inspect.ts";
 import { uniqueName } from "../run/naming.ts";
 import { disposeOnce } from "../util/dispose_once.ts";
 import {
@@ -22,6 +23,7 @@ import {
   startReaper,
 } from "../run/reaper.ts";
 import type { ReapedBucket } from "./_reap.ts";
+import { reaperSettings } from "../run/settings.ts";
 
 /** Options of {@linkcode s3Bucket}. */
 export interface S3BucketOptions {
@@ -132,6 +134,7 @@ export const s3Bucket: FixtureFactory<S3BucketOptions, S3Bucket> =
       const declared = mode === "declared";
       if (declared) {
         loadS3Sdk(); // start loading at module load
+        reaperSettings(); // a bad ITKIT_REAPER* is an error, not "no reaper"
         startReaper(); // reaper: at module load, while we may spawn
       }
       const prepared: Prepared = {
@@ -220,7 +223,9 @@ function handle(
     client,
     name,
     keyPrefix,
-    config: options.config,
+    // Printed (console.log, Deno.inspect) with the secret key masked; the
+    // client prints no credentials.
+    config: maskFields({ ...options.config }, ["secretAccessKey"]),
     key: (path: string) => keyPrefix + path.replace(/^\/+/, ""),
     ...disposeOnce(async () => {
       // --- reaper: hand off instead of remove (declared: nobody waits)

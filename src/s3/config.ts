@@ -7,6 +7,7 @@
 
 import { readEnv } from "../util/env.ts";
 import { maskUrl } from "../util/text.ts";
+import { maskFields } from "../util/masked_inspect.ts";
 
 /** Where and how to reach an S3-compatible store. */
 export interface S3Config {
@@ -51,7 +52,8 @@ export const AWS_SDK_ENV_READS: readonly string[] = [
  * read count as unset (the toolkit never prompts).
  *
  * @param env Where to read from; the process environment by default.
- * @returns The validated settings.
+ * @returns The validated settings; printing them (`console.log`,
+ *   `Deno.inspect`) shows the secret key as `***`.
  * @throws {TypeError} Naming the variable, its value (secrets masked) and the
  *   expected form, when one is malformed.
  *
@@ -77,7 +79,12 @@ export function s3Config(
   try {
     endpoint = new URL(raw);
   } catch { /* reported below */ }
-  if (endpoint && (endpoint.username !== "" || endpoint.password !== "")) {
+  // Credentials, even where they keep it from parsing (an unencoded `/` or
+  // `#` in the secret): shown masked, with where they belong.
+  if (
+    hasUserinfo(raw) ||
+    (endpoint && (endpoint.username !== "" || endpoint.password !== ""))
+  ) {
     throw new TypeError(
       `Cannot configure S3: S3_ENDPOINT ${
         JSON.stringify(maskUrl(raw))
@@ -119,7 +126,16 @@ export function s3Config(
       } is not a region (expected a name such as us-east-1)`,
     );
   }
-  return { endpoint, accessKeyId, secretAccessKey, region };
+  // Printed (console.log, Deno.inspect) with the secret key masked.
+  return maskFields({ endpoint, accessKeyId, secretAccessKey, region }, [
+    "secretAccessKey",
+  ]);
+}
+
+/** Whether `raw` has a `user@` or `user:secret@` before its host. */
+function hasUserinfo(raw: string): boolean {
+  const start = raw.indexOf("//");
+  return start !== -1 && raw.lastIndexOf("@") > start;
 }
 
 /**

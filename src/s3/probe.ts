@@ -13,7 +13,7 @@ import {
 } from "../core/probe.ts";
 import { createS3Client, loadS3Sdk } from "./client.ts";
 import { type S3Config, s3Config } from "./config.ts";
-import { describe } from "../util/text.ts";
+import { describe, fingerprint, maskUrl } from "../util/text.ts";
 
 /**
  * Probes an S3-compatible endpoint with a `ListBuckets` call. Reasons tell
@@ -37,13 +37,17 @@ export function probeS3(
   config: S3Config = s3Config(),
   options: ProbeOptions = {},
 ): Promise<ProbeResult> {
-  const target = config.endpoint.href.replace(/\/$/, "");
+  // Masked: the result and every message show it.
+  const target = maskUrl(config.endpoint.href.replace(/\/$/, ""));
   const hostPort = `${config.endpoint.hostname}:${
     config.endpoint.port || (config.endpoint.protocol === "https:" ? 443 : 80)
   }`;
   checkProbeOptions(`s3 ${target}`, options);
   return cachedProbe(
-    `s3 ${target} ${config.accessKeyId} ${config.secretAccessKey} ${config.region}`,
+    // Another key is another probe; the key holds the secrets' fingerprint.
+    `s3 ${target} ${config.accessKeyId} ${config.region} ${
+      fingerprint(`${config.endpoint.href} ${config.secretAccessKey}`)
+    }`,
     () =>
       runProbe("s3", target, async (signal) => {
         const { ListBucketsCommand } = await loadS3Sdk();
@@ -58,6 +62,7 @@ export function probeS3(
           client.destroy();
         }
       }, options),
+    `s3 ${target}`,
   );
 }
 

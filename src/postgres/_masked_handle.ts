@@ -1,0 +1,23 @@
+// Internal: how a database fixture's handle prints (console.log,
+// Deno.inspect): everything but the password, which `url`, `config` and the
+// postgres.js client (its `options.pass`) hold.
+
+import type { PostgresDatabase } from "./database.ts";
+import { postgresUrl } from "./config.ts";
+import { maskUrl } from "../util/text.ts";
+import { maskFields, maskInspect } from "../util/masked_inspect.ts";
+
+/**
+ * Makes `db`, its `config` and its `sql` print with the password masked.
+ *
+ * @param db The handle, as set up.
+ * @returns `db`.
+ */
+export function maskDatabase(db: PostgresDatabase): PostgresDatabase {
+  maskFields(db.config, ["password"]);
+  // The client is postgres.js's own (a shared pool's, kept between tests):
+  // it prints as what it reaches.
+  const target = postgresUrl(db.config);
+  maskInspect(db.sql, () => `[postgres.js sql: ${target}]`);
+  return maskInspect(db, (self) => ({ ...self, url: maskUrl(self.url) }));
+}
