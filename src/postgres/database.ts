@@ -48,16 +48,21 @@ export interface PostgresDatabaseOptions {
   config?: PostgresConfig;
   /**
    * How tests are kept apart (see the README's PostgreSQL section for what
-   * code under test may do in each):
+   * code under test may do in each). In every level an unqualified name in
+   * the migration, `sql`, or a client opened from `url`/`env()` resolves
+   * only to what the test's migration or code made (and `pg_catalog`): in
+   * `"transaction"` and `"schema"` the test's schema is the whole search
+   * path; in `"truncate"` and `"database"` the database is the test's own.
    *
    * - `"transaction"`: `sql` is one connection of the process's pool inside a
    *   transaction rolled back on dispose, on a schema migrated once per
-   *   process; `sql.begin()` and `sql.reserve()` become savepoints on it.
+   *   process (made without a migration too); `sql.begin()` and
+   *   `sql.reserve()` become savepoints on it.
    *   Code that commits or ends the transaction fails the test. The
    *   connection is kept for the next test (one at a time); a `sql` used
    *   after its test ended throws.
-   * - `"schema"`: a fresh schema per test, first on the search path of the
-   *   process's pool, migrated inline, dropped on dispose.
+   * - `"schema"`: a fresh schema per test, the search path of the process's
+   *   pool, migrated inline, dropped on dispose.
    * - `"truncate"`: one database per process, cloned from the migrated
    *   template, reset to its migrated state after each test (the tables that
    *   changed are truncated and their migrated rows restored). For code that
@@ -110,14 +115,18 @@ export interface PostgresDatabase extends AsyncDisposable {
   readonly isolation: PostgresIsolation;
   /** The database the test uses. */
   readonly database: string;
-  /** The schema the test works in (first on its search path). */
+  /**
+   * The schema the test works in: its whole search path in `"transaction"`
+   * and `"schema"` isolation, `public` of its own database in the others.
+   */
   readonly schema: string;
   /** Connection settings for the test's database. */
   readonly config: PostgresConfig;
   /**
    * A connection string with the real password that lands where the test
-   * works: its database and, through the startup `options`, its search
-   * path. For code that opens its own connections.
+   * works: its database and, through the startup `options`
+   * (`-c search_path=<schema>`), its search path. For code that opens its
+   * own connections.
    */
   readonly url: string;
   /**
