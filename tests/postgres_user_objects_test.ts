@@ -4,14 +4,19 @@
 // leftover check and the sweep. On a private server: the sweep below removes
 // whatever is old enough, and the user's databases are cluster-wide.
 import assert from "node:assert/strict";
-import { type PostgresConfig, postgresUrl } from "../postgres.ts";
+import {
+  type PostgresConfig,
+  postgresDatabase,
+  postgresUrl,
+} from "../postgres.ts";
 import {
   listPostgresLeftovers,
   startPostgresServer,
   sweep,
 } from "../services.ts";
+import { refuseProduction } from "../src/postgres/_production_guard.ts";
 import { withAdmin } from "./_services.ts";
-import { expectRun, runDenoTest } from "./_harness.ts";
+import { closedPort, expectRun, runDenoTest } from "./_harness.ts";
 
 const SANITIZE = ["--sanitize-ops", "--sanitize-resources"];
 
@@ -206,4 +211,75 @@ Deno.test("no isolation level lets a test's migration or unqualified queries tou
     assert.deepEqual(report, { removed: [], failed: [] });
     assert.deepEqual(await userState(pg), before);
   });
+});
+
+Deno.test("a DATABASE_URL naming a production database is refused at declaration, before any connection, unless ITKIT_ALLOW_PRODUCTION_DATABASE=1", async () => {
+  const port = closedPort();
+  const url = `postgres://app:s3cret@127.0.0.1:${port}/shop_production`;
+  const refused = await runDenoTest(["postgres_user_objects.ts"], {
+    args: SANITIZE,
+    env: { ISOLATION: "schema", DATABASE_URL: url },
+  });
+  expectRun(refused, refused.code !== 0, "the module must fail to load");
+  assert.ok(
+    refused.output.includes(
+      `TypeError: Cannot create postgresDatabase fixture: DATABASE_URL "postgres://app:***@127.0.0.1:${port}/shop_production" names a production database "shop_production" (expected a development or test server and database, e.g. app_test; set ITKIT_ALLOW_PRODUCTION_DATABASE=1 if this one is meant for tests)`,
+    ),
+    refused.output,
+  );
+  assert.ok(!refused.output.includes("s3cret"));
+  // Let through, the tests try the server (nothing listens there).
+  const allowed = await runDenoTest(["postgres_user_objects.ts"], {
+    args: SANITIZE,
+    env: {
+      ISOLATION: "schema",
+      DATABASE_URL: url,
+      ITKIT_ALLOW_PRODUCTION_DATABASE: "1",
+    },
+  });
+  expectRun(allowed, allowed.failed === 4, "4 tests should fail to connect");
+  assert.ok(!allowed.output.includes("names a production"), allowed.output);
+  assert.ok(
+    allowed.output.includes(
+      `Cannot use PostgreSQL at postgres://app:***@127.0.0.1:${port}/shop_production: connect ECONNREFUSED`,
+    ),
+    allowed.output,
+  );
+});
+
+Deno.test("a server or database is production by a whole name segment only", () => {
+  const config = {
+    host: "127.0.0.1",
+    port: 5432,
+    user: "app",
+    password: "s3cret",
+    database: "app",
+  };
+  assert.throws(
+    () =>
+      postgresDatabase.fixture({
+        config: { ...config, host: "db.prod.example.com" },
+      }),
+    new TypeError(
+      'Cannot create postgresDatabase fixture: config "postgres://app:***@db.prod.example.com:5432/app" names a production host "db.prod.example.com" (expected a development or test server and database, e.g. app_test; set ITKIT_ALLOW_PRODUCTION_DATABASE=1 if this one is meant for tests)',
+    ),
+  );
+  for (const database of ["prod", "App-Production", "shop.prod"]) {
+    assert.throws(
+      () => postgresDatabase.fixture({ config: { ...config, database } }),
+      /names a production database/,
+      database,
+    );
+  }
+  for (
+    const database of [
+      "reproduction",
+      "products",
+      "prodigy",
+      "shop_test",
+      "app",
+    ]
+  ) {
+    refuseProduction({ ...config, database }, true);
+  }
 });

@@ -27,6 +27,7 @@ import { connectError } from "./_errors.ts";
 import { startClonePool } from "./_clone_pool.ts";
 import { startReaper } from "../run/reaper.ts";
 import { pinSharedPools } from "./_shared_pool.ts";
+import { refuseProduction } from "./_production_guard.ts";
 
 /** A postgres.js client (`sql`), as the test receives it. */
 export type PostgresSql = Sql<Record<string, unknown>>;
@@ -172,7 +173,9 @@ const SESSIONS: Record<
  *
  * @param options Settings, isolation level, migration, pool size.
  * @returns The handle, with `sql`, `url` and `env()`.
- * @throws {TypeError} For a bad option or a malformed `DATABASE_URL`/`PG*` variable.
+ * @throws {TypeError} For a bad option, a malformed `DATABASE_URL`/`PG*`
+ *   variable, or a server or database named as production (`app_production`,
+ *   `prod-db`) unless `ITKIT_ALLOW_PRODUCTION_DATABASE=1`.
  *
  * @example
  * ```ts ignore
@@ -234,6 +237,9 @@ export const postgresDatabase: FixtureFactory<
         }`,
       );
     }
+    // Before anything is started or connected.
+    const config = options?.config ?? postgresConfig();
+    refuseProduction(config, options?.config !== undefined);
     if (mode === "declared") {
       loadPostgres(); // start loading at module load
       pinSharedPools();
@@ -251,7 +257,6 @@ export const postgresDatabase: FixtureFactory<
         }
       }
     }
-    const config = options?.config ?? postgresConfig();
     const key = migrationKey(name, migrate);
     if (mode === "declared" && isolation === "database") {
       registerDatabaseTest(config, key);

@@ -126,3 +126,16 @@ export function isReaperEnabled(): boolean {
   return reaper ??= value === undefined || value.trim() === "" ||
     parseFlag("ITKIT_REAPER", value);
 }
+
+let allowProduction: boolean | undefined;
+
+/**
+ * Whether a database fixture may use a server or database named as
+ * production (`ITKIT_ALLOW_PRODUCTION_DATABASE`, off unless set).
+ */
+export function isProductionDatabaseAllowed(): boolean {
+  return allowProduction ??= parseFlag(
+    "ITKIT_ALLOW_PRODUCTION_DATABASE",
+    readEnv("ITKIT_ALLOW_PRODUCTION_DATABASE"),
+  );
+}
