@@ -194,22 +194,40 @@ Deno.test("no isolation level lets a test's migration or unqualified queries tou
     // The user's databases and schemas are leftovers of a fresh server, by
     // name: listed (for a server a run started), never removed.
     // Nothing of the toolkit's is left either.
-    assert.deepEqual((await listPostgresLeftovers(pg)).sort(), [
+    const userLeftovers = [
       `database ${ARCHIVE}`,
       `database ${SHOP}`,
       `schema ${ARCHIVE}.itkit`,
       `schema ${SHOP}.itkit`,
       `schema ${SHOP}.itkit_audit`,
       `schema ${SHOP}.itkit_reset`,
-    ]);
+    ];
+    assert.deepEqual((await listPostgresLeftovers(pg)).sort(), userLeftovers);
+    // Beside them, what a killed run of the toolkit left: the sweep removes
+    // those, and only those.
+    const runId = (Date.now() - 5_000).toString(36) + "beef";
+    await withAdmin(
+      (sql) => sql`create database ${sql(`itkit_${runId}_1`)}`,
+      undefined,
+      pg,
+    );
+    await withAdmin(
+      (sql) => sql`create schema ${sql(`itkit_${runId}_2`)}`,
+      SHOP,
+      pg,
+    );
     const report = await sweep({
       postgres: pg,
       s3: false,
       tmpDir: false,
       olderThan: 0,
     });
-    assert.deepEqual(report, { removed: [], failed: [] });
+    assert.deepEqual(report, {
+      removed: [`database itkit_${runId}_1`, `schema ${SHOP}.itkit_${runId}_2`],
+      failed: [],
+    });
     assert.deepEqual(await userState(pg), before);
+    assert.deepEqual((await listPostgresLeftovers(pg)).sort(), userLeftovers);
   });
 });
 
