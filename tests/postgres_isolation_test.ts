@@ -118,22 +118,19 @@ Deno.test("url and env() carry the real password and land in the test's schema",
   });
   const url = new URL(db.url);
   assert.equal(decodeURIComponent(url.password), PG.password);
-  assert.equal(
-    url.searchParams.get("options"),
-    `-c search_path=${db.schema},public`,
-  );
+  assert.equal(url.searchParams.get("options"), `-c search_path=${db.schema}`);
   const env = db.env();
   assert.equal(env.DATABASE_URL, db.url);
   assert.equal(env.PGPASSWORD, PG.password);
   assert.equal(env.PGDATABASE, db.database);
-  assert.equal(env.PGOPTIONS, `-c search_path=${db.schema},public`);
+  assert.equal(env.PGOPTIONS, `-c search_path=${db.schema}`);
   const postgres = (await import("postgres")).default;
   const app = postgres(db.url, { max: 1, onnotice: () => {} });
   try {
     const { path } = (await app<
       { path: string }[]
     >`select current_setting('search_path') as path`)[0]!;
-    assert.equal(path, `${db.schema},public`);
+    assert.equal(path, db.schema);
     await app`insert into t values (1)`;
   } finally {
     await app.end();

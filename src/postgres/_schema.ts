@@ -1,6 +1,7 @@
 // Internal: isolation "schema": a fresh schema per test, reached through the
 // process's pool (every pooled connection starts with the process's schema
-// slot first on its search path); migrated inline on one connection.
+// slot as its whole search path, so that an unqualified name never reaches
+// the rest of the database); migrated inline on one connection.
 
 import { raceDeadline } from "../util/deadline.ts";
 import { describe } from "../util/text.ts";
@@ -73,11 +74,11 @@ async function start(
       show search_path`;
     if (row === undefined) throw new Error("show search_path returned no row");
     const { search_path } = row;
-    bySql = !search_path.startsWith(schema);
+    bySql = search_path !== schema;
     ignoresStartup.set(pool, bySql);
   }
   if (bySql) {
-    await sql`select set_config('search_path', ${`${schema},public`}, false)`;
+    await sql`select set_config('search_path', ${schema}, false)`;
   }
   const drop = async (): Promise<void> => {
     const dropped = await raceDeadline(
@@ -114,7 +115,7 @@ async function start(
     sql: shared(sql),
     config: input.config,
     schema,
-    searchPath: `${schema},public`,
+    searchPath: schema,
     close,
   };
 }
@@ -124,7 +125,7 @@ async function privateSchemaSession(input: SessionInput): Promise<Session> {
   const schema = uniqueName("itkit", "_");
   const sql = input.factory(postgresOptions(input.config, {
     max: input.max,
-    connection: { search_path: `${schema},public` },
+    connection: { search_path: schema },
   })) as unknown as Pg;
   let created = false;
   const close = async (): Promise<void> => {
@@ -156,7 +157,7 @@ async function privateSchemaSession(input: SessionInput): Promise<Session> {
     sql,
     config: input.config,
     schema,
-    searchPath: `${schema},public`,
+    searchPath: schema,
     close,
   };
 }

@@ -32,7 +32,7 @@ export interface Session {
   config: PostgresConfig;
   /** The schema the test works in. */
   schema: string;
-  /** `search_path` for connections the code under test opens, if not the server's default. */
+  /** `search_path` for connections the code under test opens (the test's schema alone), if not the database's default. */
   searchPath?: string;
   /** Ends the session (rolls back, drops, resets). */
   close(): Promise<void>;

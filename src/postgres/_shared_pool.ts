@@ -24,8 +24,10 @@ export const POOL_SIZE = 4;
 
 /**
  * The schema that schema-isolated tests of this process use, one at a time:
- * first on every pooled connection's search path from its startup, so that
- * every connection of the pool lands in the test's schema.
+ * the whole search path of every pooled connection from its startup, so that
+ * every connection of the pool lands in the test's schema, and an unqualified
+ * name resolves to nothing else of the database (`pg_catalog` and the
+ * connection's own temporary objects aside, as in every search path).
  */
 export const SCHEMA_SLOT = `itkit_${RUN_ID}_0`;
 
@@ -76,11 +78,13 @@ export function pinSharedPools(): void {
 
 /**
  * The pool for `config` (opened on first use: postgres.js connects lazily).
- * Connections start with {@linkcode SCHEMA_SLOT} first on their search path.
+ * Connections start with {@linkcode SCHEMA_SLOT} as their whole search path,
+ * unless `slot` is false (a database of the process's own: its default).
  */
 export function sharedPool(
   factory: typeof postgres,
   config: PostgresConfig,
+  slot = true,
 ): SharedPool {
   const key = postgresUrl(config, true);
   let pool = pools.get(key);
@@ -102,7 +106,7 @@ export function sharedPool(
       max: POOL_SIZE,
       connection: {
         application_name: APPLICATION_NAME,
-        search_path: `${SCHEMA_SLOT},public`,
+        ...(slot ? { search_path: SCHEMA_SLOT } : {}),
       },
     }),
     socket,

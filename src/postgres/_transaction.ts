@@ -1,6 +1,8 @@
 // Internal: isolation "transaction": each test in a transaction on one
-// connection of the process's pool, on a schema migrated once per process.
-// A test whose code ends that transaction fails.
+// connection of the process's pool, on a schema migrated once per process
+// (made with or without a migration), which is the connection's whole search
+// path: an unqualified name never reaches the rest of the database. A test
+// whose code ends that transaction fails.
 
 import { raceDeadline } from "../util/deadline.ts";
 import { describe } from "../util/text.ts";
@@ -63,22 +65,23 @@ async function start(
   input: SessionInput,
   unhold: () => void,
 ): Promise<Session> {
-  const { config, migrate, key } = input;
+  const { config, key } = input;
   // Migrated once per process when the reaper (or the clone helper) drops
   // the schema at exit; else (a standalone fixture, no --allow-run) per
-  // session, dropped on close.
+  // session, dropped on close. Without a migration too: the test's names
+  // must not resolve to the database's other schemas.
   const shared = canTrackSchemas();
-  const [schema, log] = migrate
-    ? (shared
-      ? await once(
-        config,
-        "migrated schema",
-        key,
-        () => migrateSchema(pool, input),
-      )
-      : await migrateSchema(pool, input)).split(" ")
-    : ["public", undefined];
-  const searchPath = schema === "public" ? "public" : `${schema},public`;
+  const [schema, log] = (shared
+    ? await once(
+      config,
+      "migrated schema",
+      key,
+      () => migrateSchema(pool, input),
+    )
+    : await migrateSchema(pool, input)).split(" ") as [string, string?];
+  const searchPath = schema;
+  /** What to drop when the schema must go: it, and its write log. */
+  const made = log === undefined ? schema : `${schema}, ${log}`;
   const { slot, started } = await begin(pool, searchPath);
   const session = slot.owner = ++sessions;
   // A cancel that arrives late must not hit the next test on this
@@ -94,7 +97,15 @@ async function start(
   const close = async (): Promise<void> => {
     unsubscribe();
     try {
-      if (slot.lost !== undefined) return; // nothing to roll back; not reusable
+      if (slot.lost !== undefined) {
+        // Nothing to roll back, and not reusable; a schema of this session
+        // alone is dropped all the same.
+        if (!shared) {
+          await pool.sql.unsafe(`drop schema if exists ${made} cascade`)
+            .catch(() => {});
+        }
+        return;
+      }
       // One round trip: was the test's transaction ended by the code under
       // test (its start time changed), roll back, and is anything left in
       // the write log (then it was committed outside the transaction). The
@@ -150,12 +161,9 @@ async function start(
       if (beginError !== undefined) {
         // What the test sent behind a BEGIN that failed was not in a
         // transaction: the migrated schema is rebuilt.
-        if (log !== undefined) {
-          if (shared) forget(config, "migrated schema", key);
-          await pool.sql.unsafe(
-            `drop schema if exists ${schema}, ${log} cascade`,
-          ).catch(() => {});
-        }
+        if (shared) forget(config, "migrated schema", key);
+        await pool.sql.unsafe(`drop schema if exists ${made} cascade`)
+          .catch(() => {});
         throw new Error(
           `Cannot begin the test's transaction: ${
             describe(beginError)
@@ -163,22 +171,17 @@ async function start(
           { cause: beginError },
         );
       }
-      if (log !== undefined && (!shared || ended || leaked)) {
+      if (!shared || ended || leaked) {
         if (shared) forget(config, "migrated schema", key);
-        await pool.sql.unsafe(
-          `drop schema if exists ${schema}, ${log} cascade`,
-        ).catch(() => {});
+        await pool.sql.unsafe(`drop schema if exists ${made} cascade`)
+          .catch(() => {});
       }
       if (ended || leaked) {
         const what = ended
           ? "ended the test's transaction (a COMMIT, ROLLBACK or END on the test's connection), so what it wrote after that was committed"
           : "committed writes to the migrated tables outside the test's transaction (on a connection of its own, e.g. a pool opened from db.url)";
         throw new Error(
-          `The code under test ${what} (isolation "transaction")${
-            log === undefined
-              ? ""
-              : `; the migrated schema "${schema}" was dropped and is rebuilt for the next test`
-          }. Code that commits or opens its own connections needs isolation "truncate", "schema" or "database".`,
+          `The code under test ${what} (isolation "transaction"); the migrated schema "${schema}" was dropped and is rebuilt for the next test. Code that commits or opens its own connections needs isolation "truncate", "schema" or "database".`,
         );
       }
     } finally {
@@ -405,19 +408,29 @@ function rowsOf(results: unknown): Record<string, unknown>[] {
   );
 }
 
-/** Creates a schema and runs the migration in it, on one connection. */
+/**
+ * Creates a schema and runs the migration in it (its whole search path), on
+ * one connection.
+ *
+ * @returns `<schema> <write log schema>`, or the schema alone when there is
+ *   no migration (no tables to watch).
+ */
 async function migrateSchema(
   pool: SharedPool,
   input: SessionInput,
 ): Promise<string> {
   const schema = uniqueName("itkit", "_");
-  const log = uniqueName("itkit", "_");
   await trackSchema(input.config, schema);
+  if (!input.migrate) {
+    await pool.sql.unsafe(`create schema ${schema}`);
+    return schema;
+  }
+  const log = uniqueName("itkit", "_");
   await trackSchema(input.config, log);
   const conn = await pool.reserve();
   try {
     await conn.unsafe(
-      `create schema ${schema}; set search_path to ${schema},public`,
+      `create schema ${schema}; set search_path to ${schema}`,
     );
     try {
       await input.migrate!(connectionSql(conn, {

@@ -160,7 +160,7 @@ export async function truncateSession(input: SessionInput): Promise<Session> {
       () => cloneForProcess(input),
     );
     const config: PostgresConfig = { ...input.config, database };
-    const pool = sharedPool(input.factory, config);
+    const pool = sharedPool(input.factory, config, false);
     unhold = pool.hold();
     return session(pool, config, input, () => {
       unhold();
@@ -205,7 +205,7 @@ function session(
  */
 async function cloneForProcess(input: SessionInput): Promise<string> {
   const database = await buildTemplate(input, "itkit");
-  const pool = sharedPool(input.factory, { ...input.config, database });
+  const pool = sharedPool(input.factory, { ...input.config, database }, false);
   const unhold = pool.hold();
   try {
     await pool.sql.unsafe(INSTALL_RESET);

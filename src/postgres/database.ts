@@ -29,6 +29,7 @@ import { startClonePool } from "./_clone_pool.ts";
 import { startReaper } from "../run/reaper.ts";
 import { reaperSettings } from "../run/settings.ts";
 import { pinSharedPools } from "./_shared_pool.ts";
+import { refuseProduction } from "./_production_guard.ts";
 
 /** A postgres.js client (`sql`), as the test receives it. */
 export type PostgresSql = Sql<Record<string, unknown>>;
@@ -50,16 +51,21 @@ export interface PostgresDatabaseOptions {
   config?: PostgresConfig;
   /**
    * How tests are kept apart (see the README's PostgreSQL section for what
-   * code under test may do in each):
+   * code under test may do in each). In every level an unqualified name in
+   * the migration, `sql`, or a client opened from `url`/`env()` resolves
+   * only to what the test's migration or code made (and `pg_catalog`): in
+   * `"transaction"` and `"schema"` the test's schema is the whole search
+   * path; in `"truncate"` and `"database"` the database is the test's own.
    *
    * - `"transaction"`: `sql` is one connection of the process's pool inside a
    *   transaction rolled back on dispose, on a schema migrated once per
-   *   process; `sql.begin()` and `sql.reserve()` become savepoints on it.
+   *   process (made without a migration too); `sql.begin()` and
+   *   `sql.reserve()` become savepoints on it.
    *   Code that commits or ends the transaction fails the test. The
    *   connection is kept for the next test (one at a time); a `sql` used
    *   after its test ended throws.
-   * - `"schema"`: a fresh schema per test, first on the search path of the
-   *   process's pool, migrated inline, dropped on dispose.
+   * - `"schema"`: a fresh schema per test, the search path of the process's
+   *   pool, migrated inline, dropped on dispose.
    * - `"truncate"`: one database per process, cloned from the migrated
    *   template, reset to its migrated state after each test (the tables that
    *   changed are truncated and their migrated rows restored). For code that
@@ -112,14 +118,18 @@ export interface PostgresDatabase extends AsyncDisposable {
   readonly isolation: PostgresIsolation;
   /** The database the test uses. */
   readonly database: string;
-  /** The schema the test works in (first on its search path). */
+  /**
+   * The schema the test works in: its whole search path in `"transaction"`
+   * and `"schema"` isolation, `public` of its own database in the others.
+   */
   readonly schema: string;
   /** Connection settings for the test's database. */
   readonly config: PostgresConfig;
   /**
    * A connection string with the real password that lands where the test
-   * works: its database and, through the startup `options`, its search
-   * path. For code that opens its own connections.
+   * works: its database and, through the startup `options`
+   * (`-c search_path=<schema>`), its search path. For code that opens its
+   * own connections.
    */
   readonly url: string;
   /**
@@ -165,7 +175,9 @@ const SESSIONS: Record<
  *
  * @param options Settings, isolation level, migration, pool size.
  * @returns The handle, with `sql`, `url` and `env()`.
- * @throws {TypeError} For a bad option or a malformed `DATABASE_URL`/`PG*` variable.
+ * @throws {TypeError} For a bad option, a malformed `DATABASE_URL`/`PG*`
+ *   variable, or a server or database named as production (`app_production`,
+ *   `prod-db`) unless `ITKIT_ALLOW_PRODUCTION_DATABASE=1`.
  *
  * @example
  * ```ts ignore
@@ -227,6 +239,9 @@ export const postgresDatabase: FixtureFactory<
         }`,
       );
     }
+    // Before anything is started or connected.
+    const config = options?.config ?? postgresConfig();
+    refuseProduction(config, options?.config !== undefined);
     if (mode === "declared") {
       reaperSettings(); // a bad ITKIT_REAPER* is an error, not "no reaper"
       loadPostgres(); // start loading at module load
@@ -245,7 +260,6 @@ export const postgresDatabase: FixtureFactory<
         }
       }
     }
-    const config = options?.config ?? postgresConfig();
     const key = migrationKey(name, migrate);
     if (mode === "declared" && isolation === "database") {
       registerDatabaseTest(config, key);

@@ -238,3 +238,16 @@ export function cacheDirSetting(): string | undefined {
 export function isReaperEnabled(): boolean {
   return reaperSettings().enabled;
 }
+
+let allowProduction: boolean | undefined;
+
+/**
+ * Whether a database fixture may use a server or database named as
+ * production (`ITKIT_ALLOW_PRODUCTION_DATABASE`, off unless set).
+ */
+export function isProductionDatabaseAllowed(): boolean {
+  return allowProduction ??= parseFlag(
+    "ITKIT_ALLOW_PRODUCTION_DATABASE",
+    readEnv("ITKIT_ALLOW_PRODUCTION_DATABASE"),
+  );
+}
