@@ -265,7 +265,8 @@ function handle(line: string): void {
   try {
     message = JSON.parse(line);
   } catch {
-    log(`FAILED to read a request: ${JSON.stringify(line)}`);
+    // Not the line itself: a request carries configs with secrets.
+    log(`FAILED to read a request of ${line.length} characters`);
     return;
   }
   const { op, id } = message;

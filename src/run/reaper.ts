@@ -56,16 +56,20 @@ export function reaperLogPath(): string {
  * process still has its permissions: at module load, from `prepare`.
  *
  * @returns Whether the reaper is running.
+ * @throws {TypeError} When `ITKIT_REAPER` or `ITKIT_REAPER_LOG` is malformed.
  */
 export function startReaper(): boolean {
   if (child) return true;
   if (unavailable !== undefined) return false;
   const main = new URL("./_reaper_main.ts", import.meta.url);
+  // A malformed ITKIT_REAPER or ITKIT_REAPER_LOG is the user's error to
+  // see, not a reason to run without a reaper: it throws here.
+  if (!isReaperEnabled()) {
+    unavailable = "turned off by ITKIT_REAPER";
+    return false;
+  }
+  reaperLogPath();
   try {
-    if (!isReaperEnabled()) {
-      unavailable = "turned off by ITKIT_REAPER";
-      return false;
-    }
     const { state } = Deno.permissions.querySync({
       name: "run",
       command: Deno.execPath(),

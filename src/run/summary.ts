@@ -212,6 +212,9 @@ export function formatSummary(
 install();
 
 function install(): void {
+  // The command line makes its own summary from its children's files (and
+  // reports a bad setting as one line of its own).
+  if (Deno.mainModule === new URL("../../cli.ts", import.meta.url).href) return;
   const { file, print } = summarySettings();
   if (!file && !print) return;
   globalThis.addEventListener?.("unload", () => {

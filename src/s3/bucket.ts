@@ -23,7 +23,6 @@ import {
   startReaper,
 } from "../run/reaper.ts";
 import type { ReapedBucket } from "./_reap.ts";
-import { reaperSettings } from "../run/settings.ts";
 
 /** Options of {@linkcode s3Bucket}. */
 export interface S3BucketOptions {
@@ -134,7 +133,6 @@ export const s3Bucket: FixtureFactory<S3BucketOptions, S3Bucket> =
       const declared = mode === "declared";
       if (declared) {
         loadS3Sdk(); // start loading at module load
-        reaperSettings(); // a bad ITKIT_REAPER* is an error, not "no reaper"
         startReaper(); // reaper: at module load, while we may spawn
       }
       const prepared: Prepared = {

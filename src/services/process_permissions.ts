@@ -46,7 +46,10 @@ export interface ProcessPermissionsOptions {
 
 /** The run-wide variables the toolkit reads (`src/run/settings.ts`). */
 const ITKIT_VARS = [
+  "ITKIT_ALLOW_PRODUCTION_DATABASE",
   "ITKIT_PROBE_TIMEOUT",
+  "ITKIT_REAPER",
+  "ITKIT_REAPER_LOG",
   "ITKIT_REQUIRE",
   "ITKIT_SHARD",
   "ITKIT_SUMMARY",
