@@ -5,18 +5,21 @@
 import { env, integration } from "../../mod.ts";
 import { signal, waitFor } from "./_parallel_gate.ts";
 
-integration("an env fixture points the services elsewhere", {
+// ITKIT_SETTER_SCOPE: "test" (default) or "module".
+const scope = (Deno.env.get("ITKIT_SETTER_SCOPE") ?? "test") as "test";
+const vars = env.fixture({
+  scope,
+  vars: {
+    DATABASE_URL: "postgres://bogus:bogus@127.0.0.1:1/bogus",
+    S3_ENDPOINT: "http://127.0.0.1:1",
+    ITKIT_REQUIRE: "bogus",
+  },
+});
+
+integration(`a ${scope}-scoped env fixture points the services elsewhere`, {
   // Reading /proc/locks takes --allow-all.
   permissions: "inherit",
-  fixtures: {
-    vars: env.fixture({
-      vars: {
-        DATABASE_URL: "postgres://bogus:bogus@127.0.0.1:1/bogus",
-        S3_ENDPOINT: "http://127.0.0.1:1",
-        ITKIT_REQUIRE: "bogus",
-      },
-    }),
-  },
+  fixtures: { vars },
 }, async () => {
   signal("env-set");
   // Shared lock waiters: the prober loading, or the user's test starting.
