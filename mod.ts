@@ -67,7 +67,14 @@ export {
   tmpDir,
   type TmpDirOptions,
 } from "./src/fixtures/tmp_dir.ts";
-export { env, type EnvHandle, type EnvOptions } from "./src/fixtures/env.ts";
+export {
+  env,
+  type EnvFactory,
+  type EnvHandle,
+  type EnvOptions,
+  type EnvVars,
+  type FixtureValues,
+} from "./src/fixtures/env.ts";
 export {
   type FetchCall,
   type FetchMock,

@@ -148,7 +148,7 @@ const rows: [
     "env vars not an object",
     () => env.fixture({ vars: "A=1" as Any }),
     TypeError,
-    "Cannot create env fixture: vars must be an object of names to strings or undefined",
+    "Cannot create env fixture: vars must be an object of names to strings or undefined, or a function of the test's fixtures that returns one",
   ],
   [
     "env name invalid",

@@ -23,3 +23,43 @@ Deno.test("eight test files under --parallel sharing the servers never see each 
   assert.deepEqual(await bucketNames(), bucketsBefore);
   assert.deepEqual(await itkitObjects(), objectsBefore);
 });
+
+for (const scope of ["test", "module"]) {
+  Deno.test(`under --parallel, a ${scope}-scoped env fixture's values reach no other file's probes, configuration or tests`, async () => {
+    // The setter's env fixture keeps its values in place until the prober has
+    // probed at load and the user's test has read the environment, unless
+    // they are held off (tests/testdata/_parallel_gate.ts).
+    const gates = await Deno.makeTempDir({ prefix: "itkit-gates-" });
+    try {
+      const run = await runDenoTest([
+        "parallel_env_setter.ts",
+        "parallel_env_prober.ts",
+        "parallel_env_user.ts",
+      ], {
+        args: ["--parallel"],
+        env: {
+          DENO_JOBS: "3",
+          ITKIT_GATE_DIR: gates,
+          ITKIT_SETTER_SCOPE: scope,
+          ITKIT_REAL_DATABASE_URL: Deno.env.get("DATABASE_URL")!,
+          ITKIT_REAL_S3_ENDPOINT: Deno.env.get("S3_ENDPOINT")!,
+        },
+      });
+      expectRun(run, run.code === 0, "every file should pass");
+      // The module scope adds its setup and disposal tests.
+      const tests = scope === "module" ? 7 : 5;
+      expectRun(
+        run,
+        run.passed === tests && run.failed === 0 && run.ignored === 0,
+        `${tests} tests should pass, none be ignored`,
+      );
+      expectRun(
+        run,
+        run.output.includes("PROBED postgres ok, s3 ok"),
+        "the prober should reach both services",
+      );
+    } finally {
+      await Deno.remove(gates, { recursive: true });
+    }
+  });
+}

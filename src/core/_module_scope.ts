@@ -13,6 +13,7 @@ import { mergePermissions } from "./permissions.ts";
 import { isRequireMode } from "../run/settings.ts";
 import { describe } from "../util/text.ts";
 import { onInterruptDisposeModule } from "./_interrupt.ts";
+import { withSharedHold } from "./_env_lock.ts";
 
 /** One module-scoped declaration in this module. */
 export interface ModuleFixture {
@@ -49,12 +50,12 @@ export function bindModuleFixtures(
 ): Map<string, ModuleFixture> {
   const bound = new Map<string, ModuleFixture>();
   const fresh: ModuleFixture[] = [];
-  for (const { name, fixture } of ordered) {
+  for (const { name, fixture, deps: names } of ordered) {
     if (fixture.scope !== "module") continue;
     let state = declared.get(fixture);
     if (!state) {
       const deps = new Map<string, ModuleFixture>();
-      for (const dep of fixture.deps) deps.set(dep, bound.get(dep)!);
+      for (const dep of names) deps.set(dep, bound.get(dep)!);
       state = { name, fixture, deps, users: 0 };
       declared.set(fixture, state);
       fresh.push(state);
@@ -101,7 +102,11 @@ function start(state: ModuleFixture): Promise<unknown> {
     const deps: Record<string, unknown> = {};
     for (const [dep, target] of state.deps) deps[dep] = await start(target);
     const one = new FixtureScopeRun(deps);
-    await one.setup([{ name: state.name, fixture: state.fixture }], never);
+    await one.setup([{
+      name: state.name,
+      fixture: state.fixture,
+      deps: [...state.deps.keys()],
+    }], never);
     // The module's scope takes over its disposal, in setup order.
     (scope ??= new FixtureScopeRun()).adopt(one);
     const value = one.values[state.name];
@@ -149,10 +154,13 @@ function registerSetup(fresh: ModuleFixture[]): void {
       if (unavailable.length > 0) {
         throw new ServiceUnavailableError(unavailable);
       }
-      for (const state of fresh) {
-        // No test will use it (all ignored or sharded out): do not start it.
-        if (state.users > 0) await start(state);
-      }
+      // No other module's env fixture has its values in place meanwhile.
+      await withSharedHold(async () => {
+        for (const state of fresh) {
+          // No test will use it (all ignored or sharded out): do not start it.
+          if (state.users > 0) await start(state);
+        }
+      });
     },
   });
 }
@@ -169,7 +177,7 @@ function registerTeardown(): void {
       sanitizeOps: false,
       sanitizeResources: false,
       fn: async () => {
-        const errors = await disposeAll();
+        const errors = await withSharedHold(disposeAll);
         if (errors.length === 1) throw errors[0];
         if (errors.length > 1) {
           throw new AggregateError(

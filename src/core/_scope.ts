@@ -10,6 +10,39 @@ import { recordTiming } from "../run/summary.ts";
 export interface NamedFixture {
   name: string;
   fixture: Fixture;
+  /** The names it depends on in this test. */
+  deps: readonly string[];
+}
+
+/** Declarations that depend on every other fixture of their test. */
+const onOthers = new WeakSet<Fixture>();
+
+/**
+ * Makes a declaration depend on every other fixture its test declares that
+ * it may depend on (same or wider scope), except other such declarations: it
+ * is set up after them and disposed before them, and receives them all.
+ *
+ * @returns The declaration.
+ */
+export function dependOnOthers<F extends Fixture>(fixture: F): F {
+  onOthers.add(fixture);
+  return fixture;
+}
+
+/** The names `fixture`, declared as `name`, depends on in `fixtures`. */
+function depsIn(
+  name: string,
+  fixture: Fixture,
+  fixtures: Record<string, Fixture>,
+): readonly string[] {
+  if (!onOthers.has(fixture)) return fixture.deps;
+  return Object.keys(fixtures).filter((other) => {
+    const dep = fixtures[other]!;
+    if (other === name || onOthers.has(dep)) return false;
+    if (fixture.scope === "test") return dep.scope !== "step";
+    if (fixture.scope === "module") return dep.scope === "module";
+    return true;
+  });
 }
 
 /**
@@ -34,7 +67,13 @@ export function orderFixtures(
         `${where}: fixture "${name}" is not a fixture declaration (use a factory's .fixture(), e.g. tmpDir.fixture())`,
       );
     }
-    for (const dep of fixture.deps) {
+  }
+  const depsOf = new Map<string, readonly string[]>();
+  for (const name of declared) {
+    const fixture = fixtures[name]!;
+    const deps = depsIn(name, fixture, fixtures);
+    depsOf.set(name, deps);
+    for (const dep of deps) {
       if (!(dep in fixtures)) {
         throw new TypeError(
           `${where}: fixture "${name}" (${fixture.kind}) depends on "${dep}", which is not declared (declared: ${
@@ -72,9 +111,10 @@ export function orderFixtures(
       throw new TypeError(`${where}: fixture "${name}" is not declared`);
     }
     state.set(name, "visiting");
-    for (const dep of fixture.deps) visit(dep, [...path, name]);
+    const deps = depsOf.get(name)!;
+    for (const dep of deps) visit(dep, [...path, name]);
     state.set(name, "done");
-    ordered.push({ name, fixture });
+    ordered.push({ name, fixture, deps });
   };
   for (const name of declared) visit(name, []);
   return ordered;
@@ -102,10 +142,10 @@ export class FixtureScopeRun {
 
   /** Sets up the fixtures in order; throws a FixtureError on the first failure. */
   async setup(fixtures: NamedFixture[], signal: AbortSignal): Promise<void> {
-    for (const { name, fixture } of fixtures) {
+    for (const { name, fixture, deps: names } of fixtures) {
       if (this.#closed) return;
       const deps: Record<string, unknown> = {};
-      for (const dep of fixture.deps) deps[dep] = this.values[dep];
+      for (const dep of names) deps[dep] = this.values[dep];
       const done = this.#start(name, fixture, deps, signal);
       this.#starting = { name, kind: fixture.kind, done };
       try {

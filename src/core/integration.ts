@@ -17,6 +17,7 @@ import {
   isInterrupted,
 } from "./_interrupt.ts";
 import { bindModuleFixtures } from "./_module_scope.ts";
+import { endLoadHold, holdEnv, needsExclusive } from "./_env_lock.ts";
 import { openGroups } from "./group.ts";
 import { ServiceUnavailableError } from "./errors.ts";
 import { isRequireMode } from "../run/settings.ts";
@@ -345,6 +346,8 @@ export function integration<F extends FixtureRecord>(
     fullName += ` (ignored: ${unavailable.join("; ")})`;
   }
   const moduleScoped = bindModuleFixtures(name, ordered, !ignore);
+  // With an env fixture, no other module's test runs (--parallel).
+  const exclusive = ordered.some((f) => needsExclusive(f.fixture));
 
   const test: Deno.TestDefinition = {
     name: fullName,
@@ -357,9 +360,13 @@ export function integration<F extends FixtureRecord>(
       if (unavailable.length > 0) {
         throw new ServiceUnavailableError(unavailable);
       }
+      endLoadHold();
+      const held = holdEnv(exclusive);
+      const release = typeof held === "function" ? held : await held;
       try {
         await runTest(t, definition, moduleScoped, testScoped, stepScoped);
       } finally {
+        release();
         if (isInterrupted()) await holdWhileInterrupted;
       }
     },
