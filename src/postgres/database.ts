@@ -123,7 +123,8 @@ export interface PostgresDatabase extends AsyncDisposable {
   /**
    * The variables that point code under test at this database:
    * `DATABASE_URL` and libpq's `PGHOST`, `PGPORT`, `PGUSER`, `PGPASSWORD`,
-   * `PGDATABASE`, `PGOPTIONS`. Hand them to an `env` fixture.
+   * `PGDATABASE`, `PGOPTIONS` (and `PGSSLMODE`, `PGSSLROOTCERT` when set).
+   * Hand them to an `env` fixture.
    *
    * @returns The variables.
    */
@@ -280,11 +281,12 @@ export const postgresDatabase: FixtureFactory<
 });
 
 /**
- * The permissions for `config`, one object per server: a module's many
- * declarations share it, and merging one declaration is cached by object.
+ * The permissions for `config`, one object per server (and root certificate
+ * file): a module's many declarations share it, and merging one declaration
+ * is cached by object.
  */
 function permissionsFor(config: PostgresConfig): Deno.PermissionOptionsObject {
-  const key = `${config.host}:${config.port}`;
+  const key = `${config.host}:${config.port} ${config.sslrootcert ?? ""}`;
   let permissions = permissionsByServer.get(key);
   if (!permissions) {
     permissions = postgresPermissions(config);
@@ -307,7 +309,9 @@ function wrapSetupError(config: PostgresConfig, error: unknown): Error {
 function connectionUrl(config: PostgresConfig, searchPath?: string): string {
   const url = postgresUrl(config, true);
   if (!searchPath) return url;
-  return `${url}?options=${encodeURIComponent(`-c search_path=${searchPath}`)}`;
+  return `${url}${url.includes("?") ? "&" : "?"}options=${
+    encodeURIComponent(`-c search_path=${searchPath}`)
+  }`;
 }
 
 function connectionEnv(
@@ -324,5 +328,7 @@ function connectionEnv(
     PGDATABASE: config.database,
   };
   if (searchPath) env.PGOPTIONS = `-c search_path=${searchPath}`;
+  if (config.sslmode) env.PGSSLMODE = config.sslmode;
+  if (config.sslrootcert) env.PGSSLROOTCERT = config.sslrootcert;
   return env;
 }
