@@ -27,6 +27,7 @@ import { connectError } from "./_errors.ts";
 import { startClonePool } from "./_clone_pool.ts";
 import { startReaper } from "../run/reaper.ts";
 import { pinSharedPools } from "./_shared_pool.ts";
+import { withinGrace, withinGraceAfterAbort } from "./_grace.ts";
 
 /** A postgres.js client (`sql`), as the test receives it. */
 export type PostgresSql = Sql<Record<string, unknown>>;
@@ -253,19 +254,27 @@ export const postgresDatabase: FixtureFactory<
   permissions: (options) => permissionsFor(options.config),
   async setup(options, context): Promise<PostgresDatabase> {
     const factory = await loadPostgres();
-    let session: Session;
-    try {
-      session = await SESSIONS[options.isolation]({
-        factory,
-        config: options.config,
-        migrate: options.migrate,
-        key: options.key,
-        max: options.max,
-        signal: context.signal,
-      });
-    } catch (error) {
-      throw wrapSetupError(options.config, error);
-    }
+    const start = async (): Promise<Session> => {
+      try {
+        return await SESSIONS[options.isolation]({
+          factory,
+          config: options.config,
+          migrate: options.migrate,
+          key: options.key,
+          max: options.max,
+          signal: context.signal,
+        });
+      } catch (error) {
+        throw wrapSetupError(options.config, error);
+      }
+    };
+    // A server that stops answering fails the setup, the test's timeout
+    // plus a grace period later, instead of holding it.
+    const session = await withinGraceAfterAbort(
+      options.config,
+      start(),
+      context.signal,
+    );
     const url = connectionUrl(session.config, session.searchPath);
     return {
       sql: session.sql,
@@ -275,7 +284,9 @@ export const postgresDatabase: FixtureFactory<
       config: session.config,
       url,
       env: () => connectionEnv(session.config, url, session.searchPath),
-      ...disposeOnce(() => session.close()),
+      ...disposeOnce(() =>
+        withinGrace(options.config, session.close(), "the cleanup")
+      ),
     };
   },
 });
