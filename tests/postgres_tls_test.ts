@@ -244,6 +244,9 @@ Deno.test("verify-full checks the host name, verify-ca and require with sslrootc
 Deno.test("against a server without TLS, require fails naming the server, prefer (also the default) connects in plain text", async () => {
   await using server = await startPostgresServer({ password: PASSWORD });
   const address = `127.0.0.1:${server.config.port}`;
+  // The server's handle, printed, names it without the password.
+  assert.ok(Deno.inspect(server).includes(`postgres:***@${address}`));
+  assert.ok(!Deno.inspect(server).includes(PASSWORD.slice(0, 6)));
   const run = await runCases([
     {
       name: "require",

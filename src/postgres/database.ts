@@ -276,7 +276,7 @@ export const postgresDatabase: FixtureFactory<
       context.signal,
     );
     const url = connectionUrl(session.config, session.searchPath);
-    return {
+    const handle: PostgresDatabase = {
       sql: session.sql,
       isolation: options.isolation,
       database: session.config.database,
@@ -288,6 +288,7 @@ export const postgresDatabase: FixtureFactory<
         withinGrace(options.config, session.close(), "the cleanup")
       ),
     };
+    return withMaskedInspect(handle, session.config);
   },
 });
 
@@ -306,6 +307,28 @@ function permissionsFor(config: PostgresConfig): Deno.PermissionOptionsObject {
   return permissions;
 }
 const permissionsByServer = new Map<string, Deno.PermissionOptionsObject>();
+
+/**
+ * `handle`, whose `Deno.inspect` (and `console.log`) shows where it points
+ * and never the password that its `url`, `config` and `env()` carry.
+ */
+function withMaskedInspect(
+  handle: PostgresDatabase,
+  config: PostgresConfig,
+): PostgresDatabase {
+  const { isolation, database, schema } = handle;
+  const url = postgresUrl(config) +
+    handle.url.slice(postgresUrl(config, true).length);
+  return Object.defineProperty(handle, Symbol.for("Deno.customInspect"), {
+    value: (
+      inspect: typeof Deno.inspect,
+      options: Deno.InspectOptions,
+    ): string =>
+      `PostgresDatabase ${
+        inspect({ isolation, database, schema, url }, options)
+      }`,
+  });
+}
 
 /** Errors that already say what failed pass; others name the server. */
 function wrapSetupError(config: PostgresConfig, error: unknown): Error {

@@ -269,13 +269,23 @@ export async function startPostgresServer(
       password,
       database: "postgres",
     };
-    return {
+    const server: PostgresServer = {
       origin: "native",
       config,
       env: { DATABASE_URL: postgresUrl(config, true) },
       dir,
       ...disposeOnce(stop),
     };
+    // Printed (console.log, Deno.inspect) without the password.
+    return Object.defineProperty(server, Symbol.for("Deno.customInspect"), {
+      value: (
+        inspect: typeof Deno.inspect,
+        options: Deno.InspectOptions,
+      ): string =>
+        `PostgresServer ${
+          inspect({ origin: "native", url: postgresUrl(config), dir }, options)
+        }`,
+    });
   } catch (error) {
     await stop();
     throw error;

@@ -1,7 +1,7 @@
 // One test per case of CASES (JSON: [{ name, isolation, url? }]): a database
 // fixture on `url` (else DATABASE_URL / PG* of the process, PGSSLMODE
 // included) prints whether its connection is encrypted, as the server sees
-// it, or fails as its TLS settings say.
+// it, or fails as its TLS settings say; and prints its handle.
 import { integration } from "../../mod.ts";
 import {
   postgresConfig,
@@ -32,5 +32,7 @@ for (const { name, isolation, url } of cases) {
     const [row] = await db.sql<{ ssl: boolean }[]>`
       select ssl from pg_stat_ssl where pid = pg_backend_pid()`;
     console.log(`SSL ${name} ${row?.ssl}`);
+    // What a user prints of the handle carries no password.
+    console.log(Deno.inspect(db));
   });
 }
