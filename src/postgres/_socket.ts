@@ -63,6 +63,10 @@ export function connectingSocket(config: PostgresConfig): net.Socket {
   if (mode === "require" || mode === "verify-ca" || mode === "verify-full") {
     refuseWithoutTls(s, address, mode);
   }
+  // Without it, a TLS connection's startup stalled on Nagle's algorithm and
+  // the server's delayed ACK: 56 ms against 10 ms (median of 150 connections
+  // to a local server, postgres.js 3.4.9, Deno 2.9.6; 8 ms in plain text).
+  s.setNoDelay(true);
   keepOwnListeners(s);
   return s;
 }
