@@ -22,9 +22,9 @@ for (const { name, isolation, url } of cases) {
     fixtures: {
       db: postgresDatabase.fixture({
         isolation,
-        config: url === undefined ? undefined : postgresConfig({
-          DATABASE_URL: url,
-        }),
+        ...(url === undefined
+          ? {}
+          : { config: postgresConfig({ DATABASE_URL: url }) }),
         migrate: (sql) => sql`create table t (x int)`,
       }),
     },
