@@ -36,6 +36,7 @@ export {
   type PostgresConfig,
   postgresConfig,
   postgresPermissions,
+  type PostgresSslMode,
   postgresUrl,
 } from "./src/postgres/config.ts";
 export { probePostgres } from "./src/postgres/probe.ts";

@@ -43,6 +43,7 @@ const all = [...Deno.readDirSync("tests")]
  */
 const LONGEST = [
   "tests/fault_matrix_test.ts",
+  "tests/postgres_frozen_test.ts",
   "tests/doc_examples_test.ts",
   "tests/install_test.ts",
   "tests/reaper_test.ts",

@@ -131,7 +131,14 @@ export class FixtureScopeRun {
   #closed = false;
   #closing: Promise<FixtureError[]> | undefined;
   /** The fixture being started, if any, with its name and kind. */
-  #starting: { name: string; kind: string; done: Promise<unknown> } | undefined;
+  #starting:
+    | {
+      name: string;
+      kind: string;
+      done: Promise<unknown>;
+      signal: AbortSignal;
+    }
+    | undefined;
   /** How long close() waits for a fixture that is still starting. */
   readonly #grace: number;
 
@@ -147,7 +154,7 @@ export class FixtureScopeRun {
       const deps: Record<string, unknown> = {};
       for (const dep of names) deps[dep] = this.values[dep];
       const done = this.#start(name, fixture, deps, signal);
-      this.#starting = { name, kind: fixture.kind, done };
+      this.#starting = { name, kind: fixture.kind, done, signal };
       try {
         await done;
       } finally {
@@ -206,7 +213,15 @@ export class FixtureScopeRun {
       const starting = this.#starting;
       if (starting) {
         const gaveUp = await raceDeadline(
-          starting.done.then(() => false, () => false),
+          starting.done.then(() => false, (error) => {
+            // A setup that failed on its own after the test was stopped
+            // (not by honouring the abort) says why: e.g. which server did
+            // not answer.
+            if (!abortedBy(error, starting.signal)) {
+              errors.push(error as FixtureError);
+            }
+            return false;
+          }),
           this.#grace,
           () => true,
         );
@@ -232,6 +247,12 @@ export class FixtureScopeRun {
     })();
     return this.#closing;
   }
+}
+
+/** Whether a setup failed with `signal`'s abort (its reason, or an AbortError). */
+function abortedBy(error: unknown, signal: AbortSignal): boolean {
+  const cause = error instanceof FixtureError ? error.cause : error;
+  return cause === signal.reason || (cause as Error)?.name === "AbortError";
 }
 
 async function disposeNamed(

@@ -17,7 +17,7 @@
 // saying so), unless a `no-drops` request says the path is not ours.
 
 import postgres from "npm:postgres@^3.4.9";
-import type { PostgresConfig } from "./config.ts";
+import { type PostgresConfig, postgresUrl } from "./config.ts";
 import { postgresOptions } from "./client.ts";
 import { uniqueName } from "../run/naming.ts";
 import { lines } from "../util/lines.ts";
@@ -82,7 +82,7 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 function admin(config: PostgresConfig): postgres.Sql {
-  const key = `${config.host}:${config.port}/${config.database}/${config.user}`;
+  const key = postgresUrl(config, true); // with its TLS settings
   let sql = admins.get(key);
   if (!sql) {
     sql = postgres(

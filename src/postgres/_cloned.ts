@@ -8,7 +8,8 @@ import { once } from "./_migrations.ts";
 import type postgres from "npm:postgres@^3.4.9";
 import type net from "node:net";
 import { type PostgresConfig, postgresUrl } from "./config.ts";
-import { connectingSocket, type Pg } from "./_shared_pool.ts";
+import type { Pg } from "./_shared_pool.ts";
+import { connectingSocket } from "./_socket.ts";
 import {
   drop,
   nextHandedOver,

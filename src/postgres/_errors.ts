@@ -2,6 +2,7 @@
 
 import { type PostgresConfig, postgresUrl } from "./config.ts";
 import { describe } from "../util/text.ts";
+import { tlsReason } from "./_tls.ts";
 
 /** A failure to create a database, with the fix for a missing CREATEDB. */
 export function createDbError(config: PostgresConfig, error: unknown): Error {
@@ -17,7 +18,9 @@ export function createDbError(config: PostgresConfig, error: unknown): Error {
 /** A failure to use the server, naming it (password masked). */
 export function connectError(config: PostgresConfig, error: unknown): Error {
   return new Error(
-    `Cannot use PostgreSQL at ${postgresUrl(config)}: ${describe(error)}`,
+    `Cannot use PostgreSQL at ${postgresUrl(config)}: ${
+      tlsReason(config, error) ?? describe(error)
+    }`,
     { cause: error },
   );
 }

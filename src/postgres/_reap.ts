@@ -3,7 +3,7 @@
 // it holds. One pool per server, kept for the reaper's life.
 
 import type { ReapedResource } from "../run/reaper.ts";
-import type { PostgresConfig } from "./config.ts";
+import { type PostgresConfig, postgresUrl } from "./config.ts";
 import { loadPostgres, postgresOptions } from "./client.ts";
 import type { Pg } from "./_shared_pool.ts";
 
@@ -25,7 +25,7 @@ const pools = new Map<string, Promise<Pg>>();
  */
 export async function reap(resource: ReapedResource): Promise<void> {
   const { config, schema } = resource as ReapedSchema;
-  const key = `${config.host}:${config.port}/${config.database}/${config.user}`;
+  const key = postgresUrl(config, true); // with its TLS settings
   let pool = pools.get(key);
   if (!pool) {
     pool = loadPostgres().then((factory) =>

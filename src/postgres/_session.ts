@@ -66,11 +66,12 @@ export async function trackSchema(
 ): Promise<boolean> {
   try {
     if (reaperRunning()) {
-      const { host, port, user, password, database } = config;
+      const { host, port, user, password, database, sslmode, sslrootcert } =
+        config;
       await register({
         remover: REMOVER,
         what: `schema ${schema} in ${database}`,
-        config: { host, port, user, password, database },
+        config: { host, port, user, password, database, sslmode, sslrootcert },
         schema,
       });
       return true;

@@ -11,9 +11,10 @@
 // 0.2 ms per test (measured: V8 "(program)" time, 1,000 tests).
 
 import type postgres from "npm:postgres@^3.4.9";
-import net from "node:net";
+import type net from "node:net";
 import { type PostgresConfig, postgresUrl } from "./config.ts";
 import { postgresOptions } from "./client.ts";
+import { connectingSocket } from "./_socket.ts";
 import { RUN_ID } from "../run/naming.ts";
 
 /** A postgres.js client. */
@@ -149,26 +150,6 @@ export function sharedPool(
   };
   pools.set(key, pool);
   return pool;
-}
-
-/**
- * A socket to the server, handed to postgres.js while it still connects, as
- * postgres.js does with its own: a refused connection reaches it as `error`
- * then `close`, which fail the waiting query and put the connection back in
- * its pool. (A `socket` option that rejects instead leaves that connection
- * "connecting" for good in postgres.js 3.4.9: once each of a pool's
- * connections had failed so, the next query waited forever, and Deno failed
- * its test with "Promise resolution is still pending", then panicked at the
- * next test.) Writes made before it connects are sent once it has.
- */
-export function connectingSocket(config: PostgresConfig): net.Socket {
-  const s = net.connect({ host: config.host, port: config.port });
-  // Until postgres.js listens (after a microtask), an early error is not
-  // thrown: postgres.js sees it through `close`.
-  const early = () => {};
-  s.once("error", early);
-  s.once("connect", () => s.off("error", early));
-  return s;
 }
 
 /**

@@ -10,8 +10,14 @@ export function loadPostgres(): Promise<typeof postgres> {
   return factory ??= import("npm:postgres@^3.4.9").then((m) => m.default);
 }
 import type { PostgresConfig } from "./config.ts";
+import { sslOption } from "./_tls.ts";
+import { connectingSocket } from "./_socket.ts";
 
-/** postgres.js options for `config`, every environment-derived setting explicit. */
+/**
+ * postgres.js options for `config`, every environment-derived setting
+ * explicit: TLS from its sslmode, and a socket that names the server in
+ * postgres.js's errors and can be cut off (`extra.socket` replaces it).
+ */
 export function postgresOptions(
   config: PostgresConfig,
   extra: postgres.Options<Record<string, postgres.PostgresType>> = {},
@@ -25,7 +31,8 @@ export function postgresOptions(
     // A function, so that an empty password does not fall back to PGPASSWORD.
     pass: () => password,
     max: 4,
-    ssl: false,
+    ssl: sslOption(config),
+    socket: () => connectingSocket(config),
     idle_timeout: 0,
     connect_timeout: 10,
     max_lifetime: null,

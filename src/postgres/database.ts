@@ -30,6 +30,7 @@ import { startReaper } from "../run/reaper.ts";
 import { reaperSettings } from "../run/settings.ts";
 import { pinSharedPools } from "./_shared_pool.ts";
 import { refuseProduction } from "./_production_guard.ts";
+import { withinGrace, withinGraceAfterAbort } from "./_grace.ts";
 
 /** A postgres.js client (`sql`), as the test receives it. */
 export type PostgresSql = Sql<Record<string, unknown>>;
@@ -135,7 +136,8 @@ export interface PostgresDatabase extends AsyncDisposable {
   /**
    * The variables that point code under test at this database:
    * `DATABASE_URL` and libpq's `PGHOST`, `PGPORT`, `PGUSER`, `PGPASSWORD`,
-   * `PGDATABASE`, `PGOPTIONS`. Hand them to an `env` fixture.
+   * `PGDATABASE`, `PGOPTIONS` (and `PGSSLMODE`, `PGSSLROOTCERT` when set).
+   * Hand them to an `env` fixture.
    *
    * @returns The variables.
    */
@@ -269,19 +271,27 @@ export const postgresDatabase: FixtureFactory<
   permissions: (options) => permissionsFor(options.config),
   async setup(options, context): Promise<PostgresDatabase> {
     const factory = await loadPostgres();
-    let session: Session;
-    try {
-      session = await SESSIONS[options.isolation]({
-        factory,
-        config: options.config,
-        migrate: options.migrate,
-        key: options.key,
-        max: options.max,
-        signal: context.signal,
-      });
-    } catch (error) {
-      throw wrapSetupError(options.config, error);
-    }
+    const start = async (): Promise<Session> => {
+      try {
+        return await SESSIONS[options.isolation]({
+          factory,
+          config: options.config,
+          migrate: options.migrate,
+          key: options.key,
+          max: options.max,
+          signal: context.signal,
+        });
+      } catch (error) {
+        throw wrapSetupError(options.config, error);
+      }
+    };
+    // A server that stops answering fails the setup, the test's timeout
+    // plus a grace period later, instead of holding it.
+    const session = await withinGraceAfterAbort(
+      options.config,
+      start(),
+      context.signal,
+    );
     const url = connectionUrl(session.config, session.searchPath);
     // Printed with the password masked.
     return maskDatabase({
@@ -292,17 +302,20 @@ export const postgresDatabase: FixtureFactory<
       config: { ...session.config },
       url,
       env: () => connectionEnv(session.config, url, session.searchPath),
-      ...disposeOnce(() => session.close()),
+      ...disposeOnce(() =>
+        withinGrace(options.config, session.close(), "the cleanup")
+      ),
     });
   },
 });
 
 /**
- * The permissions for `config`, one object per server: a module's many
- * declarations share it, and merging one declaration is cached by object.
+ * The permissions for `config`, one object per server (and root certificate
+ * file): a module's many declarations share it, and merging one declaration
+ * is cached by object.
  */
 function permissionsFor(config: PostgresConfig): Deno.PermissionOptionsObject {
-  const key = `${config.host}:${config.port}`;
+  const key = `${config.host}:${config.port} ${config.sslrootcert ?? ""}`;
   let permissions = permissionsByServer.get(key);
   if (!permissions) {
     permissions = postgresPermissions(config);
@@ -325,7 +338,9 @@ function wrapSetupError(config: PostgresConfig, error: unknown): Error {
 function connectionUrl(config: PostgresConfig, searchPath?: string): string {
   const url = postgresUrl(config, true);
   if (!searchPath) return url;
-  return `${url}?options=${encodeURIComponent(`-c search_path=${searchPath}`)}`;
+  return `${url}${url.includes("?") ? "&" : "?"}options=${
+    encodeURIComponent(`-c search_path=${searchPath}`)
+  }`;
 }
 
 function connectionEnv(
@@ -342,5 +357,7 @@ function connectionEnv(
     PGDATABASE: config.database,
   };
   if (searchPath) env.PGOPTIONS = `-c search_path=${searchPath}`;
+  if (config.sslmode) env.PGSSLMODE = config.sslmode;
+  if (config.sslrootcert) env.PGSSLROOTCERT = config.sslrootcert;
   return env;
 }

@@ -15,6 +15,7 @@ import { type PostgresConfig, postgresConfig, postgresUrl } from "./config.ts";
 import { loadPostgres } from "./client.ts";
 import { discardSharedPool, sharedPool } from "./_shared_pool.ts";
 import { describe, fingerprint } from "../util/text.ts";
+import { tlsReason } from "./_tls.ts";
 
 /**
  * Probes a PostgreSQL server: connect and run `select 1`, on the process's
@@ -84,6 +85,8 @@ export function postgresReason(
   config: PostgresConfig,
 ): string {
   const e = error as { code?: string; message?: string; errno?: string };
+  const tls = tlsReason(config, error);
+  if (tls !== undefined) return `cannot use ${hostPort}: ${tls}`;
   switch (e?.code) {
     case "ECONNREFUSED":
       return `connection refused ${hostPort}`;

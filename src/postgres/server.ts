@@ -33,6 +33,13 @@ export interface PostgresServerOptions {
    * @default {"postgres"}
    */
   password?: string;
+  /**
+   * A certificate and its private key (PEM text) for the server to offer
+   * TLS with (`ssl=on`): for testing clients' `sslmode` settings.
+   *
+   * @default {undefined} (no TLS)
+   */
+  tls?: { cert: string; key: string };
 }
 
 /**
@@ -96,7 +103,7 @@ export async function findPostgresBinaries(
  * permission to read and write there, or when the copy does not start, it
  * runs `initdb`.
  *
- * @param options Binaries and password.
+ * @param options Binaries, password, TLS.
  * @returns The running server; dispose it to stop it and remove its files.
  * @throws {Error} When no binaries are found or the server does not start
  *   (the message carries the server log).
@@ -194,6 +201,20 @@ export async function startPostgresServer(
       }
     }
     if (!copied) await initialize();
+    const tls: string[] = [];
+    if (options.tls) {
+      // The key must be the server user's and private, or it refuses it.
+      for (const [name, pem] of Object.entries(options.tls)) {
+        const path = `${dir}/server.${name}`;
+        await Deno.writeTextFile(path, pem, { mode: 0o600 });
+        if (owner) await Deno.chown(path, owner.uid, owner.gid);
+      }
+      tls.push(
+        "-c ssl=on",
+        `-c ssl_cert_file=${dir}/server.cert`,
+        `-c ssl_key_file=${dir}/server.key`,
+      );
+    }
     let port = 0;
     // Up to 3 attempts (another process may take the free port first); one
     // for a copied directory, which may be what does not start.
@@ -219,6 +240,7 @@ export async function startPostgresServer(
               "-c full_page_writes=off",
               "-c synchronous_commit=off",
               "-c max_connections=300",
+              ...tls,
             ].join(" "),
             "start",
           ], "pg_ctl start");
@@ -247,13 +269,23 @@ export async function startPostgresServer(
       password,
       database: "postgres",
     };
-    return {
+    const server: PostgresServer = {
       origin: "native",
       config,
       env: { DATABASE_URL: postgresUrl(config, true) },
       dir,
       ...disposeOnce(stop),
     };
+    // Printed (console.log, Deno.inspect) without the password.
+    return Object.defineProperty(server, Symbol.for("Deno.customInspect"), {
+      value: (
+        inspect: typeof Deno.inspect,
+        options: Deno.InspectOptions,
+      ): string =>
+        `PostgresServer ${
+          inspect({ origin: "native", url: postgresUrl(config), dir }, options)
+        }`,
+    });
   } catch (error) {
     await stop();
     throw error;

@@ -1,0 +1,159 @@
+// Internal: the socket of every connection the toolkit opens to PostgreSQL
+// (postgres.js's `socket` option). It is handed over while it connects, as
+// postgres.js does with its own; it carries the server's host and port, which
+// postgres.js names in its errors ("write CONNECT_TIMEOUT host:port"); a
+// server that answers "no" to TLS when the sslmode requires it is one clear
+// error; and every socket to a server can be closed at once when the server
+// stops answering (see _grace.ts).
+
+import net from "node:net";
+import type { PostgresConfig } from "./config.ts";
+
+/** Open sockets, by server (`host:port`). */
+const open = new Map<string, Set<net.Socket>>();
+
+/** Servers cut off: a new socket to one fails at once with its error. */
+const cut = new Map<string, Error>();
+
+/** `host:port` of `config`'s server (`[::1]:5432` for IPv6). */
+export function serverAddress(config: PostgresConfig): string {
+  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  return `${host}:${config.port}`;
+}
+
+/**
+ * A socket to the server, handed to postgres.js while it still connects, as
+ * postgres.js does with its own: a refused connection reaches it as `error`
+ * then `close`, which fail the waiting query and put the connection back in
+ * its pool. (A `socket` option that rejects instead leaves that connection
+ * "connecting" for good in postgres.js 3.4.9: once each of a pool's
+ * connections had failed so, the next query waited forever, and Deno failed
+ * its test with "Promise resolution is still pending", then panicked at the
+ * next test.) Writes made before it connects are sent once it has.
+ */
+export function connectingSocket(config: PostgresConfig): net.Socket {
+  const address = serverAddress(config);
+  const refused = cut.get(address);
+  const s = refused ? new net.Socket() : net.connect({
+    host: config.host,
+    port: config.port,
+  });
+  // What postgres.js's own sockets carry, and its errors name.
+  Object.assign(s, { host: config.host, port: config.port });
+  if (refused) {
+    // After postgres.js listens: it sees a refused connection.
+    setTimeout(() => s.destroy(refused), 0);
+    return s;
+  }
+  // Until postgres.js listens (after a microtask), an early error is not
+  // thrown: postgres.js sees it through `close`.
+  const early = () => {};
+  s.once("error", early);
+  s.once("connect", () => s.off("error", early));
+  let sockets = open.get(address);
+  if (!sockets) open.set(address, sockets = new Set());
+  sockets.add(s);
+  s.once("close", () => {
+    sockets.delete(s);
+    if (sockets.size === 0 && open.get(address) === sockets) {
+      open.delete(address);
+    }
+  });
+  const mode = config.sslmode;
+  if (mode === "require" || mode === "verify-ca" || mode === "verify-full") {
+    refuseWithoutTls(s, address, mode);
+  }
+  // Without it, a TLS connection's startup stalled on Nagle's algorithm and
+  // the server's delayed ACK: 56 ms against 10 ms (median of 150 connections
+  // to a local server, postgres.js 3.4.9, Deno 2.9.6; 8 ms in plain text).
+  s.setNoDelay(true);
+  keepOwnListeners(s);
+  return s;
+}
+
+/**
+ * Keeps the listeners put on `s` before postgres.js got it (this module's and
+ * its caller's, e.g. a pool tracking its sockets) when postgres.js removes
+ * every listener of it, which 3.4.9 does as it starts TLS on it: the socket
+ * still closes when the connection ends, and a pool waiting for that close
+ * (discarding its sockets) waited forever.
+ */
+function keepOwnListeners(s: net.Socket): void {
+  let own: Set<unknown> | undefined;
+  // postgres.js listens once the factory's result has resolved: after this
+  // microtask, queued while the factory runs.
+  queueMicrotask(() => {
+    own = new Set(s.eventNames().flatMap((event) => s.rawListeners(event)));
+  });
+  const removeAll = s.removeAllListeners;
+  s.removeAllListeners = function (
+    this: net.Socket,
+    event?: string | symbol,
+  ): net.Socket {
+    if (event !== undefined || own === undefined) {
+      return removeAll.call(this, event);
+    }
+    const kept = s.eventNames().map((name) =>
+      [name, s.rawListeners(name).filter((l) => own!.has(l))] as const
+    );
+    removeAll.call(this);
+    for (const [name, listeners] of kept) {
+      for (const listener of listeners) {
+        s.on(name as string, listener as (...args: unknown[]) => void);
+      }
+    }
+    return this;
+  } as typeof s.removeAllListeners;
+}
+
+/**
+ * Makes the server's "no" to postgres.js's SSLRequest (its first byte, `N`)
+ * an error naming the server and the sslmode: postgres.js 3.4.9 starts TLS
+ * anyway, and fails with "Client network socket disconnected before secure
+ * TLS connection was established".
+ */
+function refuseWithoutTls(
+  s: net.Socket,
+  address: string,
+  mode: string,
+): void {
+  const emit = s.emit as (event: string, ...args: unknown[]) => boolean;
+  s.emit = function (
+    this: net.Socket,
+    event: string,
+    ...args: unknown[]
+  ): boolean {
+    if (event === "data") {
+      s.emit = emit as typeof s.emit; // only the first answer is the SSLRequest's
+      const chunk = args[0] as Uint8Array;
+      if (chunk[0] === 0x4e) {
+        // Not handed on: postgres.js sees an error, then the close.
+        s.destroy(
+          new Error(
+            `Cannot connect to PostgreSQL at ${address}: the server does not accept TLS connections (sslmode=${mode}; sslmode=prefer or disable connects without TLS)`,
+          ),
+        );
+        return true;
+      }
+    }
+    return emit.call(this, event, ...args);
+  } as typeof s.emit;
+}
+
+/**
+ * Closes every socket of this process to `config`'s server, and makes new
+ * ones fail at once with `error` until the returned function is called:
+ * what waits on the server fails (postgres.js rejects a connection's queries
+ * with `CONNECTION_CLOSED` when its socket closes without an error; with
+ * one, a query sent between the error and the close would wait forever).
+ *
+ * @returns Lifts the cut: new sockets connect again.
+ */
+export function cutOff(config: PostgresConfig, error: Error): () => void {
+  const address = serverAddress(config);
+  cut.set(address, error);
+  for (const s of open.get(address) ?? []) s.destroy();
+  return () => {
+    if (cut.get(address) === error) cut.delete(address);
+  };
+}
