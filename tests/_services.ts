@@ -72,9 +72,9 @@ export async function withAdmin<T>(
 }
 
 /**
- * Ends a server backend, as a crash or a DBA would, and returns once it is
- * gone (the client's socket has its end then) and the client's event loop
- * has had time to read that end.
+ * Ends a server backend, as a crash or a DBA would, and returns once the
+ * client (in this process) has closed its end of that connection: it has
+ * read the server's close, so its next query knows the connection is gone.
  */
 export async function terminateBackend(
   pid: number,
@@ -82,14 +82,39 @@ export async function terminateBackend(
 ): Promise<void> {
   const [row] = await withAdmin(
     (sql) =>
-      sql<
-        { gone: boolean }[]
-      >`select pg_terminate_backend(${pid}, 30000) as gone`,
+      sql<{ gone: boolean; port: number }[]>`
+      select client_port as port, pg_terminate_backend(pid, 30000) as gone
+      from pg_stat_activity where pid = ${pid}`,
     undefined,
     pg,
   );
   if (!row?.gone) throw new Error(`backend ${pid} did not end in 30 s`);
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  // The client closes its socket when its event loop reads the server's
+  // FIN: at once, on a turn of this loop. 10 s only bounds a client that
+  // never does.
+  const until = Date.now() + 10_000;
+  while (await clientSocketOpen(row.port)) {
+    if (Date.now() > until) {
+      throw new Error(`the client kept its connection from port ${row.port}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** Whether this host has a TCP socket from local `port` not yet closed. */
+async function clientSocketOpen(port: number): Promise<boolean> {
+  const hex = port.toString(16).toUpperCase().padStart(4, "0");
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    const text = await Deno.readTextFile(table).catch(() => "");
+    for (const line of text.split("\n").slice(1)) {
+      const [, local, , state] = line.trim().split(/\s+/);
+      // 01 ESTABLISHED, 08 CLOSE_WAIT (the server closed, the client not yet).
+      if (local?.endsWith(`:${hex}`) && (state === "01" || state === "08")) {
+        return true;
+      }
+    }
+  }
+  return false;
 }
 
 /** Names of databases and schemas whose names start with `itkit`. */

@@ -13,12 +13,32 @@ export type BeginMode =
   /** A savepoint inside the test's transaction. */
   | "savepoint";
 
+/**
+ * How a connection that can be lost mid-test (the server ended it) is
+ * watched, so that every query on it settles with the guard's error once it
+ * is gone, whichever comes first: the query, the connection's error, or its
+ * socket closing.
+ */
+export interface ConnectionLoss {
+  /** Whether `error` means the connection is gone (not just a failed query). */
+  isLoss(error: unknown): boolean;
+  /** Marks the connection gone (the guard's `check` throws from then on). */
+  mark(error: unknown): void;
+  /**
+   * Calls `listener` once the connection is known to be gone (its socket
+   * closed); returns the unsubscribe.
+   */
+  onLost(listener: () => void): () => void;
+}
+
 /** Options of {@linkcode connectionSql}. */
 export interface ConnectionSqlOptions {
   /** What `begin()` does. */
   begin: BeginMode;
   /** Throws when the connection must not be used any more. */
   check?: () => void;
+  /** Settles queries with `check`'s error when the connection is lost. */
+  loss?: ConnectionLoss;
   /** What `listen()` says (it needs a connection of its own). */
   listenError: string;
 }
@@ -33,10 +53,12 @@ export function connectionSql(
   options: ConnectionSqlOptions,
 ): Pg {
   const check = options.check ?? ((): void => {});
+  const loss = options.loss;
   const wrap = <F extends (...args: never[]) => unknown>(fn: F): F =>
     ((...args: Parameters<F>) => {
       check();
-      return fn(...args);
+      const result = fn(...args);
+      return loss ? settleOnLoss(result, loss, check) : result;
     }) as F;
   const sql = wrap(conn as unknown as (...args: never[]) => unknown) as
     & Record<string, unknown>
@@ -56,10 +78,22 @@ export function connectionSql(
       await (sql as unknown as Pg).unsafe(`release savepoint ${name}`);
       return result;
     } catch (error) {
-      await (sql as unknown as Pg).unsafe(`rollback to savepoint ${name}`)
-        .catch(() => {});
-      throw error;
+      throw await undo(`rollback to savepoint ${name}`, error);
     }
+  };
+  /**
+   * Rolls back after `error`, unless the connection is gone (the server
+   * rolled back, and a query sent now could wait on it forever); returns
+   * `error` to throw.
+   */
+  const undo = async (statement: string, error: unknown): Promise<unknown> => {
+    try {
+      check();
+      await (sql as unknown as Pg).unsafe(statement);
+    } catch {
+      // Gone with the connection: the server rolled it back.
+    }
+    return error;
   };
   const transaction = async (...args: unknown[]): Promise<unknown> => {
     const fn = args.find((a) => typeof a === "function") as (
@@ -72,8 +106,7 @@ export function connectionSql(
       await (sql as unknown as Pg).unsafe("commit");
       return result;
     } catch (error) {
-      await (sql as unknown as Pg).unsafe("rollback").catch(() => {});
-      throw error;
+      throw await undo("rollback", error);
     }
   };
   // Inside a real transaction, begin() and savepoint() are savepoints.
@@ -96,6 +129,53 @@ export function connectionSql(
 }
 
 function noop(): void {}
+
+/**
+ * `result` (a postgres.js query: a promise that runs when awaited), settling
+ * with the guard's error when the connection is lost: a query that failed
+ * because of it, or one still queued when the socket closed (postgres.js
+ * never settles those on a reserved connection). Its other methods
+ * (`values()`, `cursor()` …) stay as they are.
+ */
+function settleOnLoss<T>(
+  result: T,
+  loss: ConnectionLoss,
+  check: () => void,
+): T {
+  const query = result as unknown as PromiseLike<unknown> & {
+    then: PromiseLike<unknown>["then"];
+  };
+  if (!query || typeof query.then !== "function") return result;
+  const then = query.then;
+  query.then = function <A, B>(
+    onFulfilled?: ((value: unknown) => A | PromiseLike<A>) | null,
+    onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+  ): PromiseLike<A | B> {
+    const guarded = new Promise<unknown>((resolve, reject) => {
+      const fail = (error: unknown): void => {
+        try {
+          check();
+          reject(error);
+        } catch (gone) {
+          reject(gone);
+        }
+      };
+      const unsubscribe = loss.onLost(() =>
+        fail(new Error("the connection was lost"))
+      );
+      then.call(query, (value: unknown) => {
+        unsubscribe();
+        resolve(value);
+      }, (error: unknown) => {
+        unsubscribe();
+        if (loss.isLoss(error)) loss.mark(error);
+        fail(error);
+      });
+    });
+    return guarded.then(onFulfilled, onRejected);
+  };
+  return result;
+}
 
 /** Like postgres.js: an array of queries returned from begin() is awaited. */
 async function resolveAll(value: unknown): Promise<unknown> {

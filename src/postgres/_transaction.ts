@@ -101,8 +101,7 @@ async function start(
         // Nothing to roll back, and not reusable; a schema of this session
         // alone is dropped all the same.
         if (!shared) {
-          await pool.sql.unsafe(`drop schema if exists ${made} cascade`)
-            .catch(() => {});
+          await dropSchemas(pool, made);
         }
         return;
       }
@@ -162,19 +161,20 @@ async function start(
         // What the test sent behind a BEGIN that failed was not in a
         // transaction: the migrated schema is rebuilt.
         if (shared) forget(config, "migrated schema", key);
-        await pool.sql.unsafe(`drop schema if exists ${made} cascade`)
-          .catch(() => {});
+        const notDropped = await dropSchemas(pool, made).then(
+          () => "",
+          (error) => `; ${describe(error)}`,
+        );
         throw new Error(
           `Cannot begin the test's transaction: ${
             describe(beginError)
-          } (isolation "transaction")`,
+          } (isolation "transaction")${notDropped}`,
           { cause: beginError },
         );
       }
       if (!shared || ended || leaked) {
         if (shared) forget(config, "migrated schema", key);
-        await pool.sql.unsafe(`drop schema if exists ${made} cascade`)
-          .catch(() => {});
+        await dropSchemas(pool, made);
       }
       if (ended || leaked) {
         const what = ended
@@ -328,13 +328,30 @@ async function open(
   // queries fail with a clear error instead of reaching postgres.js (which
   // crashes sending on a reserved connection whose socket is gone).
   const socket = row.port === null ? undefined : pool.socketAt(row.port);
+  const waiting = new Set<() => void>();
   const onClose = (): void => {
     slot.lost ??= "the server closed the connection";
+    for (const listener of [...waiting]) listener();
+    waiting.clear();
   };
   socket?.once("close", onClose);
   slot.forget = () => socket?.off("close", onClose);
   slot.sql = connectionSql(conn, {
     begin: "savepoint",
+    loss: {
+      isLoss: connectionLost,
+      mark: () => {
+        slot.lost ??= "the server closed the connection";
+      },
+      onLost: (listener) => {
+        if (slot.lost !== undefined) {
+          queueMicrotask(listener);
+          return () => {};
+        }
+        waiting.add(listener);
+        return () => waiting.delete(listener);
+      },
+    },
     check: (): void => {
       if (slot.lost !== undefined) {
         throw new Error(
@@ -351,6 +368,42 @@ async function open(
       'Cannot listen() in isolation "transaction": LISTEN needs a connection of its own, which would not see the test\'s transaction; use isolation "truncate", "schema" or "database"',
   });
   return { slot, started: Promise.resolve(row.started) };
+}
+
+/**
+ * Drops the session's schemas on a connection of the pool. A connection that
+ * dies under the query (the pool handed out one whose server process was
+ * just ended: a test's, or a DBA's doing) ran nothing: tried again, on
+ * another. A schema that cannot be dropped fails the cleanup, naming it.
+ */
+async function dropSchemas(pool: SharedPool, made: string): Promise<void> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      await pool.sql.unsafe(`drop schema if exists ${made} cascade`);
+      return;
+    } catch (error) {
+      if (attempt < 3 && connectionLost(error)) continue;
+      throw new Error(
+        `Cannot drop the test's schema ${made.replace(", ", " and ")}: ${
+          describe(error)
+        } (isolation "transaction")`,
+        { cause: error },
+      );
+    }
+  }
+}
+
+/**
+ * Whether a query's error means its connection is gone: postgres.js's own
+ * (closed, ended, destroyed), the socket's (reset, broken pipe, written
+ * after its end), or the server ending the session (FATAL, class 57P:
+ * terminated by an administrator, shut down).
+ */
+function connectionLost(error: unknown): boolean {
+  const e = error as { code?: unknown; severity?: unknown } | undefined;
+  const code = String(e?.code ?? "");
+  return /^(CONNECTION_(CLOSED|ENDED|DESTROYED)|ECONNRESET|EPIPE|ERR_STREAM_(DESTROYED|WRITE_AFTER_END))$/
+    .test(code) || code.startsWith("57P") || e?.severity === "FATAL";
 }
 
 /** Keeps `slot` for the next test, or gives it back to the pool. */
