@@ -194,3 +194,25 @@ Deno.test('isolation "truncate" with the permissions `cli.ts permissions` prints
   assert.match(where[0]!, /^db=itkit_\w+ schema=public$/);
   assert.deepEqual(await leftoversSince(databases), []);
 });
+
+Deno.test('isolation "truncate": a failing migration is reported as the level\'s, in a database or a schema, and leaves nothing', async () => {
+  for (const createdb of [true, false]) {
+    await using app = await appDatabase({ createdb });
+    const databases = await itkitObjects();
+    const run = await runDenoTest(["postgres_truncate_errors.ts"], {
+      args: SANITIZE,
+      env: { DATABASE_URL: app.url },
+    });
+    expectRun(run, run.failed === 1, "the test must fail");
+    assert.match(
+      run.output,
+      new RegExp(
+        `fixture "db" \\(postgresDatabase\\) failed to set up: Cannot prepare isolation "truncate": migration failed: relation "missing" does not exist \\(${
+          createdb ? "database" : "schema"
+        } "itkit_\\w+" was dropped\\)`,
+      ),
+    );
+    assert.deepEqual(await app.itkitSchemas(), []);
+    assert.deepEqual(await leftoversSince(databases), []);
+  }
+});
