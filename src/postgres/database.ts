@@ -45,7 +45,38 @@ export type PostgresIsolation =
 /**
  * Where a migration runs, for a migrator of the app's own (a pool of its own,
  * a CLI in a subprocess): the second argument of
- * {@linkcode PostgresDatabaseOptions.migrate}.
+ * {@linkcode PostgresDatabaseOptions.migrate}. Printed, its password is
+ * masked.
+ *
+ * @example
+ * ```ts ignore
+ * import postgres from "npm:postgres@^3.4.9";
+ * import { integration } from "../../mod.ts";
+ * import {
+ *   postgresClientPermissions,
+ *   postgresDatabase,
+ * } from "../../postgres.ts";
+ *
+ * integration("the app's own migrator migrates where the test works", {
+ *   // What postgres.js reads when the migrator builds its pool.
+ *   permissions: postgresClientPermissions(),
+ *   fixtures: {
+ *     db: postgresDatabase.fixture({
+ *       isolation: "truncate",
+ *       migrate: async (_sql, { url }) => {
+ *         const own = postgres(url, { max: 1, onnotice: () => {} });
+ *         try {
+ *           await own`create table notes (body text)`;
+ *         } finally {
+ *           await own.end();
+ *         }
+ *       },
+ *     }),
+ *   },
+ * }, async (_t, { db }) => {
+ *   await db.sql`insert into notes values ('migrated by the app')`;
+ * });
+ * ```
  */
 export interface PostgresMigrationTarget {
   /**
