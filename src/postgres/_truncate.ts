@@ -189,9 +189,7 @@ export function noteHelperRefused(): void {
 }
 
 /** Where the process's migrated copy lives (see the top of this file). */
-type Substrate =
-  | { kind: "database" }
-  | { kind: "schema" | "fresh"; why: string };
+type Substrate = "database" | "schema" | "fresh";
 
 /** Starts a truncate-isolated session. */
 export async function truncateSession(input: SessionInput): Promise<Session> {
@@ -201,7 +199,7 @@ export async function truncateSession(input: SessionInput): Promise<Session> {
     "",
     () => decide(input),
   );
-  if (substrate.kind === "fresh") {
+  if (substrate === "fresh") {
     try {
       return await schemaSession(input);
     } catch (error) {
@@ -210,7 +208,7 @@ export async function truncateSession(input: SessionInput): Promise<Session> {
   }
   if (busy) {
     throw new Error(
-      'Cannot start a second isolation "truncate" database while one is in use in this process: its tests share one database and must run one at a time',
+      'Cannot start a second isolation "truncate" fixture while one is in use in this process: its tests share one migrated copy and must run one at a time',
     );
   }
   busy = true;
@@ -220,7 +218,7 @@ export async function truncateSession(input: SessionInput): Promise<Session> {
     busy = false;
   };
   try {
-    if (substrate.kind === "database") {
+    if (substrate === "database") {
       const database = await once(
         input.config,
         "truncate database",
@@ -334,7 +332,7 @@ async function decide(input: SessionInput): Promise<Substrate> {
     console.error(
       `itkit: isolation "truncate" on ${where}: each test gets a fresh schema, migrated and dropped as in isolation "schema", because ${why}. Grant --allow-run to migrate once per process and reset after each test.`,
     );
-    return { kind: "fresh", why };
+    return "fresh";
   }
   const pool = sharedPool(input.factory, config);
   const unhold = pool.hold();
@@ -359,12 +357,13 @@ async function decide(input: SessionInput): Promise<Substrate> {
       "the helper process that makes databases is not running (a standalone fixture starts none)",
     );
   }
-  if (reasons.length === 0) return { kind: "database" };
-  const why = reasons.join("; ");
+  if (reasons.length === 0) return "database";
   console.error(
-    `itkit: isolation "truncate" on ${where}: a schema of the database, migrated once and reset after each test, instead of a database of its own, because ${why}. Schema-qualified names reach the database's other schemas.`,
+    `itkit: isolation "truncate" on ${where}: a schema of the database, migrated once and reset after each test, instead of a database of its own, because ${
+      reasons.join("; ")
+    }. Schema-qualified names reach the database's other schemas.`,
   );
-  return { kind: "schema", why };
+  return "schema";
 }
 
 /**
@@ -421,7 +420,7 @@ async function schemaForProcess(
     await sql.unsafe(`${installReset(machinery, schema)}; reset search_path`);
   } catch (error) {
     await sql.unsafe(
-      `rollback; drop schema if exists ${schema}, ${machinery} cascade`,
+      `rollback; reset search_path; drop schema if exists ${schema}, ${machinery} cascade`,
     ).catch(() => {});
     throw error;
   } finally {
