@@ -190,11 +190,16 @@ export interface PostgresDatabase extends AsyncDisposable {
   readonly sql: PostgresSql;
   /** The isolation level. */
   readonly isolation: PostgresIsolation;
-  /** The database the test uses. */
+  /**
+   * The database the test uses: one of its own (`itkit_<run id>_<n>`) in
+   * `"database"` and `"truncate"` isolation, unless `"truncate"` works in a
+   * schema (then, as in the other levels, the configured one).
+   */
   readonly database: string;
   /**
    * The schema the test works in: its whole search path in `"transaction"`
-   * and `"schema"` isolation, `public` of its own database in the others.
+   * and `"schema"` isolation and `"truncate"` in a schema (an
+   * `itkit_<run id>_<n>`), `public` of its own database in the others.
    */
   readonly schema: string;
   /** Connection settings for the test's database. */
