@@ -12,7 +12,9 @@
  *   (`DATABASE_URL` or `PG*`) and temp dir; what is not configured is
  *   skipped, and said so.
  * - `permissions [--json] [--clients] [--database-isolation]`: print the
- *   process permissions the configured services need, instead of `-A`.
+ *   process permissions the configured services need, instead of `-A`
+ *   (`--database-isolation`: `run` of deno, which isolation `"database"`
+ *   needs and `"truncate"` uses for a database, or schema, migrated once).
  *
  * @example
  * ```sh

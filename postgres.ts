@@ -30,6 +30,7 @@ export {
   postgresDatabase,
   type PostgresDatabaseOptions,
   type PostgresIsolation,
+  type PostgresMigrationTarget,
   type PostgresSql,
 } from "./src/postgres/database.ts";
 export {

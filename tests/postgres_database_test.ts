@@ -214,7 +214,7 @@ Deno.test("database isolation reports a migration failure and drops the half-bui
   assert.deepEqual(await itkitObjects(), before);
 });
 
-Deno.test("database isolation without CREATEDB suggests schema isolation", async () => {
+Deno.test("database isolation without CREATEDB suggests truncate or schema isolation", async () => {
   const role = `itkit_nocreatedb_${crypto.randomUUID().slice(0, 6)}`;
   await withAdmin((sql) => sql`create role ${sql(role)} login password 'pw'`);
   try {
@@ -228,7 +228,7 @@ Deno.test("database isolation without CREATEDB suggests schema isolation", async
     assert.match(
       run.output,
       new RegExp(
-        `Cannot create a database as user "${role}" on 127\\.0\\.0\\.1:${PG.port}: the role lacks the CREATEDB privilege \\(grant it with ALTER ROLE ${role} CREATEDB, or use isolation "schema"\\)`,
+        `Cannot create a database as user "${role}" on 127\\.0\\.0\\.1:${PG.port}: the role lacks the CREATEDB privilege \\(grant it with ALTER ROLE ${role} CREATEDB, or use isolation "truncate" or "schema"\\)`,
       ),
     );
   } finally {

@@ -47,7 +47,7 @@ export function startClonePool(): void {
     });
   } catch (error) {
     throw new Error(
-      `Cannot prepare isolation "database": starting its helper process failed (${error}); run deno test with --allow-run (or -A), or use isolation "schema"`,
+      `Cannot prepare isolation "database": starting its helper process failed (${error}); run deno test with --allow-run (or -A), or use isolation "truncate" or "schema"`,
       { cause: error },
     );
   }

@@ -258,14 +258,16 @@ export async function buildTemplate(
       await expectDatabase(sql, name);
       if (input.migrate) {
         try {
-          await input.migrate(sql);
+          await input.migrate(sql, { config: { ...config, database: name } });
         } catch (error) {
           throw new Error(
-            `Cannot build ${
-              prefix === "itkit_tpl" ? "template " : ""
-            }database "${name}": migration failed: ${
-              describe(error)
-            } (the template was dropped)`,
+            prefix === "itkit_tpl"
+              ? `Cannot build template database "${name}": migration failed: ${
+                describe(error)
+              } (the template was dropped)`
+              : `migration failed: ${
+                describe(error)
+              } (database "${name}" was dropped)`,
             { cause: error },
           );
         }
@@ -293,7 +295,7 @@ async function expectDatabase(sql: Pg, database: string): Promise<void> {
   const { current } = row;
   if (current !== database) {
     throw new Error(
-      `the server connected to database "${current}" instead of "${database}" (PGlite serves a single database): isolations "database" and "truncate" are not available there; use "schema" or "transaction"`,
+      `the server connected to database "${current}" instead of "${database}" (PGlite serves a single database): isolation "database" is not available there; use "truncate", "schema" or "transaction"`,
     );
   }
 }

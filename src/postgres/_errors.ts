@@ -8,7 +8,7 @@ import { tlsReason } from "./_tls.ts";
 export function createDbError(config: PostgresConfig, error: unknown): Error {
   if ((error as { code?: string })?.code === "42501") {
     return new Error(
-      `Cannot create a database as user "${config.user}" on ${config.host}:${config.port}: the role lacks the CREATEDB privilege (grant it with ALTER ROLE ${config.user} CREATEDB, or use isolation "schema")`,
+      `Cannot create a database as user "${config.user}" on ${config.host}:${config.port}: the role lacks the CREATEDB privilege (grant it with ALTER ROLE ${config.user} CREATEDB, or use isolation "truncate" or "schema")`,
       { cause: error },
     );
   }

@@ -2,7 +2,7 @@
 // Deno.inspect): everything but the password, which `url`, `config` and the
 // postgres.js client (its `options.pass`) hold.
 
-import type { PostgresDatabase } from "./database.ts";
+import type { PostgresDatabase, PostgresMigrationTarget } from "./database.ts";
 import { postgresUrl } from "./config.ts";
 import { maskUrl } from "../util/text.ts";
 import { maskFields, maskInspect } from "../util/masked_inspect.ts";
@@ -20,4 +20,26 @@ export function maskDatabase(db: PostgresDatabase): PostgresDatabase {
   const target = postgresUrl(db.config);
   maskInspect(db.sql, () => `[postgres.js sql: ${target}]`);
   return maskInspect(db, (self) => ({ ...self, url: maskUrl(self.url) }));
+}
+
+/**
+ * Makes a migration's `target`, its `config` and its `env` print with the
+ * password masked.
+ *
+ * @param target The target, as made.
+ * @returns `target`.
+ */
+export function maskTarget(
+  target: PostgresMigrationTarget,
+): PostgresMigrationTarget {
+  maskFields(target.config, ["password"]);
+  const env = maskInspect(target.env, (self) => ({
+    ...self,
+    ...(self.DATABASE_URL ? { DATABASE_URL: maskUrl(self.DATABASE_URL) } : {}),
+    ...(self.PGPASSWORD ? { PGPASSWORD: "***" } : {}),
+  }));
+  return maskInspect({ ...target, env }, (self) => ({
+    ...self,
+    url: maskUrl(self.url),
+  }));
 }

@@ -98,7 +98,7 @@ async function start(
     if (bySql) await sql`reset search_path`.catch(() => {});
   };
   if (input.migrate) {
-    await migrateOnOne(sql, input.migrate, async () => {
+    await migrateOnOne(sql, input, schema, async () => {
       await drop().catch(() => {});
     }, true);
   }
@@ -149,7 +149,7 @@ async function privateSchemaSession(input: SessionInput): Promise<Session> {
     throw error;
   }
   if (input.migrate) {
-    await migrateOnOne(sql, input.migrate, async () => {
+    await migrateOnOne(sql, input, schema, async () => {
       await close().catch(() => {});
     }, false);
   }
@@ -163,22 +163,26 @@ async function privateSchemaSession(input: SessionInput): Promise<Session> {
 }
 
 /**
- * Runs a migration on one reserved connection (so its own transactions work);
- * on failure rolls back (when asked), cleans up with `undo`, and throws
- * `migration failed: …`.
+ * Runs `input`'s migration of `schema` on one reserved connection (so its own
+ * transactions work); on failure rolls back (when asked), cleans up with
+ * `undo`, and throws `migration failed: …`.
  */
 async function migrateOnOne(
   sql: SharedPool["sql"],
-  migrate: NonNullable<SessionInput["migrate"]>,
+  input: SessionInput,
+  schema: string,
   undo: () => Promise<void>,
   rollback: boolean,
 ): Promise<void> {
   const conn = await sql.reserve();
   try {
-    await migrate(connectionSql(conn, {
-      begin: "transaction",
-      listenError: "Cannot listen() in a migration",
-    }));
+    await input.migrate!(
+      connectionSql(conn, {
+        begin: "transaction",
+        listenError: "Cannot listen() in a migration",
+      }),
+      { config: input.config, searchPath: schema },
+    );
   } catch (error) {
     if (rollback) await conn.unsafe("rollback").catch(() => {});
     conn.release();

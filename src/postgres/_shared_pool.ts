@@ -80,14 +80,18 @@ export function pinSharedPools(): void {
 /**
  * The pool for `config` (opened on first use: postgres.js connects lazily).
  * Connections start with {@linkcode SCHEMA_SLOT} as their whole search path,
- * unless `slot` is false (a database of the process's own: its default).
+ * unless `slot` is false (a database of the process's own: its default) or
+ * names another schema of the process's (a pool of its own for that schema).
  */
 export function sharedPool(
   factory: typeof postgres,
   config: PostgresConfig,
-  slot = true,
+  slot: boolean | string = true,
 ): SharedPool {
-  const key = postgresUrl(config, true);
+  const searchPath = slot === true ? SCHEMA_SLOT : slot || undefined;
+  const key = `${postgresUrl(config, true)}${
+    typeof slot === "string" ? `\n${slot}` : ""
+  }`;
   let pool = pools.get(key);
   if (pool) return pool;
   const sockets = new Set<net.Socket>();
@@ -107,7 +111,7 @@ export function sharedPool(
       max: POOL_SIZE,
       connection: {
         application_name: APPLICATION_NAME,
-        ...(slot ? { search_path: SCHEMA_SLOT } : {}),
+        ...(searchPath ? { search_path: searchPath } : {}),
       },
     }),
     socket,

@@ -490,10 +490,13 @@ async function migrateSchema(
       `create schema ${schema}; set search_path to ${schema}`,
     );
     try {
-      await input.migrate!(connectionSql(conn, {
-        begin: "transaction",
-        listenError: "Cannot listen() in a migration",
-      }));
+      await input.migrate!(
+        connectionSql(conn, {
+          begin: "transaction",
+          listenError: "Cannot listen() in a migration",
+        }),
+        { config: input.config, searchPath: schema },
+      );
     } catch (error) {
       await conn.unsafe(
         `rollback; reset search_path; drop schema if exists ${schema}, ${log} cascade`,

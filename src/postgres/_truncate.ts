@@ -1,36 +1,71 @@
-// Internal: isolation "truncate": one migrated database per process, shared
-// by the process's tests and reset to its migrated state after each
-// (database_cleaner's strategy). Statement triggers record which tables
-// changed; a server-side function empties those and the tables referencing
-// them (DELETE, measured much cheaper than TRUNCATE for a test's few rows;
-// TRUNCATE for tables with DELETE triggers of their own), restores the rows
-// the migration inserted and the sequences, in one round trip.
+// Internal: isolation "truncate": one migrated database (or schema) per
+// process, shared by the process's tests and reset to its migrated state
+// after each (database_cleaner's strategy). Statement triggers record which
+// tables changed; a server-side function empties those and the tables
+// referencing them (DELETE, measured much cheaper than TRUNCATE for a test's
+// few rows; TRUNCATE for tables with DELETE triggers of their own), restores
+// the rows the migration inserted and the sequences, in one round trip.
+//
+// Where the process's copy lives (the substrate), decided once per server:
+// - a database of its own, made by the clone helper, when the helper runs
+//   (--allow-run), the role may create databases and the server is not
+//   PGlite (a single database);
+// - else a schema of the configured database, migrated once, the whole
+//   search path of a pool of its own, when the reaper or the helper drops
+//   it at exit;
+// - else (no --allow-run, a standalone fixture alone) a fresh schema per
+//   test, as isolation "schema" makes it: nothing would drop a schema kept
+//   for the process if the process were killed.
+// The choice is printed once per process when it is not the database.
 
 import { raceDeadline } from "../util/deadline.ts";
-import type { PostgresConfig } from "./config.ts";
+import { describe } from "../util/text.ts";
+import { uniqueName } from "../run/naming.ts";
+import { type PostgresConfig, postgresUrl } from "./config.ts";
+import { postgresOptions } from "./client.ts";
 import { once } from "./_migrations.ts";
-import { type SharedPool, sharedPool } from "./_shared_pool.ts";
+import { type Pg, type SharedPool, sharedPool } from "./_shared_pool.ts";
 import { buildTemplate } from "./_cloned.ts";
+import { clonePoolStarted } from "./_clone_pool.ts";
 import { shared } from "./_connection.ts";
+import { schemaSession } from "./_schema.ts";
 import {
   CANCEL_GRACE,
   cancelActive,
+  canTrackSchemas,
   onAbort,
   type Session,
   type SessionInput,
+  trackSchema,
 } from "./_session.ts";
 
-/** The SQL that installs change tracking and the reset function. */
-export const INSTALL_RESET = `
-create schema itkit_reset;
-create unlogged table itkit_reset.dirty (t regclass primary key);
-create table itkit_reset.seed (t regclass primary key, cols text, rows jsonb);
-create table itkit_reset.seq (s regclass primary key, last_value bigint, is_called boolean);
-create table itkit_reset.truncate_only (t regclass primary key);
-create function itkit_reset.mark() returns trigger language plpgsql as $f$
+/**
+ * The SQL that installs change tracking and the reset function in schema
+ * `machinery`, for the tables and sequences of `schema` (the schema
+ * substrate), else of the whole database but the system's and `machinery`.
+ */
+function installReset(machinery: string, schema?: string): string {
+  const tables = schema === undefined
+    ? `ns.nspname not in ('information_schema', '${machinery}')
+      and ns.nspname not like 'pg\\_%'`
+    : `ns.nspname = '${schema}'`;
+  const sequences = schema === undefined
+    ? `ns.nspname not like 'pg\\_%' and ns.nspname <> 'information_schema'`
+    : `ns.nspname = '${schema}'`;
+  // Only the schema's own tables are emptied with those that changed.
+  const referencing = schema === undefined
+    ? ""
+    : `\n    join pg_class rc on rc.oid = c.conrelid and rc.relnamespace = '${schema}'::regnamespace`;
+  return `
+create schema ${machinery};
+create unlogged table ${machinery}.dirty (t regclass primary key);
+create table ${machinery}.seed (t regclass primary key, cols text, rows jsonb);
+create table ${machinery}.seq (s regclass primary key, last_value bigint, is_called boolean);
+create table ${machinery}.truncate_only (t regclass primary key);
+create function ${machinery}.mark() returns trigger language plpgsql as $f$
 begin
   if current_setting('itkit.resetting', true) is distinct from 'on' then
-    insert into itkit_reset.dirty values (TG_RELID) on conflict do nothing;
+    insert into ${machinery}.dirty values (TG_RELID) on conflict do nothing;
   end if;
   return null;
 end $f$;
@@ -41,39 +76,37 @@ begin
     select c.oid::regclass as t from pg_class c
     join pg_namespace ns on ns.oid = c.relnamespace
     where c.relkind in ('r', 'p') and not c.relispartition
-      and ns.nspname not in ('information_schema', 'itkit_reset')
-      and ns.nspname not like 'pg\\_%'
+      and ${tables}
   loop
     if exists (
       select from pg_trigger g where g.tgrelid = r.t and not g.tgisinternal
         and g.tgtype & 1 = 1 and g.tgtype & 8 = 8
     ) then
-      insert into itkit_reset.truncate_only values (r.t);
+      insert into ${machinery}.truncate_only values (r.t);
     end if;
-    execute format('create trigger itkit_mark after insert or update or delete or truncate on %s for each statement execute function itkit_reset.mark()', r.t);
+    execute format('create trigger itkit_mark after insert or update or delete or truncate on %s for each statement execute function ${machinery}.mark()', r.t);
     execute format('select count(*) from %s', r.t) into n;
     if n > 0 then
       select string_agg(quote_ident(attname), ', ' order by attnum) into cols
       from pg_attribute where attrelid = r.t and attnum > 0
         and not attisdropped and attgenerated = '';
-      execute format('insert into itkit_reset.seed select %L::regclass, %L, jsonb_agg(x) from %s x', r.t, cols, r.t);
+      execute format('insert into ${machinery}.seed select %L::regclass, %L, jsonb_agg(x) from %s x', r.t, cols, r.t);
     end if;
   end loop;
   for r in
     select c.oid::regclass as s from pg_class c
     join pg_namespace ns on ns.oid = c.relnamespace
-    where c.relkind = 'S' and ns.nspname not like 'pg\\_%'
-      and ns.nspname <> 'information_schema'
+    where c.relkind = 'S' and ${sequences}
   loop
-    execute format('insert into itkit_reset.seq select %L::regclass, last_value, is_called from %s', r.s, r.s);
+    execute format('insert into ${machinery}.seq select %L::regclass, last_value, is_called from %s', r.s, r.s);
   end loop;
 end $d$;
-create function itkit_reset.reset() returns int language plpgsql as $f$
+create function ${machinery}.reset() returns int language plpgsql as $f$
 declare
   tables regclass[]; pending regclass[]; t regclass; r record;
   progress boolean; truncated text;
 begin
-  select array_agg(d.t) into tables from itkit_reset.dirty d;
+  select array_agg(d.t) into tables from ${machinery}.dirty d;
   if tables is null then return 0; end if;
   perform set_config('itkit.resetting', 'on', true);
   -- The changed tables and those referencing them (what TRUNCATE CASCADE
@@ -82,18 +115,18 @@ begin
     select unnest(tables)
     union
     select c.conrelid::regclass from pg_constraint c
-    join affected a on c.confrelid = a.t where c.contype = 'f'
+    join affected a on c.confrelid = a.t${referencing} where c.contype = 'f'
   ) select array_agg(distinct a.t) into tables from affected a;
   -- DELETE is far cheaper than TRUNCATE for a test's few rows; tables with
   -- row triggers of their own on DELETE are truncated (no trigger fires).
   -- Referenced tables are emptied after those referencing them.
   select string_agg(x::text, ', ') into truncated from unnest(tables) x
-  where x in (select o.t from itkit_reset.truncate_only o);
+  where x in (select o.t from ${machinery}.truncate_only o);
   if truncated is not null then
     execute 'truncate ' || truncated || ' cascade';
   end if;
   select coalesce(array_agg(x), '{}') into pending from unnest(tables) x
-  where x not in (select o.t from itkit_reset.truncate_only o);
+  where x not in (select o.t from ${machinery}.truncate_only o);
   loop
     exit when cardinality(pending) = 0;
     progress := false;
@@ -112,11 +145,11 @@ begin
     end if;
   end loop;
   -- The migrated rows, referenced tables first (retried in passes).
-  pending := array(select s.t from itkit_reset.seed s where s.t = any(tables));
+  pending := array(select s.t from ${machinery}.seed s where s.t = any(tables));
   loop
     exit when cardinality(pending) = 0;
     progress := false;
-    for r in select * from itkit_reset.seed s where s.t = any(pending) loop
+    for r in select * from ${machinery}.seed s where s.t = any(pending) loop
       begin
         execute format('insert into %s (%s) overriding system value select %s from jsonb_populate_recordset(null::%s, $1)', r.t, r.cols, r.cols, r.t) using r.rows;
         pending := array_remove(pending, r.t);
@@ -129,88 +162,287 @@ begin
       raise exception 'itkit: cannot restore the migrated rows of %', pending;
     end if;
   end loop;
-  for r in select q.* from itkit_reset.seq q
+  for r in select q.* from ${machinery}.seq q
     join pg_depend d on d.objid = q.s and d.deptype in ('a', 'i')
     where d.refobjid = any(tables::oid[])
   loop
     perform setval(r.s, r.last_value, r.is_called);
   end loop;
-  delete from itkit_reset.dirty;
+  delete from ${machinery}.dirty;
   perform set_config('itkit.resetting', 'off', true);
   return cardinality(tables);
 end $f$;
 `;
+}
 
 let busy = false;
 
+/** Whether a declaration's helper process could not start (no --allow-run). */
+let helperRefused = false;
+
+/**
+ * Notes that a declared truncate fixture could not start the clone helper
+ * (the process may not run deno): its tests get a fresh schema each.
+ */
+export function noteHelperRefused(): void {
+  helperRefused = true;
+}
+
+/** Where the process's migrated copy lives (see the top of this file). */
+type Substrate = "database" | "schema" | "fresh";
+
 /** Starts a truncate-isolated session. */
 export async function truncateSession(input: SessionInput): Promise<Session> {
+  const substrate = await once(
+    input.config,
+    "truncate substrate",
+    "",
+    () => decide(input),
+  );
+  if (substrate === "fresh") {
+    try {
+      return await schemaSession(input);
+    } catch (error) {
+      throw truncateError(error);
+    }
+  }
   if (busy) {
     throw new Error(
-      'Cannot start a second isolation "truncate" database while one is in use in this process: its tests share one database and must run one at a time',
+      'Cannot start a second isolation "truncate" fixture while one is in use in this process: its tests share one migrated copy and must run one at a time',
     );
   }
   busy = true;
   let unhold = (): void => {};
-  try {
-    const database = await once(
-      input.config,
-      "truncate database",
-      input.key,
-      () => cloneForProcess(input),
-    );
-    const config: PostgresConfig = { ...input.config, database };
-    const pool = sharedPool(input.factory, config, false);
-    unhold = pool.hold();
-    return session(pool, config, input, () => {
-      unhold();
-      busy = false;
-    });
-  } catch (error) {
+  const done = (): void => {
     unhold();
     busy = false;
-    throw error;
+  };
+  try {
+    if (substrate === "database") {
+      const database = await once(
+        input.config,
+        "truncate database",
+        input.key,
+        () => databaseForProcess(input),
+      );
+      const config: PostgresConfig = { ...input.config, database };
+      const pool = sharedPool(input.factory, config, false);
+      unhold = pool.hold();
+      return session(pool, input, {
+        config,
+        schema: "public",
+        reset: "itkit_reset.reset()",
+        bySql: false,
+      }, done);
+    }
+    const { schema, machinery } = await once(
+      input.config,
+      "truncate schema",
+      input.key,
+      () => schemaForProcess(input),
+    );
+    const pool = sharedPool(input.factory, input.config, schema);
+    unhold = pool.hold();
+    // A server that ignores startup parameters (PGlite over a socket: one
+    // backend for every connection) gets the search path by SQL.
+    let bySql = ignoresStartup.get(pool);
+    if (bySql === undefined) {
+      const [row] = await pool.sql<{ search_path: string }[]>`
+        show search_path`;
+      bySql = row?.search_path !== schema;
+      ignoresStartup.set(pool, bySql);
+    }
+    if (bySql) {
+      await pool.sql`select set_config('search_path', ${schema}, false)`;
+    }
+    return session(pool, input, {
+      config: input.config,
+      schema,
+      searchPath: schema,
+      reset: `${machinery}.reset()`,
+      bySql,
+    }, done);
+  } catch (error) {
+    done();
+    throw truncateError(error);
   }
+}
+
+/** Pools whose server ignores startup parameters (PGlite over a socket). */
+const ignoresStartup = new WeakMap<SharedPool, boolean>();
+
+/** Where a session works, and how it resets. */
+interface Place {
+  config: PostgresConfig;
+  schema: string;
+  searchPath?: string;
+  /** The call that resets what the test changed. */
+  reset: string;
+  /** Whether the search path is set by SQL (and reset after the test). */
+  bySql: boolean;
 }
 
 function session(
   pool: SharedPool,
-  config: PostgresConfig,
   input: SessionInput,
+  place: Place,
   done: () => void,
 ): Session {
   const unsubscribe = onAbort(input.signal, () => void cancelActive(pool));
+  const reset = `select ${place.reset}${
+    place.bySql ? "; reset search_path" : ""
+  }`;
   const close = async (): Promise<void> => {
     unsubscribe();
     try {
-      const reset = await raceDeadline(
-        pool.sql`select itkit_reset.reset()`.then(() => true, () => false),
+      const ok = await raceDeadline(
+        pool.sql.unsafe(reset).then(() => true, () => false),
         CANCEL_GRACE,
         () => false,
       );
-      if (!reset) {
+      if (!ok) {
         await cancelActive(pool);
-        await pool.sql`select itkit_reset.reset()`;
+        await pool.sql.unsafe(reset);
       }
     } finally {
       done();
     }
   };
-  return { sql: shared(pool.sql), config, schema: "public", close };
+  const { config, schema, searchPath } = place;
+  return {
+    sql: shared(pool.sql),
+    config,
+    schema,
+    ...(searchPath ? { searchPath } : {}),
+    close,
+  };
+}
+
+/**
+ * Decides the substrate for `input`'s server (once per process), and says so
+ * when it is not a database of its own.
+ */
+async function decide(input: SessionInput): Promise<Substrate> {
+  const { config } = input;
+  const where = postgresUrl(config);
+  if (!canTrackSchemas()) {
+    const why = !helperRefused
+      ? "a standalone fixture starts no helper process, and none runs, to drop a database or schema kept for the process if it were killed"
+      : "the process may not run a helper (deno test without --allow-run) to drop a database or schema kept for the process if it were killed";
+    console.error(
+      `itkit: isolation "truncate" on ${where}: each test gets a fresh schema, migrated and dropped as in isolation "schema", because ${why}. Grant --allow-run to migrate once per process and reset after each test.`,
+    );
+    return "fresh";
+  }
+  const pool = sharedPool(input.factory, config);
+  const unhold = pool.hold();
+  let row: { pglite: boolean; createdb: boolean } | undefined;
+  try {
+    [row] = await pool.sql<{ pglite: boolean; createdb: boolean }[]>`
+      select version() like '%PGlite%' as pglite, coalesce(
+        (select rolcreatedb or rolsuper from pg_roles
+         where rolname = current_user), false) as createdb`;
+  } finally {
+    unhold();
+  }
+  const reasons: string[] = [];
+  if (row?.pglite) reasons.push("PGlite serves a single database");
+  else if (!row?.createdb) {
+    reasons.push(
+      `the role "${config.user}" may not create databases (no CREATEDB)`,
+    );
+  }
+  if (!clonePoolStarted()) {
+    reasons.push(
+      "the helper process that makes databases is not running (a standalone fixture starts none)",
+    );
+  }
+  if (reasons.length === 0) return "database";
+  console.error(
+    `itkit: isolation "truncate" on ${where}: a schema of the database, migrated once and reset after each test, instead of a database of its own, because ${
+      reasons.join("; ")
+    }. Schema-qualified names reach the database's other schemas.`,
+  );
+  return "schema";
 }
 
 /**
  * The process's database, migrated, with the reset installed. (Made directly
  * rather than cloned: a process needs one, and a template would be its own.)
  */
-async function cloneForProcess(input: SessionInput): Promise<string> {
+async function databaseForProcess(input: SessionInput): Promise<string> {
   const database = await buildTemplate(input, "itkit");
   const pool = sharedPool(input.factory, { ...input.config, database }, false);
   const unhold = pool.hold();
   try {
-    await pool.sql.unsafe(INSTALL_RESET);
+    await pool.sql.unsafe(installReset("itkit_reset"));
   } finally {
     unhold();
   }
   return database;
+}
+
+/**
+ * The process's schema of the configured database, migrated on one
+ * connection (its whole search path), and a second schema for the change
+ * tracking and the reset, both dropped when the process ends (by the reaper,
+ * else the clone helper).
+ */
+async function schemaForProcess(
+  input: SessionInput,
+): Promise<{ schema: string; machinery: string }> {
+  const { config } = input;
+  const schema = uniqueName("itkit", "_");
+  const machinery = uniqueName("itkit", "_");
+  // Tracked before they exist: a process killed right after still has them
+  // dropped.
+  await trackSchema(config, schema);
+  await trackSchema(config, machinery);
+  const sql = input.factory(postgresOptions(config, {
+    max: 1,
+    connection: { search_path: schema },
+  })) as unknown as Pg;
+  try {
+    await sql.unsafe(`create schema ${schema}; set search_path to ${schema}`);
+    if (input.migrate) {
+      try {
+        await input.migrate(sql, { config, searchPath: schema });
+      } catch (error) {
+        throw new Error(
+          `migration failed: ${
+            describe(error)
+          } (schema "${schema}" was dropped)`,
+          { cause: error },
+        );
+      }
+    }
+    // Back to the default: PGlite's one backend keeps what is set here.
+    await sql.unsafe(`${installReset(machinery, schema)}; reset search_path`);
+  } catch (error) {
+    await sql.unsafe(
+      `rollback; reset search_path; drop schema if exists ${schema}, ${machinery} cascade`,
+    ).catch(() => {});
+    throw error;
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+  return { schema, machinery };
+}
+
+/** A failure to prepare the process's copy, naming the level. */
+function truncateError(error: unknown): unknown {
+  const message = describe(error);
+  if (
+    /^(migration failed|Cannot create a database|the database helper)/.test(
+      message,
+    )
+  ) {
+    return new Error(
+      `Cannot prepare isolation "truncate": ${
+        message.replace(/^Cannot c/, "c")
+      }`,
+      { cause: error },
+    );
+  }
+  return error;
 }

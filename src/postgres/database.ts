@@ -16,14 +16,14 @@ import {
   postgresUrl,
 } from "./config.ts";
 import { loadPostgres } from "./client.ts";
-import { maskDatabase } from "./_masked_handle.ts";
+import { maskDatabase, maskTarget } from "./_masked_handle.ts";
 import { disposeOnce } from "../util/dispose_once.ts";
-import { migrationKey } from "./_migrations.ts";
+import { migrationKey, type MigrationPlace } from "./_migrations.ts";
 import type { Session, SessionInput } from "./_session.ts";
 import { transactionSession } from "./_transaction.ts";
 import { schemaSession } from "./_schema.ts";
 import { clonedSession, registerDatabaseTest } from "./_cloned.ts";
-import { truncateSession } from "./_truncate.ts";
+import { noteHelperRefused, truncateSession } from "./_truncate.ts";
 import { connectError } from "./_errors.ts";
 import { startClonePool } from "./_clone_pool.ts";
 import { startReaper } from "../run/reaper.ts";
@@ -41,6 +41,66 @@ export type PostgresIsolation =
   | "schema"
   | "truncate"
   | "database";
+
+/**
+ * Where a migration runs, for a migrator of the app's own (a pool of its own,
+ * a CLI in a subprocess): the second argument of
+ * {@linkcode PostgresDatabaseOptions.migrate}. Printed, its password is
+ * masked.
+ *
+ * @example
+ * ```ts ignore
+ * import postgres from "npm:postgres@^3.4.9";
+ * import { integration } from "../../mod.ts";
+ * import {
+ *   postgresClientPermissions,
+ *   postgresDatabase,
+ * } from "../../postgres.ts";
+ *
+ * integration("the app's own migrator migrates where the test works", {
+ *   // What postgres.js reads when the migrator builds its pool.
+ *   permissions: postgresClientPermissions(),
+ *   fixtures: {
+ *     db: postgresDatabase.fixture({
+ *       isolation: "truncate",
+ *       migrate: async (_sql, { url }) => {
+ *         const own = postgres(url, { max: 1, onnotice: () => {} });
+ *         try {
+ *           await own`create table notes (body text)`;
+ *         } finally {
+ *           await own.end();
+ *         }
+ *       },
+ *     }),
+ *   },
+ * }, async (_t, { db }) => {
+ *   await db.sql`insert into notes values ('migrated by the app')`;
+ * });
+ * ```
+ */
+export interface PostgresMigrationTarget {
+  /**
+   * A connection string with the real password that lands where the
+   * migration runs: the database and, in a schema of the toolkit's, its
+   * search path (`options=-c search_path=<schema>`).
+   */
+  readonly url: string;
+  /**
+   * The same as variables: `DATABASE_URL` and libpq's `PGHOST`, `PGPORT`,
+   * `PGUSER`, `PGPASSWORD`, `PGDATABASE`, `PGOPTIONS` (and `PGSSLMODE`,
+   * `PGSSLROOTCERT` when set), for `new Deno.Command(…, { env })`.
+   */
+  readonly env: Readonly<Record<string, string>>;
+  /** Connection settings of the database migrated. */
+  readonly config: PostgresConfig;
+  /** The database migrated. */
+  readonly database: string;
+  /**
+   * The schema migrated: the whole search path of `url`, or `public` of a
+   * database of its own.
+   */
+  readonly schema: string;
+}
 
 /** Options of {@linkcode postgresDatabase}. */
 export interface PostgresDatabaseOptions {
@@ -67,10 +127,14 @@ export interface PostgresDatabaseOptions {
    *   after its test ended throws.
    * - `"schema"`: a fresh schema per test, the search path of the process's
    *   pool, migrated inline, dropped on dispose.
-   * - `"truncate"`: one database per process, cloned from the migrated
-   *   template, reset to its migrated state after each test (the tables that
-   *   changed are truncated and their migrated rows restored). For code that
-   *   commits and opens its own pools. Needs `CREATEDB`.
+   * - `"truncate"`: one database per process, migrated once, reset to its
+   *   migrated state after each test (the tables that changed are emptied
+   *   and their migrated rows and sequences restored). For code that commits
+   *   and opens its own pools. Where the role may not create databases
+   *   (`CREATEDB`), on PGlite, or for a standalone fixture, a schema of the
+   *   configured database instead (the whole search path, as in `"schema"`);
+   *   without `--allow-run`, a fresh schema per test. Said on stderr, once
+   *   per process, when it is not a database.
    * - `"database"`: a fresh database per test cloned from a template migrated
    *   once per process. A helper process clones one database per test the
    *   module declares with the same server and migration (at most 64); the
@@ -88,13 +152,22 @@ export interface PostgresDatabaseOptions {
   /**
    * Creates the tables the test needs, on one connection (it may use
    * `BEGIN`/`COMMIT` or `sql.begin()`). It runs once per process for each
-   * server and migration in every level but `"schema"` (once per test there).
-   * A migration is identified by `name`, else by its source text: two inline
-   * arrows with the same text are the same migration.
+   * server and migration in every level but `"schema"` (once per test there),
+   * in the setup of the first test that needs it, with that test's
+   * permissions. A migration is identified by `name`, else by its source
+   * text: two inline arrows with the same text are the same migration.
+   *
+   * The second argument says where it runs (`url`, `env`, `config`), for a
+   * migrator of the app's own: a pool it opens from `url` (end it before
+   * returning: in `"database"` isolation the database is then cloned), or a
+   * subprocess given `env`.
    *
    * @default {undefined} (nothing)
    */
-  migrate?: (sql: PostgresSql) => Promise<unknown> | unknown;
+  migrate?: (
+    sql: PostgresSql,
+    target: PostgresMigrationTarget,
+  ) => Promise<unknown> | unknown;
   /**
    * What identifies the migration, when its source text does not (it reads
    * variables that differ between fixtures, or you want a readable key).
@@ -117,11 +190,16 @@ export interface PostgresDatabase extends AsyncDisposable {
   readonly sql: PostgresSql;
   /** The isolation level. */
   readonly isolation: PostgresIsolation;
-  /** The database the test uses. */
+  /**
+   * The database the test uses: one of its own (`itkit_<run id>_<n>`) in
+   * `"database"` and `"truncate"` isolation, unless `"truncate"` works in a
+   * schema (then, as in the other levels, the configured one).
+   */
   readonly database: string;
   /**
    * The schema the test works in: its whole search path in `"transaction"`
-   * and `"schema"` isolation, `public` of its own database in the others.
+   * and `"schema"` isolation and `"truncate"` in a schema (an
+   * `itkit_<run id>_<n>`), `public` of its own database in the others.
    */
   readonly schema: string;
   /** Connection settings for the test's database. */
@@ -149,7 +227,7 @@ export interface PostgresDatabase extends AsyncDisposable {
 interface Prepared {
   config: PostgresConfig;
   isolation: PostgresIsolation;
-  migrate?: ((sql: PostgresSql) => Promise<unknown> | unknown) | undefined;
+  migrate?: PostgresDatabaseOptions["migrate"] | undefined;
   key: string;
   max: number;
 }
@@ -252,8 +330,15 @@ export const postgresDatabase: FixtureFactory<
       // when it ends: started here, where the process may spawn it. A
       // migrated schema needs only dropping at exit: the reaper does that
       // (it starts light, the helper loads postgres.js), else the helper.
-      if (isolation === "database" || isolation === "truncate") {
+      if (isolation === "database") {
         startClonePool();
+      } else if (isolation === "truncate") {
+        try {
+          startClonePool();
+        } catch {
+          // Without --allow-run: a fresh schema per test (said at its setup).
+          noteHelperRefused();
+        }
       } else if (!startReaper()) {
         try {
           startClonePool();
@@ -271,12 +356,14 @@ export const postgresDatabase: FixtureFactory<
   permissions: (options) => permissionsFor(options.config),
   async setup(options, context): Promise<PostgresDatabase> {
     const factory = await loadPostgres();
+    const { migrate } = options;
     const start = async (): Promise<Session> => {
       try {
         return await SESSIONS[options.isolation]({
           factory,
           config: options.config,
-          migrate: options.migrate,
+          migrate: migrate &&
+            ((sql, place) => migrate(sql, migrationTarget(place))),
           key: options.key,
           max: options.max,
           signal: context.signal,
@@ -332,6 +419,18 @@ function wrapSetupError(config: PostgresConfig, error: unknown): Error {
     return error as Error;
   }
   return connectError(config, error);
+}
+
+/** What a migration is told of where it runs, printed with the password masked. */
+function migrationTarget(place: MigrationPlace): PostgresMigrationTarget {
+  const url = connectionUrl(place.config, place.searchPath);
+  return maskTarget({
+    url,
+    env: connectionEnv(place.config, url, place.searchPath),
+    config: { ...place.config },
+    database: place.config.database,
+    schema: place.searchPath ?? "public",
+  });
 }
 
 /** `config` as a URL with the real password and, if given, a search path. */

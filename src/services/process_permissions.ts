@@ -36,8 +36,11 @@ export interface ProcessPermissionsOptions {
    */
   clients?: boolean;
   /**
-   * Include `run` of this Deno executable, for the helper process of
-   * `isolation: "database"`.
+   * Include `run` of this Deno executable, for the helper processes: the
+   * clone helper, which `isolation: "database"` needs and with which
+   * `isolation: "truncate"` migrates once per process and resets after each
+   * test (without it, each truncate test migrates a fresh schema), and the
+   * reaper.
    *
    * @default {false}
    */

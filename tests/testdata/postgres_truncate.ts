@@ -63,5 +63,6 @@ for (const round of [1, 2, 3]) {
       await tx`insert into audited values (1)`;
     });
     await db.sql`delete from audited`;
+    console.log(`TRUNCATE db=${db.database} schema=${db.schema}`);
   });
 }
