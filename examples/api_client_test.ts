@@ -10,6 +10,7 @@ integration("API client gets data from a mocked API", {
         url: "https://api.example.com/data",
         reply: { json: { result: "success" } },
       }],
+      assertAllCalled: true, // fails the test if a route was never called
     }),
   },
 }, async (_t, { api }) => {

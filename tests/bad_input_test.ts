@@ -208,7 +208,25 @@ const rows: [
     "fetchMock handler not from msw",
     () => fetchMock.fixture({ handlers: [() => new Response()] as Any }),
     TypeError,
-    "Cannot create fetchMock fixture: handlers[0] is not an msw handler (expected one made by msw's http, graphql or ws, such as http.get(url, resolver)), got function",
+    "Cannot create fetchMock fixture: handlers[0] is not an msw handler (expected one made by msw's http or graphql, such as http.get(url, resolver)), got function",
+  ],
+  [
+    "fetchMock passthrough target with a path but no scheme",
+    () => fetchMock.fixture({ passthrough: ["localhost", "api.test/v1"] }),
+    TypeError,
+    'Cannot create fetchMock fixture: passthrough[1] "api.test/v1" is not a pass-through target (expected a host such as "localhost" or "127.0.0.1:8080", a URL prefix such as "https://api.example.com/v1/", a RegExp or a URLPattern)',
+  ],
+  [
+    "fetchMock passthrough not an array",
+    () => fetchMock.fixture({ passthrough: "localhost" as Any }),
+    TypeError,
+    'Cannot create fetchMock fixture: passthrough must be an array of pass-through targets (["localhost:8080", /pattern/]), got "localhost"',
+  ],
+  [
+    "fetchMock assertAllCalled not a boolean",
+    () => fetchMock.fixture({ assertAllCalled: "yes" as Any }),
+    TypeError,
+    'Cannot create fetchMock fixture: assertAllCalled must be true or false, got "yes"',
   ],
   [
     "httpServer without handler",

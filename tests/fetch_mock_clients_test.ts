@@ -100,11 +100,26 @@ Deno.test("an unmatched request fails in every client with the mock's error", ()
 });
 
 Deno.test("an unmatched request never reaches the network", () => {
-  // Only the two requests made after disposal got through.
+  // Only the loopback requests of the default mode and the two made after
+  // disposal got through.
   assert.deepEqual(seen.toSorted(), [
     "GET /after-fetch HTTP/1.1",
     "GET /after-node HTTP/1.1",
+    "GET /loopback-axios HTTP/1.1",
+    "GET /loopback-fetch HTTP/1.1",
+    "GET /loopback-node HTTP/1.1",
   ]);
+});
+
+Deno.test("an unmatched loopback request goes out by default, logged as passed through", () => {
+  assert.equal(
+    verdict("unmatched loopback requests go out by default"),
+    "ok",
+  );
+  assert.equal(
+    outputLine("LOOPBACK "),
+    "GET /loopback-fetch false true,GET /loopback-node false true,GET /loopback-axios false true",
+  );
 });
 
 Deno.test("a second mock is refused while one is live", () => {
@@ -118,6 +133,6 @@ Deno.test("a second mock is refused while one is live", () => {
 Deno.test("disposal restores every client and the sanitizers stay clean", () => {
   assert.equal(verdict("disposal restores every client"), "ok");
   assert.doesNotMatch(run.output, /Leaks detected|NotCapable/);
-  assert.equal(run.passed, 4, run.output);
+  assert.equal(run.passed, 5, run.output);
   assert.equal(run.failed, 4, run.output);
 });

@@ -1,7 +1,8 @@
 // The fetch mock seen from three clients: fetch, node:https and axios (built
 // on node:http). ITKIT_COUNTER_PORT is a loopback port where the parent counts
 // every connection: the tests that must not reach the network are granted
-// `net` to it, so a request the mock let through would be counted.
+// `net` to it, so a request the mock let through would be counted. Loopback
+// goes out by default (the test's own servers): those tests turn that off.
 import assert from "node:assert/strict";
 import http from "node:http";
 import https from "node:https";
@@ -14,8 +15,9 @@ const counter = `127.0.0.1:${Deno.env.get("ITKIT_COUNTER_PORT")}`;
 const AXIOS_ENV = ["http_proxy", "https_proxy", "all_proxy", "no_proxy"]
   .flatMap((name) => [name, name.toUpperCase()]);
 
-const api = () =>
+const api = (passthroughLoopback = true) =>
   fetchMock.fixture({
+    passthroughLoopback,
     routes: [{
       url: "https://api.example.com/data",
       reply: { json: { n: 1 } },
@@ -74,7 +76,7 @@ integration("axios gets routes and msw handlers", {
 });
 
 integration("the call log records every client's requests", {
-  fixtures: { api: api() },
+  fixtures: { api: api(false) },
   permissions: { env: AXIOS_ENV, net: [counter] },
 }, async (_t, { api }) => {
   await fetch("https://api.example.com/data", { method: "GET" });
@@ -97,24 +99,43 @@ integration("the call log records every client's requests", {
 
 // The next three fail on purpose: the parent reads their errors.
 integration("unmatched fetch", {
-  fixtures: { api: api() },
+  fixtures: { api: api(false) },
   permissions: { net: [counter] },
 }, async () => {
   await fetch(`http://${counter}/fetch`);
 });
 
 integration("unmatched node:https", {
-  fixtures: { api: api() },
+  fixtures: { api: api(false) },
   permissions: { net: [counter], sys: ["ca"] },
 }, async () => {
   await nodeGet(`https://${counter}/https`);
 });
 
 integration("unmatched axios", {
-  fixtures: { api: api() },
+  fixtures: { api: api(false) },
   permissions: { env: AXIOS_ENV, net: [counter] },
 }, async () => {
   await axios.get(`http://${counter}/axios`);
+});
+
+integration("unmatched loopback requests go out by default", {
+  fixtures: { api: api() },
+  permissions: { env: AXIOS_ENV, net: [counter], sys: ["ca"] },
+}, async (_t, { api }) => {
+  assert.equal((await fetch(`http://${counter}/loopback-fetch`)).status, 204);
+  assert.match(await nodeGet(`http://${counter}/loopback-node`), /^204 /);
+  assert.equal(
+    (await axios.get(`http://${counter}/loopback-axios`)).status,
+    204,
+  );
+  console.log(
+    `LOOPBACK ${
+      api.calls.map((c) =>
+        `${c.method} ${new URL(c.url).pathname} ${c.matched} ${c.passedThrough}`
+      )
+    }`,
+  );
 });
 
 integration("a second mock is refused while one is live", {
@@ -131,7 +152,6 @@ Deno.test("disposal restores every client", async () => {
     https.request,
     https.get,
     http.ClientRequest,
-    globalThis.WebSocket,
   ];
   const before = clients();
   let during: unknown[];
