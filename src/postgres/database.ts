@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Sql } from "npm:postgres@^3.4.9";
+import type { Sql } from "npm:postgres@^4.2.0";
 import { defineFixture, type FixtureFactory } from "../core/fixture.ts";
 import {
   type PostgresConfig,
