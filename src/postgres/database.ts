@@ -173,7 +173,8 @@ const SESSIONS: Record<
 
 /**
  * Gives the test an isolated PostgreSQL database. Declared on a test, it
- * grants the network to the server and the two variables postgres.js reads.
+ * grants the network to the server and the variables postgres.js 4 reads
+ * by itself (`postgresPermissions()`).
  *
  * @param options Settings, isolation level, migration, pool size.
  * @returns The handle, with `sql`, `url` and `env()`.
