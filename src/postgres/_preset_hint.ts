@@ -8,6 +8,9 @@ import {
 } from "./client_permissions.ts";
 import { driverInStack } from "./_drivers.ts";
 
+// Before any export: the install test reads `from "…"` after one as an import.
+const FROM = '(from "@itkit/core/postgres")';
+
 /** A preset to name in the hint. */
 export interface DriverPresetHint {
   /** How to write it in a test. */
@@ -22,8 +25,6 @@ interface Candidate extends DriverPresetHint {
   majors: readonly number[];
   grants(): Deno.PermissionOptions;
 }
-
-const FROM = '(from "@itkit/core/postgres")';
 
 // postgres.js 4 before 3: 4's preset grants all that 3's does, so where the
 // driver's version is not known, 4's is named alone.
