@@ -1,5 +1,7 @@
-// Internal: postgres.js, loaded on first use only (importing the module never
-// loads it), and options that read nothing from the environment.
+// Internal: postgres.js 4, loaded on first use only (importing the module
+// never loads it), and options that give every setting explicitly, so that no
+// variable changes the toolkit's connections (postgres.js still reads some:
+// see postgresOptions).
 
 import type postgres from "npm:postgres@^4.2.0";
 
