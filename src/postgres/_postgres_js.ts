@@ -6,7 +6,6 @@
 
 import type { Sql } from "npm:postgres@^4.2.0";
 
-// deno-lint-ignore no-namespace
 export declare namespace postgresJs {
   /** postgres.js 4's `Sql`, as a database fixture hands it out. */
   type ClientSql = Sql<Record<string, unknown>>;
