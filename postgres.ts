@@ -41,4 +41,8 @@ export {
   postgresUrl,
 } from "./src/postgres/config.ts";
 export { probePostgres } from "./src/postgres/probe.ts";
-export { postgresClientPermissions } from "./src/postgres/client_permissions.ts";
+export {
+  pgClientPermissions,
+  postgresClientPermissions,
+  type PostgresClientPermissionsOptions,
+} from "./src/postgres/client_permissions.ts";

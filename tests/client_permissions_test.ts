@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { expectRun, runDenoTest } from "./_harness.ts";
-import { postgresClientPermissions } from "../postgres.ts";
+import { pgClientPermissions, postgresClientPermissions } from "../postgres.ts";
 import { s3ClientPermissions } from "../s3.ts";
 import { explainNotCapable } from "../src/core/not_capable.ts";
 
@@ -37,29 +37,76 @@ Deno.test("code under test that builds its own clients runs with the presets, an
   );
 });
 
-Deno.test("every permission in the presets is matched by the hint that names its preset", () => {
-  const presets = {
+Deno.test("the hint names, for each permission of a preset, only presets that grant it: that driver's when its code read it", () => {
+  const presets: Record<string, Deno.PermissionOptions> = {
     "postgresClientPermissions()": postgresClientPermissions(),
+    "postgresClientPermissions({}, { version: 3 })": postgresClientPermissions(
+      {},
+      { version: 3 },
+    ),
+    "pgClientPermissions()": pgClientPermissions(),
     "s3ClientPermissions()": s3ClientPermissions(),
   };
+  const grants = (preset: string, kind: string, value: string): boolean => {
+    const p = presets[preset] as Record<string, unknown>;
+    return Array.isArray(p[kind]) && (p[kind] as string[]).includes(value);
+  };
+  /** The presets the hint for `kind` `value` names, read at `frame`. */
+  const named = (kind: string, value: string, frame = ""): string[] => {
+    const error = new Deno.errors.NotCapable(
+      `Requires ${kind} access to "${value}", run again with the --allow-${kind} flag`,
+    );
+    error.stack =
+      `NotCapable: ${error.message}\n    at Object.get (ext:deno_node/_process/process.ts:1:1360)${frame}`;
+    explainNotCapable(error, "t", "none");
+    return [...error.message.matchAll(/`permissions: ([^`]+) \(from "/g)]
+      .map((m) => m[1]!);
+  };
   let checked = 0;
-  for (const [preset, grants] of Object.entries(presets)) {
-    assert.ok(typeof grants === "object");
-    for (const [kind, values] of Object.entries(grants)) {
+  for (const grant of Object.values(presets)) {
+    assert.ok(typeof grant === "object");
+    for (const [kind, values] of Object.entries(grant)) {
       for (const value of values as string[]) {
-        const error = new Deno.errors.NotCapable(
-          `Requires ${kind} access to "${value}", run again with the --allow-${kind} flag`,
-        );
-        explainNotCapable(error, "t", "none");
-        assert.ok(
-          error.message.includes(`Grant it with \`permissions: ${preset}`),
-          `${kind} ${value}: ${error.message}`,
-        );
+        const names = named(kind, value);
+        assert.ok(names.length > 0, `${kind} ${value}: no preset named`);
+        for (const name of names) {
+          assert.ok(grants(name, kind, value), `${kind} ${value}: ${name}`);
+        }
         checked++;
       }
     }
   }
-  assert.ok(checked > 50, `only ${checked} entries`);
+  assert.ok(checked > 100, `only ${checked} entries`);
+  // Read by a driver whose code is in the stack: its preset alone.
+  const at = (path: string) =>
+    `\n    at parseOptions (file:///root/.cache/deno/npm/registry.npmjs.org/${path}:1:1)`;
+  assert.deepEqual(named("env", "PGHOST", at("postgres/3.4.10/src/index.js")), [
+    "postgresClientPermissions({}, { version: 3 })",
+  ]);
+  assert.deepEqual(named("env", "PGMIN", at("postgres/4.2.0/src/index.js")), [
+    "postgresClientPermissions()",
+  ]);
+  assert.deepEqual(
+    named("env", "PGHOST", at("pg/8.23.1/lib/connection-parameters.js")),
+    [
+      "pgClientPermissions()",
+    ],
+  );
+  assert.deepEqual(named("env", "HOME", at("pgpass/1.0.5/lib/helper.js")), [
+    "pgClientPermissions()",
+  ]);
+  // Unknown reader: every preset that has it (4's for postgres.js).
+  assert.deepEqual(named("env", "PGHOST"), [
+    "postgresClientPermissions()",
+    "pgClientPermissions()",
+  ]);
+  assert.deepEqual(named("env", "PGOPTIONS"), ["pgClientPermissions()"]);
+  // A PG* variable no preset has, even read by a driver: no preset.
+  assert.deepEqual(named("env", "PGSERVICE"), []);
+  assert.deepEqual(
+    named("env", "PGOPTIONS", at("postgres/4.2.0/src/index.js")),
+    [],
+  );
 });
 
 Deno.test("the presets merge with the test's own entries", () => {
@@ -72,7 +119,7 @@ Deno.test("the presets merge with the test's own entries", () => {
   assert.ok(env.includes("APP_MODE") && env.includes("PGMAX"));
   assert.equal(env.filter((name) => name === "PGHOST").length, 1);
   assert.deepEqual(merged.net, ["127.0.0.1:5432"]);
-  assert.deepEqual(merged.sys, ["uid", "gid", "userInfo"]);
+  assert.deepEqual(merged.sys, ["uid", "gid", "userInfo", "homedir"]);
   assert.equal(s3ClientPermissions("inherit"), "inherit");
 });
 

@@ -46,7 +46,37 @@ Deno.test("postgresUrl() masks the password, postgresPermissions() grants the se
   assert.equal(postgresUrl(config), "postgres://app:***@127.0.0.1:5432/shop");
   assert.deepEqual(postgresPermissions(config), {
     net: ["127.0.0.1:5432"],
-    env: ["PGAPPNAME", "PGTARGETSESSIONATTRS"],
+    // What postgres.js 4.2 reads for a pool with every option given.
+    env: [
+      "PGMAX",
+      "PGMIN",
+      "PGSSLMODE",
+      "PGSSL",
+      "PGSSLNEGOTIATION",
+      "PGCHANNEL_BINDING",
+      "PGREQUIRE_AUTH",
+      "PGIDLE_TIMEOUT",
+      "PGCONNECT_TIMEOUT",
+      "PGQUEUE_TIMEOUT",
+      "PGQUERY_TIMEOUT",
+      "PGCANCEL_TIMEOUT",
+      "PGMAX_LIFETIME",
+      "PGMAX_PIPELINE",
+      "PGSCHEDULER",
+      "PGBACKOFF",
+      "PGKEEP_ALIVE",
+      "PGPREPARE",
+      "PGDEBUG",
+      "PGFETCH_TYPES",
+      "PGINFER",
+      "PGPUBLICATIONS",
+      "PGSLOT",
+      "PGTARGET_SESSION_ATTRS",
+      "PGAPPNAME",
+      "PGTARGETSESSIONATTRS",
+      "PGREQUIREAUTH",
+      "PGPASSFILE",
+    ],
   });
 });
 

@@ -180,7 +180,7 @@ Deno.test('isolation "transaction": a client held on to after its test fails cle
       migrate,
     });
     stale = db.sql;
-    staleReserved = await db.sql.reserve();
+    staleReserved = (await db.sql.reserve()) as unknown as PostgresSql;
     await db.sql.begin((tx) => {
       staleTx = tx as unknown as PostgresSql;
       return tx`insert into k values (1)`;

@@ -58,8 +58,11 @@ Deno.test("cli.ts permissions --json names the configured endpoint, the toolkit'
       .out,
   );
   assert.ok(wide.env.includes("AWS_PROFILE") && wide.env.includes("PGMAX"));
+  // postgres.js 4's and pg's presets.
+  assert.ok(wide.env.includes("PGMIN") && wide.env.includes("PGBINARY"));
   assert.deepEqual(wide.sys.toSorted(), [
     "gid",
+    "homedir",
     "osRelease",
     "uid",
     "userInfo",
@@ -91,5 +94,18 @@ Deno.test("the examples set of deno.json holds every variable processPermissions
   assert.deepEqual(missing, []);
   assert.deepEqual(set.net, ["127.0.0.1", "localhost"]);
   assert.equal(set.run, undefined);
-  assert.equal(set.sys, undefined);
+  // The examples with pools of their own run under the postgres.js 4 and pg
+  // presets: a test granted more than its process fails.
+  const { pgClientPermissions, postgresClientPermissions } = await import(
+    "../postgres.ts"
+  );
+  for (const preset of [postgresClientPermissions(), pgClientPermissions()]) {
+    assert.ok(typeof preset === "object");
+    const env = (preset.env as string[]).filter((n) => !set.env.includes(n));
+    assert.deepEqual(env, []);
+    const sys = ((preset.sys ?? []) as string[]).filter((n) =>
+      !set.sys.includes(n)
+    );
+    assert.deepEqual(sys, []);
+  }
 });

@@ -1,6 +1,8 @@
 // Internal: when a test fails with Deno's `NotCapable`, say which permission
 // was missing, where a test's permissions come from, and what grants it.
 
+import { driverPresetHints } from "../postgres/_preset_hint.ts";
+
 /** A preset that grants a family of permissions, named for the hint. */
 interface PresetHint {
   /** How to write it in a test. */
@@ -13,16 +15,6 @@ interface PresetHint {
 
 const PRESETS: readonly PresetHint[] = [
   {
-    use:
-      'permissions: postgresClientPermissions() (from "@itkit/core/postgres")',
-    why: "what postgres.js reads when the code under test builds its own pool",
-    covers: (kind, value) =>
-      (kind === "env" &&
-        (/^PG[A-Z_]+$/.test(value) ||
-          ["USER", "USERNAME", "LOGNAME"].includes(value))) ||
-      (kind === "sys" && ["uid", "gid", "userInfo"].includes(value)),
-  },
-  {
     use: 'permissions: s3ClientPermissions() (from "@itkit/core/s3")',
     why:
       "what the AWS SDK reads when the code under test builds its own S3Client",
@@ -34,6 +26,24 @@ const PRESETS: readonly PresetHint[] = [
       (kind === "read" && /[\\/]\.aws[\\/](config|credentials)$/.test(value)),
   },
 ];
+
+/**
+ * The presets that grant the missing `kind`/`value`: a PostgreSQL driver's
+ * only if it grants it, and only that driver's when its code is in `stack`
+ * (the driver that read it); else the other presets that cover it.
+ */
+function presetsFor(
+  kind: string,
+  value: string,
+  stack: string,
+): { use: string; why: string }[] {
+  const drivers = driverPresetHints(kind, value, stack);
+  if (drivers.driverKnown) return drivers.presets;
+  return [
+    ...drivers.presets,
+    ...PRESETS.filter((p) => p.covers(kind, value)),
+  ];
+}
 
 const MARK = "\n  itkit: ";
 
@@ -58,7 +68,7 @@ export function explainNotCapable(
   const match = /Requires (\w+) access(?: to "([^"]*)")?/.exec(error.message);
   if (!match) return error;
   const [, kind = "", value = ""] = match;
-  const preset = PRESETS.find((p) => p.covers(kind, value));
+  const presets = presetsFor(kind, value, error.stack ?? "");
   const entry = value === ""
     ? `permissions: { ${kind}: true }`
     : `permissions: { ${kind}: [${JSON.stringify(value)}] }`;
@@ -68,8 +78,10 @@ export function explainNotCapable(
     `An integration test runs with the union of its fixtures' permissions and its \`permissions\` option, nothing more (this test: ${
       summarize(granted)
     }).`,
-    preset
-      ? `Grant it with \`${preset.use}\` (${preset.why}), or just this one: \`${entry}\`.`
+    presets.length
+      ? `Grant it with ${
+        presets.map((p) => `\`${p.use}\` (${p.why})`).join(", or ")
+      }, or just this one: \`${entry}\`.`
       : `Grant it in the test's options: \`${entry}\`.`,
   ];
   const addition = MARK + lines.join(MARK);

@@ -16,7 +16,7 @@
 // removes it when it ends (the parent may be killed between creating it and
 // saying so), unless a `no-drops` request says the path is not ours.
 
-import postgres from "npm:postgres@^3.4.9";
+import postgres from "npm:postgres@^4.2.0";
 import { type PostgresConfig, postgresUrl } from "./config.ts";
 import { postgresOptions } from "./client.ts";
 import { uniqueName } from "../run/naming.ts";

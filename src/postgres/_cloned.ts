@@ -5,7 +5,7 @@ import { describe } from "../util/text.ts";
 import { uniqueName } from "../run/naming.ts";
 import { postgresOptions } from "./client.ts";
 import { once } from "./_migrations.ts";
-import type postgres from "npm:postgres@^3.4.9";
+import type postgres from "npm:postgres@^4.2.0";
 import type net from "node:net";
 import { type PostgresConfig, postgresUrl } from "./config.ts";
 import type { Pg } from "./_shared_pool.ts";

@@ -3,7 +3,7 @@
 // `end`), with a guard that fails queries clearly once the connection is known
 // to be gone; or the process's pool, which `end()` leaves open.
 
-import type postgres from "npm:postgres@^3.4.9";
+import type postgres from "npm:postgres@^4.2.0";
 import type { Pg } from "./_shared_pool.ts";
 
 /** How `begin()` behaves on the connection. */

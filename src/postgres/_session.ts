@@ -1,7 +1,7 @@
 // Internal: what every isolation level hands the fixture, and the pieces they
 // share (tracking for cleanup at process end, cancelling a timed-out test).
 
-import type postgres from "npm:postgres@^3.4.9";
+import type postgres from "npm:postgres@^4.2.0";
 import type { PostgresConfig } from "./config.ts";
 import { APPLICATION_NAME, type Pg, type SharedPool } from "./_shared_pool.ts";
 import type { Migrate } from "./_migrations.ts";

@@ -10,7 +10,7 @@
 // unreferencing a socket around every test cost Deno's event loop about
 // 0.2 ms per test (measured: V8 "(program)" time, 1,000 tests).
 
-import type postgres from "npm:postgres@^3.4.9";
+import type postgres from "npm:postgres@^4.2.0";
 import type net from "node:net";
 import { type PostgresConfig, postgresUrl } from "./config.ts";
 import { postgresOptions } from "./client.ts";

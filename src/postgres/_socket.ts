@@ -108,9 +108,10 @@ function keepOwnListeners(s: net.Socket): void {
 
 /**
  * Makes the server's "no" to postgres.js's SSLRequest (its first byte, `N`)
- * an error naming the server and the sslmode: postgres.js 3.4.9 starts TLS
- * anyway, and fails with "Client network socket disconnected before secure
- * TLS connection was established".
+ * an error naming the server and the sslmode (postgres.js 3.4.9 started TLS
+ * anyway, and failed with "Client network socket disconnected before secure
+ * TLS connection was established"; 4.2 says "The server does not support
+ * SSL connections", naming neither).
  */
 function refuseWithoutTls(
   s: net.Socket,
@@ -127,10 +128,15 @@ function refuseWithoutTls(
       s.emit = emit as typeof s.emit; // only the first answer is the SSLRequest's
       const chunk = args[0] as Uint8Array;
       if (chunk[0] === 0x4e) {
-        // Not handed on: postgres.js sees an error, then the close.
+        // Not handed on: postgres.js sees an error, then the close. With a
+        // `code`, postgres.js 4 fails the connection with it (else with
+        // its CONNECTION_CLOSED): its own code for this case.
         s.destroy(
-          new Error(
-            `Cannot connect to PostgreSQL at ${address}: the server does not accept TLS connections (sslmode=${mode}; sslmode=prefer or disable connects without TLS)`,
+          Object.assign(
+            new Error(
+              `Cannot connect to PostgreSQL at ${address}: the server does not accept TLS connections (sslmode=${mode}; sslmode=prefer or disable connects without TLS)`,
+            ),
+            { code: "SSL_NOT_SUPPORTED" },
           ),
         );
         return true;

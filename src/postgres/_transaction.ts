@@ -8,7 +8,7 @@ import { raceDeadline } from "../util/deadline.ts";
 import { describe } from "../util/text.ts";
 import { uniqueName } from "../run/naming.ts";
 import { forget, once } from "./_migrations.ts";
-import type postgres from "npm:postgres@^3.4.9";
+import type postgres from "npm:postgres@^4.2.0";
 import { type Pg, type SharedPool, sharedPool } from "./_shared_pool.ts";
 import { connectionSql } from "./_connection.ts";
 import {

@@ -7,6 +7,7 @@
 
 import { maskFields } from "../util/masked_inspect.ts";
 import { readEnv } from "../util/env.ts";
+import { TOOLKIT_DRIVER_ENV } from "./_drivers.ts";
 
 /**
  * How the connection uses SSL/TLS, as libpq's `sslmode`:
@@ -81,14 +82,12 @@ export const POSTGRES_ENV_VARS: readonly string[] = [
 const URL_FALLBACK_VARS = ["PGSSLMODE", "PGSSLROOTCERT"] as const;
 
 /**
- * The environment variables postgres.js reads by itself even with every
- * option given explicitly. A database fixture's test is granted exactly
- * these, besides the network to its server.
+ * The environment variables postgres.js 4 reads by itself even with every
+ * option given explicitly (listed, with where it reads them, in
+ * _drivers.ts). A database fixture's test is granted exactly these, besides
+ * the network to its server.
  */
-export const POSTGRES_JS_ENV_READS: readonly string[] = [
-  "PGAPPNAME",
-  "PGTARGETSESSIONATTRS",
-];
+export const POSTGRES_JS_ENV_READS: readonly string[] = TOOLKIT_DRIVER_ENV;
 
 /**
  * Reads PostgreSQL settings: `DATABASE_URL`

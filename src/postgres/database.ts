@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Sql } from "npm:postgres@^3.4.9";
+import type { postgresJs } from "./_postgres_js.ts";
 import { defineFixture, type FixtureFactory } from "../core/fixture.ts";
 import {
   type PostgresConfig,
@@ -32,8 +32,11 @@ import { pinSharedPools } from "./_shared_pool.ts";
 import { refuseProduction } from "./_production_guard.ts";
 import { withinGrace, withinGraceAfterAbort } from "./_grace.ts";
 
-/** A postgres.js client (`sql`), as the test receives it. */
-export type PostgresSql = Sql<Record<string, unknown>>;
+/**
+ * A postgres.js client (`sql`), as the test receives it: postgres.js 4's
+ * `Sql`, which app code typed with postgres.js 4 takes.
+ */
+export type PostgresSql = postgresJs.ClientSql;
 
 /** How a database fixture keeps tests apart. */
 export type PostgresIsolation =
@@ -251,7 +254,8 @@ const SESSIONS: Record<
 
 /**
  * Gives the test an isolated PostgreSQL database. Declared on a test, it
- * grants the network to the server and the two variables postgres.js reads.
+ * grants the network to the server and the variables postgres.js 4 reads
+ * by itself (`postgresPermissions()`).
  *
  * @param options Settings, isolation level, migration, pool size.
  * @returns The handle, with `sql`, `url` and `env()`.

@@ -16,7 +16,10 @@ import {
   postgresConfig,
   postgresPermissions,
 } from "../postgres/config.ts";
-import { postgresClientPermissions } from "../postgres/client_permissions.ts";
+import {
+  pgClientPermissions,
+  postgresClientPermissions,
+} from "../postgres/client_permissions.ts";
 
 /** Options of {@linkcode processPermissions}. */
 export interface ProcessPermissionsOptions {
@@ -27,10 +30,10 @@ export interface ProcessPermissionsOptions {
    */
   env?: Record<string, string | undefined>;
   /**
-   * Also what code under test needs when it builds its own postgres.js pool
-   * or `S3Client` ({@linkcode postgresClientPermissions},
-   * {@linkcode s3ClientPermissions}): a test never gets more than its
-   * process has.
+   * Also what code under test needs when it builds its own postgres.js or
+   * `pg` pool or `S3Client` ({@linkcode postgresClientPermissions},
+   * {@linkcode pgClientPermissions}, {@linkcode s3ClientPermissions}): a
+   * test never gets more than its process has.
    *
    * @default {false}
    */
@@ -112,6 +115,7 @@ export function processPermissions(
     postgresPermissions(pg),
     options.clients ? s3ClientPermissions() : "none",
     options.clients ? postgresClientPermissions() : "none",
+    options.clients ? pgClientPermissions() : "none",
     options.databaseIsolation ? { run: [Deno.execPath()] } : "none",
   ]);
   return merged as Deno.PermissionOptionsObject;

@@ -2,7 +2,7 @@
 // ITKIT_CACHE_DIR set by the parent, and prints the server's cluster_name: a
 // start from a cached data directory the parent marked (see
 // tests/launcher_cache_test.ts) is told from one that initialized anew.
-import postgres from "npm:postgres@^3.4.9";
+import postgres from "npm:postgres@^4.2.0";
 import { startPglite, startPostgresServer } from "../../services.ts";
 
 await using pg = Deno.args[0] === "pglite"
