@@ -514,11 +514,15 @@ export async function waitForReapers(
       new Set([...text.matchAll(pattern)].map((m) => Number(m[1])));
     const started = pids(/ reaper (\d+) (?:spawned|started)/g);
     const exited = pids(/ reaper (\d+) exited/g);
-    const reported = pids(/ reaper (\d+) FAILED: /g);
     const running = [...started].filter((pid) =>
       !exited.has(pid) && processAlive(pid)
     );
     if (running.length === 0 || Date.now() > until) {
+      // Read again: a reaper seen gone has written all it will, and its
+      // last lines may have come after the read above.
+      text = await Deno.readTextFile(log).catch(() => text);
+      const exited = pids(/ reaper (\d+) exited/g);
+      const reported = pids(/ reaper (\d+) FAILED: /g);
       const failed = text.split("\n").filter((l) => / FAILED\b/.test(l));
       for (const pid of started) {
         if (exited.has(pid) || reported.has(pid) || running.includes(pid)) {
