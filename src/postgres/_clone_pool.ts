@@ -44,7 +44,13 @@ export function startClonePool(): void {
     `${systemTempDir()}/ready-drops-itkit-${RUN_ID}-${Deno.pid}`;
   try {
     child = new Deno.Command(Deno.execPath(), {
-      args: [...args, `--allow-write=${dropsPath}`, main.href, dropsPath],
+      args: [
+        ...args,
+        `--allow-write=${dropsPath}`,
+        main.href,
+        dropsPath,
+        RUN_ID, // lease: it holds our run's lease too (see _lease.ts)
+      ],
       // reaper: its own session, so Ctrl-C or SIGTERM to our process group
       // misses it and it still drops its clones when we end.
       detached: true,
@@ -99,6 +105,8 @@ interface Reply {
   more?: string[];
   error?: string;
   code?: string;
+  /** lease: whether the helper holds the run's lease. */
+  held?: boolean;
 }
 
 function request(
@@ -137,6 +145,17 @@ async function exchange(
     if (done) throw new Error("the database helper process exited");
     buffered += decoder.decode(value, { stream: true });
   }
+}
+
+/**
+ * Has the helper hold this run's lease on the server (see _lease.ts), as it
+ * does its own for its clones: for a process without a reaper.
+ *
+ * @returns Whether it holds it.
+ */
+export async function holdLease(config: PostgresConfig): Promise<boolean> {
+  const reply = await request({ op: "lease", config });
+  return reply.held === true;
 }
 
 /**

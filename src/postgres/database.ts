@@ -27,6 +27,7 @@ import { connectError } from "./_errors.ts";
 import { startClonePool } from "./_clone_pool.ts";
 import { startReaper } from "../run/reaper.ts";
 import { pinSharedPools } from "./_shared_pool.ts";
+import { postgresLeaseWait, requestPostgresLease } from "./_lease_request.ts";
 
 /** A postgres.js client (`sql`), as the test receives it. */
 export type PostgresSql = Sql<Record<string, unknown>>;
@@ -243,6 +244,7 @@ export const postgresDatabase: FixtureFactory<
       }
     }
     const config = options?.config ?? postgresConfig();
+    if (mode === "declared") requestPostgresLease(config); // see _lease.ts
     const key = migrationKey(name, migrate);
     if (mode === "declared" && isolation === "database") {
       registerDatabaseTest(config, key);
@@ -254,6 +256,9 @@ export const postgresDatabase: FixtureFactory<
     const factory = await loadPostgres();
     let session: Session;
     try {
+      // The run's lease on the server, before anything is made there.
+      const leased = postgresLeaseWait(options.config);
+      if (leased) await leased;
       session = await SESSIONS[options.isolation]({
         factory,
         config: options.config,
