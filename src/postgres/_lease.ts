@@ -1,18 +1,17 @@
 // Internal: a run's lease on a PostgreSQL server: a session-level shared
 // advisory lock, key (LEASE_CLASS, hash of the run id), held on a connection
-// of its own by a process that lives as long as the run's resources (the
-// reaper for the test process's run; the clone helper for its own clones and,
-// without a reaper, for the test process's run). Whatever ends that process,
-// SIGKILL included, the server ends its session and the lock goes with it: a
-// sweep on any host reads in `pg_locks` (the whole server's, readable by any
-// user) which runs are alive, and never waits for a lock to do so. The
-// connection's `application_name` says whose it is (`itkit lease <run id>`).
+// of its own by each process of the run that makes something there: the test
+// process (from module load: _lease_request.ts) and the clone helper (for its
+// clones and the test process's templates, until it has dropped them).
+// Whatever ends that process, SIGKILL included, the server ends its session
+// and the lock goes with it: a sweep on any host reads in `pg_locks` (the
+// whole server's, readable by any user) which runs are alive, and never
+// waits for a lock to do so. The connection's `application_name` says whose
+// it is (`itkit lease <run id>...`).
 //
 // A shared lock: several processes of one run may hold it at once; nothing
 // takes it exclusively (a sweep only reads `pg_locks`).
 
-import type { ReapedResource } from "../run/reaper.ts";
-import type { LeaseResource } from "../run/lease.ts";
 import type { PostgresConfig } from "./config.ts";
 import { loadPostgres, postgresOptions } from "./client.ts";
 import type { Pg } from "./_shared_pool.ts";
@@ -33,12 +32,6 @@ export function leaseKey(runId: string): number {
   return hash >>> 0;
 }
 
-/** A lease as the reaper holds it (see src/run/lease.ts). */
-export interface PostgresLease extends LeaseResource {
-  /** The server (any database on it: `pg_locks` spans them all). */
-  config: PostgresConfig;
-}
-
 interface Holder {
   sql: Pg;
   runIds: Set<string>;
@@ -54,8 +47,9 @@ function serverKey(config: PostgresConfig): string {
 }
 
 /**
- * Holds the leases of `runIds` on the server from now until this process
- * ends (or {@linkcode release}), on one connection per server.
+ * For a helper process: holds the leases of `runIds` on the server from now
+ * until this process ends (or {@linkcode releaseAll}), on one connection per
+ * server, checked every few seconds (taken again if the session was lost).
  *
  * @param config The server.
  * @param runIds The runs.
@@ -122,14 +116,25 @@ async function open(config: PostgresConfig): Promise<Holder | undefined> {
 
 /** Takes every lock of `holder` (again) and names the session after them. */
 async function lock(holder: Holder): Promise<void> {
-  const { sql } = holder;
   const ids = [...holder.runIds];
-  await sql`
-    select pg_try_advisory_lock_shared(${LEASE_CLASS}::int4, k::int4)
-    from unnest(${ids.map((id) => leaseKey(id) | 0)}::int4[]) as k`;
-  await sql`select set_config('application_name', ${
+  for (const id of ids) await lockOn(holder.sql, id);
+  await holder.sql`select set_config('application_name', ${
     `itkit lease ${ids.join(" ")}`.slice(0, 63)
   }, false)`;
+}
+
+/**
+ * Takes run `runId`'s lease on the session of `sql` (a pool of one
+ * connection). Never waits: nothing takes the lock exclusively.
+ *
+ * @param sql The connection.
+ * @param runId The run.
+ */
+export async function lockOn(sql: Pg, runId: string): Promise<void> {
+  await sql`
+    select pg_try_advisory_lock_shared(${LEASE_CLASS}::int4, ${
+    leaseKey(runId) | 0
+  }::int4)`;
 }
 
 async function check(holder: Holder): Promise<void> {
@@ -138,20 +143,6 @@ async function check(holder: Holder): Promise<void> {
     where pid = pg_backend_pid() and locktype = 'advisory'
       and classid = ${LEASE_CLASS}::oid and objsubid = 2`;
   if ((row?.n ?? 0) < holder.runIds.size) await lock(holder);
-}
-
-/**
- * Lets go of every lease held on `config`'s server (closes its connection).
- *
- * @param config The server.
- */
-export async function release(config: PostgresConfig): Promise<void> {
-  const key = serverKey(config);
-  const holder = await holders.get(key)?.catch(() => undefined);
-  holders.delete(key);
-  if (!holder) return;
-  clearInterval(holder.timer);
-  await holder.sql.end({ timeout: 1 });
 }
 
 /** Lets go of every lease this process holds (a helper about to exit). */
@@ -165,29 +156,6 @@ export async function releaseAll(): Promise<void> {
     clearInterval(holder.timer);
     await holder.sql.end({ timeout: 1 }).catch(() => {});
   }
-}
-
-/**
- * For the reaper: takes the lease (see src/run/lease.ts).
- *
- * @param resource The lease.
- */
-export async function create(resource: ReapedResource): Promise<void> {
-  const { config, runId } = resource as PostgresLease;
-  if (!await hold(config, [runId])) {
-    throw new Error(
-      "the server's connections share one session (PGlite): a lease there would outlive its run",
-    );
-  }
-}
-
-/**
- * For the reaper: lets go of the lease, once the run's resources are gone.
- *
- * @param resource The lease.
- */
-export async function reap(resource: ReapedResource): Promise<void> {
-  await release((resource as PostgresLease).config);
 }
 
 /**

@@ -1,47 +1,92 @@
-// Internal: the test process asks for its run's lease on a PostgreSQL server
-// (see _lease.ts and src/run/lease.ts): from the reaper, else from the clone
-// helper (a process with ITKIT_REAPER=0), else from nobody (no --allow-run:
-// the sweep then sees the run by its pool's `application_name` while the
-// process lives, and by the age of its resources).
+// Internal: the test process's side of its run's lease on a PostgreSQL
+// server (see _lease.ts). A module that declares a database fixture takes
+// the lease itself, at module load, on a connection of its own (opened
+// outside any test: no sanitizer sees it; its socket never keeps the process
+// alive), and the first setup on the server waits for it: a resource is never
+// made there before the run is seen alive. Once the process ends, its reaper
+// on this machine (src/run/_local_runs.ts) and its clone helper (which holds
+// the lease until it has dropped its databases) show it alive while they
+// clean up. A standalone fixture, which must not open a connection that
+// outlives its test, asks the clone helper if one runs; else the sweep sees
+// the run by its pool's `application_name` while the process lives, and by
+// the age of what it made.
 
-import { type LeaseResource, leaseWait, requestLease } from "../run/lease.ts";
-import { reaperRunning } from "../run/reaper.ts";
+import type postgres from "npm:postgres@^3.4.9";
+import type net from "node:net";
 import { RUN_ID } from "../run/naming.ts";
 import type { PostgresConfig } from "./config.ts";
+import { loadPostgres, postgresOptions } from "./client.ts";
 import { clonePoolStarted, holdLease } from "./_clone_pool.ts";
-import type { PostgresLease } from "./_lease.ts";
-
-/** The module that holds a lease for the reaper. */
-const LEASE_MODULE = new URL("./_lease.ts", import.meta.url).href;
+import { LEASE_CLASS, leaseKey } from "./_lease.ts";
+import { connectingSocket, type Pg } from "./_shared_pool.ts";
 
 function store(config: PostgresConfig): string {
-  return `postgres ${config.host}:${config.port}`;
+  return `${config.host}:${config.port}`;
 }
 
-function lease(config: PostgresConfig): () => LeaseResource {
-  return (): PostgresLease => {
-    const { host, port, user, password, database } = config;
-    return {
-      remover: LEASE_MODULE,
-      what: `lease of run ${RUN_ID} on postgres ${host}:${port}`,
-      config: { host, port, user, password, database },
-      runId: RUN_ID,
-    };
-  };
+/** The lease of this process, by server: whether it is held, once known. */
+interface Lease {
+  held?: boolean;
+  wait: Promise<void>;
 }
+const leases = new Map<string, Lease>();
 
 /**
- * Has the reaper take the lease on `config`'s server now (at module load).
+ * Takes this run's lease on `config`'s server now, once per server. Call
+ * it at module load (a declared fixture's `prepare`), never inside a test.
  *
  * @param config The server.
  */
 export function requestPostgresLease(config: PostgresConfig): void {
-  if (reaperRunning()) requestLease(store(config), lease(config));
+  const key = store(config);
+  if (leases.has(key)) return;
+  const lease: Lease = { wait: Promise.resolve() };
+  lease.wait = holdHere(config).then(
+    (held) => void (lease.held = held),
+    () => void (lease.held = false), // down: its tests say so
+  );
+  leases.set(key, lease);
 }
 
-/** Helper leases asked for, by server, and those answered. */
-const byHelper = new Map<string, Promise<void>>();
-const answered = new Set<string>();
+/** The session name that says whose the connection is. */
+const NAME = `itkit lease ${RUN_ID}`;
+
+/**
+ * Opens the connection and takes the lock on it; `false` on a server whose
+ * connections share one session (PGlite over a socket ignores the startup
+ * `application_name`), where a lock would outlive the run.
+ */
+async function holdHere(config: PostgresConfig): Promise<boolean> {
+  const factory = await loadPostgres();
+  let socket: net.Socket | undefined;
+  const sql = factory({
+    ...postgresOptions(config, {
+      max: 1,
+      connection: { application_name: NAME },
+    }),
+    socket: () => Promise.resolve(socket = connectingSocket(config)),
+  } as postgres.Options<Record<string, postgres.PostgresType>>) as Pg;
+  try {
+    const [row] = await sql<{ held: boolean | null }[]>`
+      select case when current_setting('application_name') = ${NAME}
+        then pg_try_advisory_lock_shared(${LEASE_CLASS}::int4, ${
+      leaseKey(RUN_ID) | 0
+    }::int4) end as held`;
+    if (row?.held) {
+      // Referenced while the lock was asked for (a setup waits for it);
+      // from now on it must not keep the process alive.
+      socket?.unref();
+      return true;
+    }
+  } catch {
+    // Refused, or no answer: its tests report the server.
+  }
+  await sql.end({ timeout: 0 }).catch(() => {});
+  return false;
+}
+
+/** Helper leases asked for, by server (a standalone fixture's). */
+const byHelper = new Map<string, Lease>();
 
 /**
  * Waits, the first time for a server, until the run's lease there is held:
@@ -54,15 +99,20 @@ export function postgresLeaseWait(
   config: PostgresConfig,
 ): Promise<void> | undefined {
   const key = store(config);
-  if (reaperRunning()) return leaseWait(key, lease(config));
-  if (answered.has(key) || !clonePoolStarted()) return undefined;
-  let wait = byHelper.get(key);
-  if (!wait) {
-    wait = holdLease(config).then(
-      () => void answered.add(key),
-      () => void answered.add(key), // the helper is gone: age alone
+  const own = leases.get(key);
+  if (own?.held === undefined && own) return own.wait;
+  if (own?.held) return undefined;
+  if (!clonePoolStarted()) return undefined;
+  let lease = byHelper.get(key);
+  if (lease?.held !== undefined) return undefined;
+  if (!lease) {
+    const asked: Lease = { wait: Promise.resolve() };
+    asked.wait = holdLease(config).then(
+      (held) => void (asked.held = held),
+      () => void (asked.held = false), // the helper is gone
     );
-    byHelper.set(key, wait);
+    byHelper.set(key, asked);
+    lease = asked;
   }
-  return wait;
+  return lease.wait;
 }

@@ -65,7 +65,11 @@ export async function openPostgresSweep(
         what: `the creation of database ${name}`,
         runId,
         created: createdAt(name, "sql")!,
-        remove: () => inUse(admin`select pg_terminate_backend(${pid})`),
+        remove: async () => {
+          const [row] = await admin<{ ended: boolean }[]>`
+            select pg_terminate_backend(${pid}) as ended`;
+          return row?.ended === true;
+        },
       });
     }
     const databases = await admin<{ datname: string }[]>`
@@ -82,9 +86,7 @@ export async function openPostgresSweep(
           runId,
           created: createdAt(datname, "sql")!,
           remove: () =>
-            inUse(
-              admin`drop database if exists ${admin(datname)} with (force)`,
-            ),
+            removal(admin`drop database ${admin(datname)} with (force)`),
         });
         continue;
       }
@@ -101,8 +103,7 @@ export async function openPostgresSweep(
             what: `schema ${datname}.${nspname}`,
             runId,
             created: createdAt(nspname, "sql")!,
-            remove: () =>
-              inUse(sql`drop schema if exists ${sql(nspname)} cascade`),
+            remove: () => removal(sql`drop schema ${sql(nspname)} cascade`),
           });
         }
       } catch (error) {
@@ -124,15 +125,18 @@ export async function openPostgresSweep(
 }
 
 /**
- * Runs a removal; a lock it would have waited for (or a statement that ran
- * too long) makes it in use rather than failed.
+ * Runs a DROP: `false` when what it drops was gone already (its owner, or
+ * another sweep, dropped it meanwhile). A lock it would have waited for (or
+ * a statement that ran too long) makes it in use rather than failed.
  */
-async function inUse(query: PromiseLike<unknown>): Promise<boolean> {
+async function removal(query: PromiseLike<unknown>): Promise<boolean> {
   try {
     await query;
     return true;
   } catch (error) {
     const code = (error as { code?: string }).code;
+    // invalid_catalog_name (a database), invalid_schema_name
+    if (code === "3D000" || code === "3F000") return false;
     // lock_not_available, object_in_use, query_canceled (statement_timeout)
     if (code === "55P03" || code === "55006" || code === "57014") {
       throw new InUseError(

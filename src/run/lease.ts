@@ -1,11 +1,11 @@
-// Internal: the test process's side of the run's leases. A lease tells a
-// sweep, on any host that shares a server, that the run is alive: the sweep
-// then leaves every resource named with its run id alone. A long-lived
-// process holds it for the run (the reaper: it lives as long as the test
-// process, and on while it removes what the process left), so the test
-// process keeps no connection or timer of its own for it. Each store's lease
-// module says what holding means there (src/postgres/_lease.ts: an advisory
-// lock; src/s3/_lease.ts: a heartbeat object).
+// Internal: the test process's side of the leases the reaper holds for the
+// run. A lease tells a sweep, on any host that shares a server, that the run
+// is alive: the sweep then leaves every resource named with its run id
+// alone. Where holding one needs a timer (an S3 heartbeat: src/s3/_lease.ts),
+// the reaper holds it: it lives as long as the test process, and on while it
+// removes what the process left, and a test process may keep no timer (the
+// sanitizers). (A PostgreSQL lease is a lock on a connection, which the test
+// process holds itself: src/postgres/_lease_request.ts.)
 //
 // A declared fixture asks for its store's lease at module load
 // (`requestLease`, beside `startReaper`), and its setup waits for it before
