@@ -176,6 +176,36 @@ Deno.test("sweeps beside live runs on shared servers remove only what a killed r
       assert.ok(crashedLeft.some((l) => l.includes(name)), String(crashedLeft));
     }
 
+    // The leftover listings leave out what a and b hold, and list what c
+    // left (its PostgreSQL lease went with its processes); asked to, they
+    // list everything.
+    const pgNames = (h: Held) => [h.schema, h.tx, h.truncate, h.database];
+    const listed = (lines: string[], name: string) =>
+      lines.some((line) =>
+        line.endsWith(`.${name}`) || line.endsWith(` ${name}`)
+      );
+    const pgLeft = await listPostgresLeftovers(PG);
+    const pgAll = await listPostgresLeftovers(PG, { includeLive: true });
+    for (const name of [...pgNames(a), ...pgNames(b)]) {
+      assert.ok(!listed(pgLeft, name), `${name} listed: ${pgLeft}`);
+      assert.ok(listed(pgAll, name), `${name} not listed: ${pgAll}`);
+    }
+    for (const name of pgNames(c)) {
+      assert.ok(listed(pgLeft, name), `${name} not listed: ${pgLeft}`);
+    }
+    const s3Left = await listBuckets(S3);
+    const s3All = await listBuckets(S3, { includeLive: true });
+    for (const { bucket } of [a, b]) {
+      assert.ok(
+        !s3Left.some((l) => l.startsWith(`bucket ${bucket} `)),
+        String(s3Left),
+      );
+      assert.ok(
+        s3All.some((l) => l.startsWith(`bucket ${bucket} `)),
+        String(s3All),
+      );
+    }
+
     const sweeps: { report: SweepReport; via: string }[] = [];
     const cliSweep = async (): Promise<void> => {
       const { code, stdout, stderr } = await new Deno.Command(

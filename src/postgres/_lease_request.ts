@@ -46,6 +46,25 @@ export function requestPostgresLease(config: PostgresConfig): void {
     () => void (lease.held = false), // down: its tests say so
   );
   leases.set(key, lease);
+  waitBeforeFirstTest();
+}
+
+let hooked = false;
+
+/**
+ * Has `deno test` wait for the leases before the module's first test (its
+ * `beforeAll` hook, outside every test's sanitizers): postgres.js's connect
+ * timer, started at module load, must not end inside a test. (Without the
+ * hook, the first setup on the server waits.)
+ */
+function waitBeforeFirstTest(): void {
+  if (hooked) return;
+  hooked = true;
+  const hooks = Deno.test as Partial<typeof Deno.test>;
+  if (typeof hooks.beforeAll !== "function") return;
+  hooks.beforeAll(async () => {
+    await Promise.all([...leases.values()].map((lease) => lease.wait));
+  });
 }
 
 /** The session name that says whose the connection is. */
