@@ -45,8 +45,20 @@ interface Holder {
   beating?: Promise<void> | undefined;
 }
 
+/** A lease being held: once visible to a sweep, and once written. */
+interface Holding {
+  /**
+   * The lease counts: its own bucket exists (a sweep counts a lease bucket
+   * younger than the default ttl as alive until its object is written), or
+   * its object is written.
+   */
+  visible: Promise<void>;
+  /** Its object is written, and refreshed from now on. */
+  held: Promise<Holder>;
+}
+
 /** Leases held, by store, bucket and run. */
-const holders = new Map<string, Promise<Holder>>();
+const holders = new Map<string, Holding>();
 
 function holderKey(
   config: S3Lease["config"],
@@ -58,8 +70,8 @@ function holderKey(
 
 /**
  * Holds run `runId`'s lease on the store (in `bucket`, or in a bucket of its
- * own when `bucket` is `""`) until {@linkcode release}: resolves once the
- * lease object is written.
+ * own when `bucket` is `""`) until {@linkcode release}: resolves once a sweep
+ * sees it.
  *
  * @param config The store.
  * @param bucket The shared bucket, or `""`.
@@ -73,25 +85,20 @@ export function hold(
   runId: string,
 ): Promise<void> {
   const key = holderKey(config, bucket, runId);
-  let holder = holders.get(key);
-  if (!holder) {
-    holder = start(config, bucket, runId);
-    holders.set(key, holder);
-    holder.catch(() => holders.delete(key));
+  let holding = holders.get(key);
+  if (!holding) {
+    holding = start(config, bucket, runId);
+    holders.set(key, holding);
+    holding.held.catch(() => holders.delete(key));
   }
-  return holder.then(() => {});
+  return holding.visible;
 }
 
-async function start(
+function start(
   config: S3Lease["config"],
   bucket: string,
   runId: string,
-): Promise<Holder> {
-  const sdk = await loadS3Sdk();
-  const client = await s3Client({
-    ...config,
-    endpoint: new URL(config.endpoint),
-  } as S3Config);
+): Holding {
   const { Bucket, Key } = leaseLocation(runId, bucket);
   const ttl = leaseTtl();
   let hostname = "";
@@ -99,7 +106,16 @@ async function start(
     hostname = Deno.hostname();
   } catch { /* not allowed: the pid says enough */ }
   const body = JSON.stringify({ run: runId, hostname, pid: Deno.pid, ttl });
+  const ready = (async () => {
+    const sdk = await loadS3Sdk();
+    const client = await s3Client({
+      ...config,
+      endpoint: new URL(config.endpoint),
+    } as S3Config);
+    return { sdk, client };
+  })();
   const createBucket = async (): Promise<void> => {
+    const { sdk, client } = await ready;
     try {
       await client.send(new sdk.CreateBucketCommand({ Bucket }));
     } catch (error) {
@@ -111,55 +127,57 @@ async function start(
       }
     }
   };
+  const put = async (): Promise<void> => {
+    const { sdk, client } = await ready;
+    await client.send(
+      new sdk.PutObjectCommand({
+        Bucket,
+        Key,
+        Body: body,
+        ContentType: "application/json",
+        Metadata: { "itkit-ttl": String(ttl) },
+      }),
+    );
+  };
   const beat = async (): Promise<void> => {
     try {
-      await client.send(
-        new sdk.PutObjectCommand({
-          Bucket,
-          Key,
-          Body: body,
-          ContentType: "application/json",
-          Metadata: { "itkit-ttl": String(ttl) },
-        }),
-      );
+      await put();
     } catch (error) {
-      // Its bucket removed under it (a sweep that read it before the
-      // first beat): made again.
+      // Its bucket removed under it (a sweep saw it without its object for
+      // longer than a ttl): made again.
       if (bucket !== "" || (error as Error).name !== "NoSuchBucket") {
         throw error;
       }
       await createBucket();
-      await client.send(
-        new sdk.PutObjectCommand({
-          Bucket,
-          Key,
-          Body: body,
-          ContentType: "application/json",
-          Metadata: { "itkit-ttl": String(ttl) },
-        }),
-      );
+      await put();
     }
   };
-  try {
-    if (bucket === "") await createBucket();
-    await beat();
-  } catch (error) {
-    if (bucket === "") {
-      await client.send(new sdk.DeleteBucketCommand({ Bucket }))
-        .catch(() => {});
+  const visible = bucket === "" ? createBucket() : beat();
+  const held = (async (): Promise<Holder> => {
+    const { sdk, client } = await ready;
+    try {
+      await visible;
+      if (bucket === "") await beat();
+    } catch (error) {
+      if (bucket === "") {
+        await client.send(new sdk.DeleteBucketCommand({ Bucket }))
+          .catch(() => {});
+      }
+      client.destroy();
+      throw error;
     }
-    client.destroy();
-    throw error;
-  }
-  const holder: Holder = { client, timer: undefined };
-  holder.timer = setInterval(() => {
-    // One beat at a time; a failed one is the next one's business.
-    holder.beating ??= beat().catch(() => {}).finally(() => {
-      holder.beating = undefined;
-    });
-  }, Math.max(200, Math.floor(ttl / 6)));
-  holder.timer.unref(); // never what keeps this process alive
-  return holder;
+    const holder: Holder = { client, timer: undefined };
+    holder.timer = setInterval(() => {
+      // One beat at a time; a failed one is the next one's business.
+      holder.beating ??= beat().catch(() => {}).finally(() => {
+        holder.beating = undefined;
+      });
+    }, Math.max(200, Math.floor(ttl / 6)));
+    holder.timer.unref(); // never what keeps this process alive
+    return holder;
+  })();
+  held.catch(() => {}); // its failure is `visible`'s, or the next beat's
+  return { visible, held };
 }
 
 /**
@@ -176,7 +194,7 @@ export async function release(
   runId: string,
 ): Promise<void> {
   const key = holderKey(config, bucket, runId);
-  const holder = await holders.get(key)?.catch(() => undefined);
+  const holder = await holders.get(key)?.held.catch(() => undefined);
   holders.delete(key);
   if (!holder) return;
   clearInterval(holder.timer);
