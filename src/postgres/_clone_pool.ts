@@ -149,7 +149,8 @@ async function exchange(
 
 /**
  * Has the helper hold this run's lease on the server (see _lease.ts), as it
- * does its own for its clones: for a process without a reaper.
+ * does for its clones: for a standalone fixture, whose process holds none of
+ * its own there (see _lease_request.ts).
  *
  * @returns Whether it holds it.
  */

@@ -109,8 +109,8 @@ function admin(config: PostgresConfig): postgres.Sql {
  * The test process's run (our second argument): what it makes is named with
  * its run id, our clones with ours. While we live, we hold both runs' leases
  * on every server we work on (see _lease.ts), taken before we first create
- * anything there: a sweep leaves our clones (and, when the test process has
- * no reaper, its templates and schemas) alone until we are gone.
+ * anything there: a sweep leaves our clones, and the templates and schemas of
+ * the test process that we drop when it ends, alone until we are done.
  */
 const PARENT_RUN: string | undefined = Deno.args[1];
 

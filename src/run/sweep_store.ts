@@ -1,8 +1,9 @@
 // Internal: what each store's part of a sweep hands the sweep
 // (src/services/sweep.ts): what it found, and which runs it sees alive.
 // Listing comes first, liveness after: every resource listed was made after
-// its run's lease was visible (see lease.ts), so a run that is alive when
-// the liveness is read is seen alive, and a dead one cannot come back.
+// its run's lease was visible (postgres/_lease.ts, s3/_lease.ts), so a run
+// that is alive when the liveness is read is seen alive, and a dead one
+// cannot come back.
 
 /** A resource a sweep found, named by a fixture of run `runId`. */
 export interface SweepCandidate {
