@@ -91,6 +91,7 @@ async function open(config: PostgresConfig): Promise<Holder | undefined> {
   const postgres = await loadPostgres();
   const sql = postgres(postgresOptions(config, {
     max: 1,
+    fetch_types: false, // no arrays to read: no round trip for them
     connection: { application_name: "itkit lease" },
   })) as unknown as Pg;
   try {

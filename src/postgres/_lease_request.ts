@@ -81,6 +81,7 @@ async function holdHere(config: PostgresConfig): Promise<boolean> {
   const sql = factory({
     ...postgresOptions(config, {
       max: 1,
+      fetch_types: false, // one query, no arrays: no round trip for them
       connection: { application_name: NAME },
     }),
     socket: () => Promise.resolve(socket = connectingSocket(config)),
