@@ -196,7 +196,8 @@ try {
   ];
   // Sweeps beside the rows, one after another, each with one row's temp dir
   // in turn; paced (a CI job sweeps now and then), which only bounds what
-  // they cost this test. They run on until the rows' reapers are done.
+  // they cost this test (about 50 ms of CPU each; some 20 run). They run on
+  // until the rows' reapers are done.
   sweeper = (async () => {
     try {
       for (let i = 0; sweeping; i++) {
@@ -209,7 +210,7 @@ try {
           tmpDir: tmp,
         });
         besideRows.push({ report, tmp });
-        await new Promise((resolve) => setTimeout(resolve, 200));
+        await new Promise((resolve) => setTimeout(resolve, 500));
       }
     } catch (error) {
       besideError = error;
