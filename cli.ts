@@ -205,11 +205,22 @@ async function sweepCommand(
   });
   const verb = dryRun ? "would remove" : "removed";
   for (const line of report.removed) console.log(`${verb} ${line}`);
+  for (const line of report.inUse) console.log(`left in use ${line}`);
   for (const line of report.failed) console.error(`could not remove ${line}`);
+  for (const { store, target, status, reason } of report.stores) {
+    console.error(
+      `itkit: sweep: ${store}${target ? ` ${target}` : ""}: ${status}${
+        reason ? ` (${reason})` : ""
+      }`,
+    );
+  }
+  const unreachable = report.stores.filter((s) => s.status === "unreachable");
   console.error(
-    `itkit: sweep ${verb} ${report.removed.length}, failed ${report.failed.length}`,
+    `itkit: sweep ${verb} ${report.removed.length}, left ${report.inUse.length} in use, failed ${report.failed.length}${
+      unreachable.length ? `, ${unreachable.length} store(s) unreachable` : ""
+    }`,
   );
-  return report.failed.length ? 1 : 0;
+  return report.failed.length || unreachable.length ? 1 : 0;
 }
 
 /** `90s`, `30m`, `2h`, `1d` or milliseconds. */

@@ -53,9 +53,13 @@ export {
   sweep,
   type SweepOptions,
   type SweepReport,
+  type SweepStoreReport,
 } from "./src/services/sweep.ts";
-export { listPostgresLeftovers } from "./src/postgres/leftovers.ts";
-export { listBuckets } from "./src/s3/leftovers.ts";
+export {
+  type LeftoverOptions,
+  listPostgresLeftovers,
+} from "./src/postgres/leftovers.ts";
+export { listBuckets, type ListBucketsOptions } from "./src/s3/leftovers.ts";
 export {
   permissionFlags,
   processPermissions,

@@ -8,7 +8,11 @@
 //     rows per process, and signals from outside at a random moment (each
 //     child in its own process group): the reaper and the clone helper remove
 //     everything, with no sweep.
-//  2. Then, alone: SIGKILL of the whole group with no reaper, then one sweep.
+//     All the while, on the same servers (as CI jobs share a staging
+//     server), sweeps with no age limit run one after another: each row's
+//     resources belong to a live run (its lease held), so they touch none.
+//  2. Then, alone: SIGKILL of the whole group with no reaper; once its
+//     database helper is done, one sweep.
 import assert from "node:assert/strict";
 import { type DenoTestRun, runDenoTest } from "./_harness.ts";
 import { startInGroup } from "./_group.ts";
@@ -17,6 +21,7 @@ import {
   listPostgresLeftovers,
   provisionServices,
   sweep,
+  type SweepReport,
 } from "../services.ts";
 import { s3Config } from "../s3.ts";
 import { postgresConfig } from "../postgres.ts";
@@ -100,6 +105,18 @@ async function killedRun(
   return what;
 }
 
+/** Whether a database helper of a run with temp dir `tmp` still runs. */
+function helperRunning(tmp: string): boolean {
+  for (const { name } of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const line = Deno.readTextFileSync(`/proc/${name}/cmdline`);
+      if (line.includes(`${tmp}/ready-drops-`)) return true;
+    } catch { /* gone */ }
+  }
+  return false;
+}
+
 /** What a run left in its own temp dir. */
 async function leftIn(tmp: string): Promise<string[]> {
   const names: string[] = [];
@@ -118,12 +135,22 @@ const killed = new Map<string, unknown>();
 let leftovers: string[] = [];
 let afterSweep: string[] = [];
 let sweepError: unknown;
+/** The sweeps that ran beside the rows, and the row dirs they swept. */
+const besideRows: { report: SweepReport; tmp: string }[] = [];
+let besideError: unknown;
+let sweeping = true;
+let sweeper: Promise<void> | undefined;
 
 /** Every row's leftovers, once the helpers that drop databases are done. */
 async function settledLeftovers(rows: string[]): Promise<string[]> {
   let left: string[] = [];
   for (let i = 0; i < 60; i++) {
-    left = [...await listBuckets(s3), ...await listPostgresLeftovers(pg)];
+    // Live runs' too: every run here has ended, and a reaper still holding
+    // its lease with resources left is what this counts.
+    left = [
+      ...await listBuckets(s3, { includeLive: true }),
+      ...await listPostgresLeftovers(pg, { includeLive: true }),
+    ];
     for (const row of rows) {
       const names = await leftIn(`${root}/${row}`);
       left.push(...names.map((name) => `${row}: ${name}`));
@@ -167,6 +194,28 @@ try {
       }
     }),
   ];
+  // Sweeps beside the rows, one after another, each with one row's temp dir
+  // in turn; paced (a CI job sweeps now and then), which only bounds what
+  // they cost this test (about 50 ms of CPU each; some 20 run). They run on
+  // until the rows' reapers are done.
+  sweeper = (async () => {
+    try {
+      for (let i = 0; sweeping; i++) {
+        const dirs = [...Deno.readDirSync(root)].map((e) => e.name).sort();
+        const tmp = `${root}/${dirs[i % Math.max(1, dirs.length)] ?? ""}`;
+        const report = await sweep({
+          olderThan: 0,
+          s3,
+          postgres: pg,
+          tmpDir: tmp,
+        });
+        besideRows.push({ report, tmp });
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    } catch (error) {
+      besideError = error;
+    }
+  })();
   await Promise.all(
     Array.from({ length: AT_ONCE }, async () => {
       for (let job = queue.shift(); job; job = queue.shift()) await job();
@@ -176,6 +225,8 @@ try {
     ...processes.map((p) => p.name),
     ...kills.map((k) => k.fault.replaceAll(" ", "-")),
   ]);
+  sweeping = false;
+  await sweeper;
 
   // Alone: the whole group killed with no reaper; one sweep cleans up.
   const tmp = await rowDir("no-reaper");
@@ -184,6 +235,12 @@ try {
       { fault: "SIGKILL", signal: "SIGKILL", group: true },
       { ...services.env, TMPDIR: tmp, ITKIT_REAPER: "0" },
     );
+    // The database helper (in a session of its own) outlives the group to
+    // drop its databases, holding the run's lease meanwhile.
+    for (let i = 0; helperRunning(tmp); i++) {
+      assert.ok(i < 600, "the database helper did not end within 30 s");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     const report = await sweep({ olderThan: 0, s3, postgres: pg, tmpDir: tmp });
     assert.deepEqual(report.failed, []);
     afterSweep = await settledLeftovers(["no-reaper"]);
@@ -191,6 +248,8 @@ try {
     sweepError = error;
   }
 } finally {
+  sweeping = false;
+  await sweeper;
   await services.close();
   await Deno.remove(root, { recursive: true });
 }
@@ -268,6 +327,22 @@ for (const { fault } of kills) {
 
 Deno.test("fault matrix: no fault or kill leaves a dir, bucket, schema or database behind, with no sweep", () => {
   assert.deepEqual(leftovers, []);
+});
+
+Deno.test("fault matrix: sweeps with no age limit beside every row (a shared server) touch nothing of a live run and never fail", () => {
+  if (besideError) throw besideError;
+  assert.ok(besideRows.length > 0, "no sweep ran beside the rows");
+  assert.deepEqual(besideRows.flatMap(({ report }) => report.removed), []);
+  assert.deepEqual(besideRows.flatMap(({ report }) => report.failed), []);
+  for (const { report, tmp } of besideRows) {
+    assert.deepEqual(report.stores.map((s) => s.status), [
+      "swept",
+      "swept",
+      "swept",
+    ], `${tmp}: ${JSON.stringify(report)}`);
+  }
+  // They did see the rows' resources, and left them to their runs.
+  assert.ok(besideRows.some(({ report }) => report.inUse.length > 0));
 });
 
 Deno.test("fault matrix: SIGKILL of the process group without a reaper leaves nothing after one sweep", () => {

@@ -4,7 +4,8 @@ import { isSweepable } from "../src/run/naming.ts";
 import { s3Client } from "../s3.ts";
 import { provisionServices, sweep } from "../services.ts";
 import { s3Config } from "../s3.ts";
-import { postgresConfig } from "../postgres.ts";
+import { postgresConfig, postgresUrl } from "../postgres.ts";
+import { closedPort, runDenoTest } from "./_harness.ts";
 import type postgres from "postgres";
 import {
   bucketNames as bucketNamesOn,
@@ -175,7 +176,8 @@ Deno.test("sweep() finds temp dirs with a custom prefix, and only marked ones", 
       postgres: false,
       tmpDir: parent,
     });
-    assert.deepEqual(report, { removed: [`dir ${dir.path}`], failed: [] });
+    assert.deepEqual(report.removed, [`dir ${dir.path}`]);
+    assert.deepEqual([...report.inUse, ...report.failed], []);
     assert.equal(await exists(dir.path), false);
     assert.ok(await exists(plain));
     await dir.close();
@@ -221,6 +223,120 @@ Deno.test("sweep() leaves a live run's databases alone while the run drops them"
   await dropped;
   assert.ok(reports.length > 0);
   for (const report of reports) {
-    assert.deepEqual(report, { removed: [], failed: [] });
+    assert.deepEqual([...report.removed, ...report.failed], []);
   }
+});
+
+Deno.test("sweep() with an S3 store that refuses sweeps PostgreSQL all the same and reports the store, secret masked", async () => {
+  await using services = await provisionServices({
+    env: {},
+    services: ["postgres"],
+  });
+  const PG = postgresConfig(services.env);
+  const port = closedPort();
+  const S3 = s3Config({
+    S3_ENDPOINT: `http://127.0.0.1:${port}`,
+    S3_SECRET_KEY: "never-shown-secret",
+  });
+  // What a killed run (with its reaper) left: a schema an hour old, no lease.
+  const schema = `itkit_${(Date.now() - 3_600_000).toString(36)}dead_1`;
+  await withAdminOn((sql) => sql`create schema ${sql(schema)}`, undefined, PG);
+  const report = await sweep({
+    olderThan: 0,
+    s3: S3,
+    postgres: PG,
+    tmpDir: false,
+  });
+  assert.deepEqual(report.removed, [`schema ${PG.database}.${schema}`]);
+  assert.deepEqual([...report.inUse, ...report.failed], []);
+  const [s3, pg, tmp] = report.stores;
+  assert.deepEqual(
+    { ...s3, reason: undefined },
+    {
+      store: "s3",
+      target: `http://127.0.0.1:${port}`,
+      status: "unreachable",
+      reason: undefined,
+    },
+  );
+  assert.match(s3!.reason!, new RegExp(`ECONNREFUSED 127\\.0\\.0\\.1:${port}`));
+  assert.deepEqual(pg, {
+    store: "postgres",
+    target: postgresUrl(PG),
+    status: "swept",
+  });
+  assert.deepEqual(tmp, {
+    store: "temp dir",
+    target: "",
+    status: "skipped",
+    reason: "not configured",
+  });
+  assert.doesNotMatch(JSON.stringify(report), /never-shown-secret/);
+});
+
+Deno.test("cli sweep with a store down sweeps the other, prints each store's status and exits 1", async () => {
+  await using services = await provisionServices({
+    env: {},
+    services: ["postgres"],
+  });
+  const PG = postgresConfig(services.env);
+  const port = closedPort();
+  const schema = `itkit_${(Date.now() - 3_600_000).toString(36)}dead_1`;
+  await withAdminOn((sql) => sql`create schema ${sql(schema)}`, undefined, PG);
+  const tmp = await Deno.makeTempDir({ prefix: "itkit-sweep-cli-" });
+  try {
+    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "cli.ts", "sweep", "--older-than", "0s"],
+      cwd: ROOT,
+      clearEnv: true,
+      env: {
+        PATH: Deno.env.get("PATH") ?? "",
+        NO_COLOR: "1",
+        TMPDIR: tmp,
+        ...services.env,
+        S3_ENDPOINT: `http://127.0.0.1:${port}`,
+      },
+    }).output();
+    const out = new TextDecoder().decode(stdout);
+    const err = new TextDecoder().decode(stderr);
+    assert.equal(out, `removed schema ${PG.database}.${schema}\n`, err);
+    assert.match(
+      err,
+      new RegExp(
+        `^itkit: sweep: s3 http://127\\.0\\.0\\.1:${port}: unreachable \\(.*ECONNREFUSED.*\\)$`,
+        "m",
+      ),
+    );
+    assert.match(
+      err,
+      new RegExp(
+        `^itkit: sweep: postgres ${
+          postgresUrl(PG).replaceAll(/[.*+?^${}()|[\]\\]/g, "\\$&")
+        }: swept$`,
+        "m",
+      ),
+    );
+    assert.match(
+      err,
+      new RegExp(`^itkit: sweep: temp dir ${tmp}: swept$`, "m"),
+    );
+    assert.match(
+      err,
+      /^itkit: sweep removed 1, left 0 in use, failed 0, 1 store\(s\) unreachable$/m,
+    );
+    assert.equal(code, 1, err);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("a malformed ITKIT_LEASE_TTL fails the module that declares a bucket, naming the variable", async () => {
+  const run = await runDenoTest(["reaper_ahead.ts"], {
+    env: { ITKIT_LEASE_TTL: "5s" },
+  });
+  assert.notEqual(run.code, 0, run.output);
+  assert.match(
+    run.output,
+    /TypeError: Cannot read ITKIT_LEASE_TTL: "5s" is not a lease time \(expected a whole number of milliseconds, at least 1000, e\.g\. 30000\)/,
+  );
 });

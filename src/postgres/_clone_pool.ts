@@ -43,7 +43,8 @@ export function startClonePool(): void {
         "--allow-read",
         `--allow-write=${dropsPath},${reaperLogPath()}`,
       ],
-      args: [dropsPath, reaperLogPath()],
+      // lease: it holds our run's lease too (see _lease.ts)
+      args: [dropsPath, reaperLogPath(), RUN_ID],
     });
   } catch (error) {
     throw new Error(
@@ -90,6 +91,8 @@ interface Reply {
   more?: string[];
   error?: string;
   code?: string;
+  /** lease: whether the helper holds the run's lease. */
+  held?: boolean;
 }
 
 function request(
@@ -128,6 +131,18 @@ async function exchange(
     if (done) throw await helperGone();
     buffered += decoder.decode(value, { stream: true });
   }
+}
+
+/**
+ * Has the helper hold this run's lease on the server (see _lease.ts), as it
+ * does for its clones: for a standalone fixture, whose process holds none of
+ * its own there (see _lease_request.ts).
+ *
+ * @returns Whether it holds it.
+ */
+export async function holdLease(config: PostgresConfig): Promise<boolean> {
+  const reply = await request({ op: "lease", config });
+  return reply.held === true;
 }
 
 /**

@@ -6,10 +6,11 @@
 // of the test's sanitizers), and when its stdin closes (the test process
 // ended, however it ended) drops every clone and template it knows about.
 //
-// Protocol: JSON lines. In: {op:"track"|"warm"|"take"|"ready"|"drop"|"drops",
-// id, config, template?, database?, size?, total?, fill?}. Out, for take: {id,
-// database?, more?, error?}, `more` the other ready clones, handed over with
-// it; for ready: {id, more} (the ready clones, handed over, maybe none).
+// Protocol: JSON lines. In: {op:"track"|"warm"|"take"|"ready"|"drop"|"drops"|
+// "lease", id, config, template?, database?, size?, total?, fill?}. Out, for
+// take: {id, database?, more?, error?}, `more` the other ready clones, handed
+// over with it; for ready: {id, more} (the ready clones, handed over, maybe
+// none); for lease: {id, held}.
 // Released clones also come as lines (one name each) appended to the drops
 // file (the first argument, which the parent creates after starting us), read
 // every 50 ms once a `drops` request says the parent created it; this process
@@ -19,11 +20,20 @@
 import postgres from "npm:postgres@^4.2.0";
 import { type PostgresConfig, postgresUrl } from "./config.ts";
 import { postgresOptions } from "./client.ts";
-import { uniqueName } from "../run/naming.ts";
+import { RUN_ID, uniqueName } from "../run/naming.ts";
 import { lines } from "../util/lines.ts";
+import { hold, releaseAll } from "./_lease.ts";
 
 interface Request {
-  op: "track" | "warm" | "take" | "ready" | "drop" | "drops" | "no-drops";
+  op:
+    | "track"
+    | "warm"
+    | "take"
+    | "ready"
+    | "drop"
+    | "drops"
+    | "no-drops"
+    | "lease";
   id?: number;
   config: PostgresConfig;
   template?: string;
@@ -95,6 +105,19 @@ function admin(config: PostgresConfig): postgres.Sql {
   return sql;
 }
 
+/**
+ * The test process's run (our second argument): what it makes is named with
+ * its run id, our clones with ours. While we live, we hold both runs' leases
+ * on every server we work on (see _lease.ts), taken before we first create
+ * anything there: a sweep leaves our clones, and the templates and schemas of
+ * the test process that we drop when it ends, alone until we are done.
+ */
+const PARENT_RUN: string | undefined = Deno.args[2];
+
+function lease(config: PostgresConfig): Promise<boolean> {
+  return hold(config, PARENT_RUN ? [PARENT_RUN, RUN_ID] : [RUN_ID]);
+}
+
 async function reply(message: Record<string, unknown>): Promise<void> {
   await Deno.stdout.write(encoder.encode(JSON.stringify(message) + "\n"));
 }
@@ -139,6 +162,7 @@ async function createClone(pool: Pool): Promise<string> {
   const clone: Tracked = { config: pool.config, database: name };
   tracked.set(name, clone);
   try {
+    await lease(pool.config).catch(() => {}); // else protected by age alone
     pool.bytes ??= sql<{ bytes: string }[]>`
       select pg_database_size(${pool.template}) as bytes`.then(
       (rows) => Number(rows[0]?.bytes ?? 0),
@@ -231,6 +255,12 @@ function newPool(
 
 async function handle(request: Request): Promise<void> {
   const { op, config } = request;
+  if (op === "lease") {
+    const held = await lease(config).catch(() => false);
+    await reply({ id: request.id, held });
+    return;
+  }
+  if (op === "track") lease(config).catch(() => {});
   if (op === "track" && request.schema) {
     schemas.set(`${request.schema} ${config.database}`, {
       config,
@@ -502,4 +532,6 @@ for (const { config, database } of order) {
     failed(`database ${database}`, error);
   }
 }
+// Only now, with everything dropped: the leases.
+await releaseAll();
 for (const sql of admins.values()) await sql.end({ timeout: 1 });

@@ -31,6 +31,7 @@ import { reaperSettings } from "../run/settings.ts";
 import { pinSharedPools } from "./_shared_pool.ts";
 import { refuseProduction } from "./_production_guard.ts";
 import { withinGrace, withinGraceAfterAbort } from "./_grace.ts";
+import { postgresLeaseWait, requestPostgresLease } from "./_lease_request.ts";
 
 /**
  * A postgres.js client (`sql`), as the test receives it: postgres.js 4's
@@ -53,7 +54,7 @@ export type PostgresIsolation =
  *
  * @example
  * ```ts ignore
- * import postgres from "npm:postgres@^3.4.9";
+ * import postgres from "npm:postgres@^4.2.0";
  * import { integration } from "../../mod.ts";
  * import {
  *   postgresClientPermissions,
@@ -351,6 +352,7 @@ export const postgresDatabase: FixtureFactory<
         }
       }
     }
+    if (mode === "declared") requestPostgresLease(config); // see _lease.ts
     const key = migrationKey(name, migrate);
     if (mode === "declared" && isolation === "database") {
       registerDatabaseTest(config, key);
@@ -363,6 +365,9 @@ export const postgresDatabase: FixtureFactory<
     const { migrate } = options;
     const start = async (): Promise<Session> => {
       try {
+        // The run's lease on the server, before anything is made there.
+        const leased = postgresLeaseWait(options.config);
+        if (leased) await leased;
         return await SESSIONS[options.isolation]({
           factory,
           config: options.config,

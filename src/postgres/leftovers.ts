@@ -7,11 +7,25 @@
 
 import { loadPostgres, postgresOptions } from "./client.ts";
 import type { PostgresConfig } from "./config.ts";
-import { createdAt } from "../run/naming.ts";
+import { createdAt, runIdOf } from "../run/naming.ts";
+import { liveRuns } from "./_lease.ts";
+import type { Pg } from "./_shared_pool.ts";
+
+/** Options of {@linkcode listPostgresLeftovers}. */
+export interface LeftoverOptions {
+  /**
+   * Also list what fixtures of runs still alive hold (their lease is held):
+   * on a server other runs share, those are theirs, not leftovers.
+   *
+   * @default {false}
+   */
+  includeLive?: boolean;
+}
 
 /**
  * Lists the databases and schemas a fresh server does not have, as
- * `database <name>` and `schema <database>.<name>`.
+ * `database <name>` and `schema <database>.<name>`, except (unless
+ * `includeLive`) those a fixture of a run still alive made.
  *
  * A database named by a fixture (`itkit_<run id>_<n>`) is listed as a whole
  * and not visited (its helper may be dropping it); every other database is
@@ -19,6 +33,7 @@ import { createdAt } from "../run/naming.ts";
  * waits for them, up to 15 s.
  *
  * @param config The server (any database).
+ * @param options Whether to list live runs' resources too.
  * @returns One line per leftover.
  *
  * @example
@@ -31,15 +46,17 @@ import { createdAt } from "../run/naming.ts";
  */
 export async function listPostgresLeftovers(
   config: PostgresConfig,
+  options: LeftoverOptions = {},
 ): Promise<string[]> {
+  const includeLive = options.includeLive ?? false;
   // A test process's helper drops its databases just after the process
   // ends: while the listing keeps shrinking, or a drop is under way, give it
   // a moment.
-  let { lines } = await listOnce(config);
+  let { lines } = await listOnce(config, includeLive);
   for (let waited = 0; lines.length > 0 && waited < SETTLE_MS;) {
     await new Promise((resolve) => setTimeout(resolve, 250));
     waited += 250;
-    const again = await listOnce(config);
+    const again = await listOnce(config, includeLive);
     const shrinking = again.lines.length < lines.length;
     lines = again.lines;
     if (!shrinking && !again.dropping && waited >= 1_000) break;
@@ -53,9 +70,10 @@ const SETTLE_MS = 15_000;
 /** One listing, and whether a `DROP DATABASE` ran at its start or end. */
 async function listOnce(
   config: PostgresConfig,
+  includeLive: boolean,
 ): Promise<{ lines: string[]; dropping: boolean }> {
   const postgres = await loadPostgres();
-  const lines: string[] = [];
+  let lines: string[] = [];
   const admin = postgres(postgresOptions(config, { max: 1 }));
   const dropsRunning = async (): Promise<boolean> => {
     const [activity] = await admin<{ dropping: boolean }[]>`
@@ -101,8 +119,24 @@ async function listOnce(
       }
     }
     dropping ||= await dropsRunning();
+    if (!includeLive) {
+      lines = await withoutLive(admin as unknown as Pg, lines);
+    }
   } finally {
     await admin.end({ timeout: 5 });
   }
   return { lines, dropping };
+}
+
+/**
+ * `lines` without the resources of runs alive on the server, read after the
+ * listing (see src/run/sweep_store.ts).
+ */
+async function withoutLive(admin: Pg, lines: string[]): Promise<string[]> {
+  const runOf = (line: string): string | undefined =>
+    runIdOf(line.replace(/^(database |schema [^.]+\.)/, ""), "sql");
+  const runIds = new Set(lines.map(runOf).filter((id) => id !== undefined));
+  if (runIds.size === 0) return lines;
+  const live = await liveRuns(admin, runIds);
+  return lines.filter((line) => !live.has(runOf(line) ?? ""));
 }

@@ -44,6 +44,60 @@ const PATTERNS: Record<SweepKind, RegExp> = {
 };
 
 /**
+ * The run id in a toolkit resource name.
+ *
+ * @param name A bucket, key prefix, schema, database or directory name.
+ * @param kind Which naming scheme applies.
+ * @returns The run id, or `undefined` if `name` is not a toolkit name.
+ */
+export function runIdOf(name: string, kind: SweepKind): string | undefined {
+  if (createdAt(name, kind) === undefined) return undefined;
+  return PATTERNS[kind].exec(name)?.[1];
+}
+
+/**
+ * The sequence number of a run's lease: no fixture's resource has it (theirs
+ * count from 1), so the lease is named like the run's other resources and
+ * is swept with them.
+ */
+const LEASE_SEQUENCE = 0;
+
+/** The bucket that holds run `runId`'s S3 lease in a store of own buckets. */
+export function leaseBucket(runId: string): string {
+  return `itkit-${runId}-${LEASE_SEQUENCE}`;
+}
+
+/** The key prefix of run `runId`'s S3 lease in a shared bucket. */
+export function leasePrefix(runId: string): string {
+  return `itkit-${runId}-${LEASE_SEQUENCE}/`;
+}
+
+/** The key of the lease object, in its bucket or under its prefix. */
+export const LEASE_OBJECT = "lease";
+
+/** Whether `name` (a bucket or key prefix) is where a run keeps its lease. */
+export function isLeaseName(name: string): boolean {
+  return /^itkit-[0-9a-z]{8,9}[0-9a-f]{4}-0\/?$/.test(name);
+}
+
+/**
+ * The run and process a ready file in the temp dir belongs to: the reaper's
+ * (`ready-itkit-<run id>-<pid>`) or the clone helper's
+ * (`ready-drops-itkit-<run id>-<pid>`), both named for the test process.
+ *
+ * @param name A file name in the temp dir.
+ * @returns The run id and the test process's pid, or `undefined`.
+ */
+export function readyFileOwner(
+  name: string,
+): { runId: string; pid: number } | undefined {
+  const match = /^ready-(?:drops-)?itkit-([0-9a-z]{8,9}[0-9a-f]{4})-(\d+)$/
+    .exec(name);
+  if (!match || !runIdTime(match[1]!)) return undefined;
+  return { runId: match[1]!, pid: Number(match[2]) };
+}
+
+/**
  * Whether `name` is a toolkit resource name created before `cutoff`.
  *
  * @param name A bucket, schema, database or directory name.
@@ -75,9 +129,3 @@ export function createdAt(name: string, kind: SweepKind): Date | undefined {
   if (!created || created < new Date("2025-01-01")) return undefined;
   return created;
 }
-
-/** Runs one removal for a sweep, recording it as removed or failed. */
-export type SweepAttempt = (
-  what: string,
-  action: () => Promise<unknown>,
-) => Promise<void>;

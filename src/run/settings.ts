@@ -251,3 +251,33 @@ export function isProductionDatabaseAllowed(): boolean {
     readEnv("ITKIT_ALLOW_PRODUCTION_DATABASE"),
   );
 }
+
+/** How long an S3 lease lives after its last heartbeat, by default. */
+export const DEFAULT_LEASE_TTL = 30_000;
+
+let leaseTtlMs: number | undefined;
+
+/**
+ * How long a run's S3 lease counts as alive after its last heartbeat
+ * (`ITKIT_LEASE_TTL`, milliseconds, at least 1000; default 30000). The
+ * holder refreshes it every sixth of that.
+ *
+ * @throws {TypeError} When it is set but not a whole number of at least 1000.
+ */
+export function leaseTtl(): number {
+  if (leaseTtlMs === undefined) {
+    const raw = readEnv("ITKIT_LEASE_TTL")?.trim();
+    if (raw === undefined || raw === "") {
+      leaseTtlMs = DEFAULT_LEASE_TTL;
+    } else if (!/^\d+$/.test(raw) || Number(raw) < 1000) {
+      throw new TypeError(
+        `Cannot read ITKIT_LEASE_TTL: ${
+          JSON.stringify(raw)
+        } is not a lease time (expected a whole number of milliseconds, at least 1000, e.g. 30000)`,
+      );
+    } else {
+      leaseTtlMs = Number(raw);
+    }
+  }
+  return leaseTtlMs;
+}

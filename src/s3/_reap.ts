@@ -7,6 +7,7 @@ import type { ReapedResource } from "../run/reaper.ts";
 import { loadS3Sdk, s3Client, type S3ClientLike } from "./client.ts";
 import type { S3Config } from "./config.ts";
 import { emptyBucket } from "./empty_bucket.ts";
+import { holdBefore } from "./_lease.ts";
 
 /** A bucket (or a key prefix in a shared one) as registered with the reaper. */
 export interface ReapedBucket extends ReapedResource {
@@ -43,6 +44,7 @@ export async function create(
 ): Promise<void> {
   const { config, bucket } = resource as ReapedBucket;
   const sdk = await loadS3Sdk();
+  await holdBefore(config, bucket); // the run's lease first
   await (await clientFor(config)).send(
     new sdk.CreateBucketCommand({ Bucket: bucket }),
     { abortSignal: signal },

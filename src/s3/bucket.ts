@@ -23,6 +23,7 @@ import {
   startReaper,
 } from "../run/reaper.ts";
 import type { ReapedBucket } from "./_reap.ts";
+import { requestS3Lease, s3LeaseWait } from "./_lease_request.ts";
 
 /** Options of {@linkcode s3Bucket}. */
 export interface S3BucketOptions {
@@ -141,6 +142,8 @@ export const s3Bucket: FixtureFactory<S3BucketOptions, S3Bucket> =
         bucket,
         declared,
       };
+      // lease: the run's, before any of its buckets (see _lease.ts)
+      if (declared) requestS3Lease(prepared.config, bucket);
       if (declared && bucket === undefined) {
         // The first start's bucket, made by the reaper now.
         prepared.ahead = madeAhead(() =>
@@ -159,6 +162,8 @@ export const s3Bucket: FixtureFactory<S3BucketOptions, S3Bucket> =
       if (made !== undefined) {
         return handle(options, client, made.resource.bucket, "", made.id);
       }
+      const leased = s3LeaseWait(options.config, options.bucket); // lease
+      if (leased) await leased;
       const id = uniqueName(options.prefix, "-");
       const name = own ? id : options.bucket!;
       const keyPrefix = own ? "" : `${id}/`;

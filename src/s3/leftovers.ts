@@ -6,11 +6,26 @@
 
 import { loadS3Sdk, s3Client } from "./client.ts";
 import type { S3Config } from "./config.ts";
+import { leaseAlive } from "./_lease.ts";
+import { isLeaseName, runIdOf } from "../run/naming.ts";
+
+/** Options of {@linkcode listBuckets}. */
+export interface ListBucketsOptions {
+  /**
+   * Also list the buckets of runs still alive (their lease is fresh): on a
+   * store other runs share, those are theirs, not leftovers.
+   *
+   * @default {false}
+   */
+  includeLive?: boolean;
+}
 
 /**
- * Lists every bucket on an S3 store, as `bucket <name> (<n> objects)`.
+ * Lists every bucket on an S3 store, as `bucket <name> (<n> objects)`,
+ * except (unless `includeLive`) those of fixtures of runs still alive.
  *
  * @param config The store.
+ * @param options Whether to list live runs' buckets too.
  * @returns One line per bucket.
  *
  * @example
@@ -21,13 +36,26 @@ import type { S3Config } from "./config.ts";
  * console.log(await listBuckets(s3.config)); // []
  * ```
  */
-export async function listBuckets(config: S3Config): Promise<string[]> {
+export async function listBuckets(
+  config: S3Config,
+  options: ListBucketsOptions = {},
+): Promise<string[]> {
   const sdk = await loadS3Sdk();
   const client = await s3Client(config);
   try {
     const { Buckets = [] } = await client.send(new sdk.ListBucketsCommand({}));
+    // Runs alive by their lease, read after the listing.
+    const live = new Set<string>();
+    if (!options.includeLive) {
+      for (const { Name = "" } of Buckets) {
+        const runId = runIdOf(Name, "bucket");
+        if (!isLeaseName(Name) || runId === undefined) continue;
+        if (await leaseAlive(client, runId, "")) live.add(runId);
+      }
+    }
     const lines: string[] = [];
     for (const bucket of Buckets) {
+      if (live.has(runIdOf(bucket.Name ?? "", "bucket") ?? "")) continue;
       const page = await client.send(
         new sdk.ListObjectsCommand({ Bucket: bucket.Name!, MaxKeys: 1000 }),
       ).catch(

@@ -1,25 +1,33 @@
 /**
- * Crash recovery: removes what fixtures of crashed runs left behind (buckets,
+ * Crash recovery: removes what fixtures of dead runs left behind (buckets,
  * key prefixes in shared buckets, schemas, databases, temp dirs), and nothing
- * else. Every such resource is named `<prefix><sep><run id><sep><n>`, and the
- * run id starts with its creation time, so age is read from the name.
+ * else. Every such resource is named `<prefix><sep><run id><sep><n>`; the
+ * run id starts with its creation time, and while the run is alive its lease
+ * says so to any sweep, on any host (see the README's "The sweep").
  *
  * @module
  */
 
 import { type S3Config, s3Config } from "../s3/config.ts";
-import { sweepS3 } from "../s3/sweep.ts";
-import { type PostgresConfig, postgresConfig } from "../postgres/config.ts";
-import { sweepPostgres } from "../postgres/sweep.ts";
-import { isSweepable } from "../run/naming.ts";
-import { describe } from "../util/text.ts";
+import { openS3Sweep } from "../s3/sweep.ts";
+import {
+  type PostgresConfig,
+  postgresConfig,
+  postgresUrl,
+} from "../postgres/config.ts";
+import { openPostgresSweep } from "../postgres/sweep.ts";
+import { openTmpDirSweep } from "../fixtures/_tmp_dir_sweep.ts";
+import { InUseError, type StoreSweep } from "../run/sweep_store.ts";
+import { localLiveRuns } from "../run/_local_runs.ts";
+import { describe, maskUrl } from "../util/text.ts";
 import { systemTempDir } from "../util/env.ts";
 
 /** Options of {@linkcode sweep}. */
 export interface SweepOptions {
   /**
-   * Remove only what was created at least this many milliseconds ago, so
-   * that running tests keep their resources.
+   * Remove only what was created at least this many milliseconds ago. On top
+   * of that, nothing of a run that is alive is ever removed (its lease is
+   * held); this age protects runs that hold none (no reaper).
    *
    * @default {3_600_000} (one hour)
    */
@@ -56,29 +64,64 @@ export interface SweepOptions {
   dryRun?: boolean;
 }
 
+/** What {@linkcode sweep} did with one store. */
+export interface SweepStoreReport {
+  /** Which store. */
+  store: "s3" | "postgres" | "temp dir";
+  /** Where: the endpoint, the server (password masked), the directory; `""` when unknown. */
+  target: string;
+  /**
+   * `swept`: listed, and what could be removed was; `skipped`: not asked
+   * for (`false`); `unreachable`: could not be listed (down, refused,
+   * misconfigured), nothing there was touched.
+   */
+  status: "swept" | "skipped" | "unreachable";
+  /** Why it was skipped or unreachable. */
+  reason?: string;
+}
+
 /** What {@linkcode sweep} did. */
 export interface SweepReport {
   /** One line per removed resource (`bucket itkit-…`, `schema app.itkit_…`). */
   removed: string[];
+  /**
+   * One line per resource left alone although old enough, with why: its run
+   * is alive (it holds its lease), or another session holds it (the sweep
+   * waits for no lock).
+   */
+  inUse: string[];
   /** One line per resource that could not be removed, with the reason. */
   failed: string[];
+  /** One entry per store: S3, PostgreSQL, the temp dir. */
+  stores: SweepStoreReport[];
+}
+
+interface Opened {
+  report: SweepStoreReport;
+  sweep?: StoreSweep;
 }
 
 /**
- * Removes resources that fixtures created and never cleaned up (the process
- * was killed), older than `olderThan`, from the configured S3 store,
- * PostgreSQL server and temp dir. Names that do not follow the toolkit's
- * scheme, or carry no valid creation time, are never touched.
+ * Removes resources that fixtures of dead runs (killed, with their reaper)
+ * never cleaned up, older than `olderThan`, from the configured S3 store,
+ * PostgreSQL server and temp dir. A resource of a run that is alive, on any
+ * host, is never touched, and the sweep waits for no lock: what another
+ * session holds is reported in use. Names that do not follow the toolkit's
+ * scheme, or carry no valid creation time, are never touched. A store that
+ * cannot be reached is reported, and the others are swept.
  *
  * @param options Where to sweep and the minimum age.
- * @returns What was removed, and what could not be.
+ * @returns What was removed, left in use or failed, and each store's status.
+ * @throws {RangeError} For a negative `olderThan`.
+ * @throws {TypeError} For a malformed configuration variable (before
+ *   anything is touched).
  *
  * @example
  * ```ts ignore
  * import { sweep } from "../../services.ts";
  *
  * const report = await sweep({ olderThan: 60 * 60 * 1000 });
- * console.log(report.removed);
+ * console.log(report.removed, report.stores);
  * ```
  */
 export async function sweep(options: SweepOptions = {}): Promise<SweepReport> {
@@ -89,37 +132,116 @@ export async function sweep(options: SweepOptions = {}): Promise<SweepReport> {
     );
   }
   const cutoff = new Date(Date.now() - olderThan);
-  const report: SweepReport = { removed: [], failed: [] };
-  const attempt = async (what: string, action: () => Promise<unknown>) => {
-    try {
-      if (!options.dryRun) await action();
-      report.removed.push(what);
-    } catch (error) {
-      report.failed.push(`${what}: ${describe(error)}`);
-    }
+  const report: SweepReport = {
+    removed: [],
+    inUse: [],
+    failed: [],
+    stores: [],
   };
+
+  // The configuration first: a malformed variable is an error to fix, before
+  // anything is touched.
   const s3 = options.s3 === undefined ? s3Config() : options.s3;
-  if (s3) await sweepS3(s3, options.sharedBuckets ?? [], cutoff, attempt);
   const pg = options.postgres === undefined
     ? postgresConfig()
     : options.postgres;
-  if (pg) await sweepPostgres(pg, cutoff, attempt);
   const tmp = options.tmpDir === undefined ? systemTempDir() : options.tmpDir;
-  if (tmp) {
-    for await (const entry of Deno.readDir(tmp)) {
-      // Directories, and the reapers' ready files (`ready-itkit-…`).
-      const kind = entry.isDirectory
-        ? "dir"
-        : entry.isFile && entry.name.startsWith("ready-")
-        ? "file"
-        : undefined;
-      if (kind && isSweepable(entry.name, "dir", cutoff)) {
-        await attempt(
-          `${kind} ${tmp}/${entry.name}`,
-          () => Deno.remove(`${tmp}/${entry.name}`, { recursive: true }),
-        );
+  // Every store lists what it holds; then each says which runs it sees
+  // alive (after every listing: see src/run/sweep_store.ts). A run alive on
+  // one store is alive on all.
+  const opened = await Promise.all([
+    open(
+      "s3",
+      s3 && maskUrl(s3.endpoint.origin),
+      s3 && (() => openS3Sweep(s3, options.sharedBuckets ?? [])),
+    ),
+    open(
+      "postgres",
+      pg && postgresUrl(pg),
+      pg && (() => openPostgresSweep(pg)),
+    ),
+    open(
+      "temp dir",
+      tmp === false ? false : tmp,
+      tmp !== false && (() => openTmpDirSweep(tmp)),
+    ),
+  ]);
+  try {
+    const runIds = new Set<string>();
+    for (const { sweep } of opened) {
+      for (const candidate of sweep?.candidates ?? []) {
+        runIds.add(candidate.runId);
       }
     }
+    // The runs with a process on this machine (their temp dirs are here),
+    // then those each store sees.
+    const live = localLiveRuns(
+      tmp === false ? [systemTempDir()] : [tmp, systemTempDir()],
+    );
+    for (const store of opened) {
+      if (!store.sweep) continue;
+      try {
+        for (const id of await store.sweep.live(runIds)) live.add(id);
+      } catch (error) {
+        // Not knowing which runs are alive there, touch nothing there.
+        store.report.status = "unreachable";
+        store.report.reason = `cannot tell which runs are alive: ${
+          describe(error)
+        }`;
+      }
+    }
+    for (const { report: store, sweep } of opened) {
+      if (!sweep || store.status !== "swept") continue;
+      for (const candidate of sweep.candidates) {
+        if (candidate.created > cutoff) continue;
+        if (live.has(candidate.runId)) {
+          report.inUse.push(
+            `${candidate.what}: run ${candidate.runId} is alive`,
+          );
+          continue;
+        }
+        if (options.dryRun) {
+          report.removed.push(candidate.what);
+          continue;
+        }
+        try {
+          if (await candidate.remove()) report.removed.push(candidate.what);
+        } catch (error) {
+          (error instanceof InUseError ? report.inUse : report.failed).push(
+            `${candidate.what}: ${describe(error)}`,
+          );
+        }
+      }
+    }
+  } finally {
+    await Promise.all(opened.map(({ sweep }) => sweep?.close()));
   }
+  report.stores = opened.map((store) => store.report);
   return report;
+}
+
+/** Lists a store (`false`: skipped); never throws. */
+async function open(
+  store: SweepStoreReport["store"],
+  target: string | false,
+  list: false | (() => Promise<StoreSweep>),
+): Promise<Opened> {
+  if (list === false || target === false) {
+    return {
+      report: {
+        store,
+        target: "",
+        status: "skipped",
+        reason: "not configured",
+      },
+    };
+  }
+  const report: SweepStoreReport = { store, target, status: "swept" };
+  try {
+    return { report, sweep: await list() };
+  } catch (error) {
+    report.status = "unreachable";
+    report.reason = describe(error);
+    return { report };
+  }
 }
