@@ -19,6 +19,7 @@ import {
 import { bindModuleFixtures } from "./_module_scope.ts";
 import { endLoadHold, holdEnv, needsExclusive } from "./_env_lock.ts";
 import { openGroups } from "./group.ts";
+import { atLocation, callerLocation } from "./_location.ts";
 import { ServiceUnavailableError } from "./errors.ts";
 import { isRequireMode } from "../run/settings.ts";
 import { shardOf } from "../run/shard.ts";
@@ -308,6 +309,8 @@ export function integration<F extends FixtureRecord>(
     );
   }
   validateOptions(definition);
+  // Deno would report the toolkit's Deno.test call as every test's place.
+  const location = callerLocation();
   installInterruptHandlers();
   const fixtures = (definition.fixtures ?? {}) as FixtureRecord;
   const ordered = orderFixtures(name, fixtures);
@@ -353,7 +356,7 @@ export function integration<F extends FixtureRecord>(
     name: fullName,
     ignore,
     permissions,
-    fn: async (t) => {
+    fn: atLocation(async (t: Deno.TestContext) => {
       testsStarted = true;
       // The process is ending by a signal: neither start nor finish a test.
       if (isInterrupted()) await holdWhileInterrupted;
@@ -369,7 +372,7 @@ export function integration<F extends FixtureRecord>(
         release();
         if (isInterrupted()) await holdWhileInterrupted;
       }
-    },
+    }, location),
   };
   for (
     const key of [
