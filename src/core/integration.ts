@@ -21,7 +21,11 @@ import { endLoadHold, holdEnv, needsExclusive } from "./_env_lock.ts";
 import { openGroups } from "./group.ts";
 import { atLocation, callerLocation } from "./_location.ts";
 import { ServiceUnavailableError } from "./errors.ts";
-import { isRequireMode } from "../run/settings.ts";
+import {
+  defaultTestTimeout,
+  isRequireMode,
+  MAX_TIMER_MS,
+} from "../run/settings.ts";
 import { shardOf } from "../run/shard.ts";
 import { recordIgnored } from "../run/summary.ts";
 
@@ -153,11 +157,15 @@ export interface IntegrationOptions<F extends FixtureRecord> {
    */
   permissions?: Deno.PermissionOptions;
   /**
-   * A budget in milliseconds for setup and body. When it runs out the
-   * signal is aborted, every fixture is disposed, and the test fails with
-   * `timed out after N ms`. Unlike Deno's own `timeout`, cleanup always runs.
+   * A budget in milliseconds for setup and body (up to 2^31 - 1; `Infinity`
+   * for none). When it runs out the signal is aborted, every fixture is
+   * disposed, and the test fails naming where it was:
+   * `Test timeout of 30000 ms exceeded while setting up "db" (postgresDatabase)`,
+   * `… in the body`, `… in step "x"`. Cleanup then has a budget of its own,
+   * as large (`… while cleaning up "bucket" (s3Bucket)`). Unlike Deno's own
+   * `timeout`, cleanup always runs.
    *
-   * @default {undefined} (no budget)
+   * @default {30000, or ITKIT_TIMEOUT (milliseconds; 0 or off for none)}
    */
   timeout?: number;
   /**
@@ -321,9 +329,10 @@ export function integration<F extends FixtureRecord>(
     definition.permissions ?? "none",
   ]);
 
-  // Read at every registration, so that a malformed ITKIT_REQUIRE is an
-  // error at load even when every service is up.
+  // Read at every registration, so that a malformed ITKIT_REQUIRE (or
+  // ITKIT_TIMEOUT) is an error at load even when every service is up.
   const requireMode = isRequireMode();
+  if (definition.timeout === undefined) defaultTestTimeout();
   const unavailable = [
     ...(definition.requires ?? []),
     ...ordered.flatMap((f) => f.fixture.requires ?? []),
@@ -502,7 +511,8 @@ function validateOptions<F extends FixtureRecord>(
  * Checks the options a test shares with a group: `timeout`, `requires`,
  * `fixtures`.
  *
- * @throws {RangeError} For a timeout that is not a positive number.
+ * @throws {RangeError} For a timeout that is not a positive number a timer
+ *   can hold, or `Infinity`.
  * @throws {TypeError} For bad `requires` or `fixtures`.
  */
 export function checkSharedOptions(
@@ -511,11 +521,11 @@ export function checkSharedOptions(
 ): void {
   const { timeout, requires, fixtures } = options;
   if (
-    timeout !== undefined &&
-    (!Number.isFinite(timeout) || timeout <= 0)
+    timeout !== undefined && timeout !== Infinity &&
+    (typeof timeout !== "number" || !(timeout > 0) || timeout > MAX_TIMER_MS)
   ) {
     throw new RangeError(
-      `${where}: timeout must be a positive number of milliseconds, got ${timeout}`,
+      `${where}: timeout must be a positive number of milliseconds up to ${MAX_TIMER_MS} (or Infinity for none), got ${timeout}`,
     );
   }
   if (requires !== undefined) checkRequires(where, requires);

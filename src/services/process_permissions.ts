@@ -54,6 +54,7 @@ const ITKIT_VARS = [
   "ITKIT_SHARD",
   "ITKIT_SUMMARY",
   "ITKIT_SUMMARY_FILE",
+  "ITKIT_TIMEOUT",
 ];
 
 /** What the AWS SDK reads when a test module imports it (at module load). */
