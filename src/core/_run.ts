@@ -48,6 +48,7 @@ export async function runTest<F extends FixtureRecord>(
   const untrack = trackLiveScopes(live); // disposed on SIGINT/SIGTERM
   const run: RunState = {
     test: definition.name,
+    deno: t,
     signal: controller.signal,
     live,
     stepScoped,
@@ -55,6 +56,12 @@ export async function runTest<F extends FixtureRecord>(
     steps: [],
     waiting: undefined,
     grace: 0,
+    granted: () =>
+      mergePermissions([
+        ...[...testScoped, ...stepScoped].map((f) => f.fixture.permissions),
+        ...[...moduleScoped.values()].map((m) => m.fixture.permissions),
+        definition.permissions ?? "none",
+      ]),
   };
   const guard = new StrayGuard({ test: definition.name });
   const budget = budgetOf(definition.timeout);
@@ -108,15 +115,8 @@ export async function runTest<F extends FixtureRecord>(
   await guard.release();
   // Steps abandoned at the timeout never released their catchers.
   for (const release of run.releases) release();
-  if (guard.errors.length > 0) {
-    // A NotCapable failure says which permission was missing and what grants it.
-    const granted = mergePermissions([
-      ...[...testScoped, ...stepScoped].map((f) => f.fixture.permissions),
-      ...[...moduleScoped.values()].map((m) => m.fixture.permissions),
-      definition.permissions ?? "none",
-    ]);
-    guard.errors.forEach((e) => explainNotCapable(e, t.name, granted));
-  }
+  // A NotCapable failure says which permission was missing and what grants it.
+  guard.errors.forEach((e) => explainNotCapable(e, t.name, run.granted()));
   throwAll(guard.errors, `"${definition.name}"`);
 }
 
@@ -289,6 +289,8 @@ export function throwAll(errors: unknown[], where: string): void {
 interface RunState {
   /** The test's name. */
   test: string;
+  /** The test's own context. */
+  deno: Deno.TestContext;
   signal: AbortSignal;
   /** Releases the catchers of steps, for steps abandoned at a timeout. */
   releases: (() => void)[];
@@ -300,6 +302,8 @@ interface RunState {
   waiting: ModuleFixture | undefined;
   /** How long closing a scope waits for a fixture still starting. */
   grace: number;
+  /** The permissions the test runs with (for a NotCapable's hint). */
+  granted: () => Deno.PermissionOptions;
 }
 
 class Context {
@@ -371,6 +375,9 @@ class Context {
         await guard.release();
         run.releases.splice(run.releases.indexOf(release), 1);
         run.steps.splice(run.steps.lastIndexOf(definition.name), 1);
+        guard.errors.forEach((e) =>
+          explainNotCapable(e, run.deno.name, run.granted())
+        );
         throwAll(guard.errors, `step "${definition.name}"`);
       },
     });

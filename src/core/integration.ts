@@ -20,6 +20,7 @@ import { bindModuleFixtures } from "./_module_scope.ts";
 import { endLoadHold, holdEnv, needsExclusive } from "./_env_lock.ts";
 import { openGroups } from "./group.ts";
 import { atLocation, callerLocation } from "./_location.ts";
+import { escalationOf } from "./not_capable.ts";
 import { ServiceUnavailableError } from "./errors.ts";
 import {
   defaultTestTimeout,
@@ -324,10 +325,25 @@ export function integration<F extends FixtureRecord>(
   const ordered = orderFixtures(name, fixtures);
   const testScoped = ordered.filter((f) => f.fixture.scope === "test");
   const stepScoped = ordered.filter((f) => f.fixture.scope === "step");
-  const permissions = testPermissions([
+  let permissions = testPermissions([
     ...ordered.map((f) => f.fixture.permissions),
     definition.permissions ?? "none",
   ]);
+  // Deno fails a test that asks for more than its process has before it
+  // starts, naming nothing: fail it ourselves, saying what to give deno test.
+  const escalation = permissions === "none" || permissions === "inherit"
+    ? undefined
+    : escalationOf(`${INTEGRATION_MARKER} ${name}`, [
+      ...ordered.map((f) => ({
+        source: `fixture "${f.name}" (${f.fixture.kind})`,
+        permissions: f.fixture.permissions,
+      })),
+      {
+        source: "its `permissions` option",
+        permissions: definition.permissions,
+      },
+    ]);
+  if (escalation) permissions = "none";
 
   // Read at every registration, so that a malformed ITKIT_REQUIRE (or
   // ITKIT_TIMEOUT) is an error at load even when every service is up.
@@ -372,6 +388,7 @@ export function integration<F extends FixtureRecord>(
       if (unavailable.length > 0) {
         throw new ServiceUnavailableError(unavailable);
       }
+      if (escalation) throw escalation;
       endLoadHold();
       const held = holdEnv(exclusive);
       const release = typeof held === "function" ? held : await held;
