@@ -38,6 +38,7 @@ import {
 } from "./src/run/settings.ts";
 import {
   permissionFlags,
+  portablePermissions,
   processPermissions,
 } from "./src/services/process_permissions.ts";
 import { readEnv } from "./src/util/env.ts";
@@ -136,11 +137,20 @@ async function dispatch(args: string[]): Promise<number> {
       clients: values.clients ?? false,
       databaseIsolation: values["database-isolation"] ?? false,
     });
-    console.log(
-      values.json
-        ? JSON.stringify(set, null, 2)
-        : permissionFlags(set).join(" "),
-    );
+    if (!values.json) {
+      console.log(permissionFlags(set).join(" "));
+      return 0;
+    }
+    // A set to commit: nothing of this run (ports) or machine ($HOME).
+    const portable = portablePermissions(set);
+    console.log(JSON.stringify(portable.set, null, 2));
+    if (portable.omitted.length > 0) {
+      console.error(
+        `itkit: left out of the set, as paths of this machine's home directory (pass them as flags, e.g. --allow-read=...): ${
+          portable.omitted.join(", ")
+        }`,
+      );
+    }
     return 0;
   }
   throw new UsageError(

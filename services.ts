@@ -58,6 +58,8 @@ export { listPostgresLeftovers } from "./src/postgres/leftovers.ts";
 export { listBuckets } from "./src/s3/leftovers.ts";
 export {
   permissionFlags,
+  type PortablePermissions,
+  portablePermissions,
   processPermissions,
   type ProcessPermissionsOptions,
 } from "./src/services/process_permissions.ts";
