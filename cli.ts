@@ -13,6 +13,9 @@
  *   skipped, and said so.
  * - `permissions [--json] [--clients] [--database-isolation]`: print the
  *   process permissions the configured services need, instead of `-A`.
+ * - `permissions --audit -- deno test -A <files>`: run the tests once and
+ *   print, per integration test, the permissions it used beyond what its
+ *   fixtures and options grant.
  *
  * @example
  * ```sh
@@ -37,6 +40,10 @@ import {
   parseFlag,
 } from "./src/run/settings.ts";
 import {
+  auditPermissions,
+  formatPermissionAudit,
+} from "./src/services/permissions_audit.ts";
+import {
   permissionFlags,
   portablePermissions,
   processPermissions,
@@ -56,6 +63,8 @@ const USAGE = `usage:
                                <age> is 0, 90s, 30m, 2h or 1d (default 1h)
   cli.ts permissions [--json] [--clients] [--database-isolation]
                                print the process permissions the configured services need
+  cli.ts permissions --audit -- deno test -A <files>
+                               run the tests once; print the permissions each used beyond its declarations
   cli.ts <command> --help      print this usage
 
 Options take --name=value or --name value.`;
@@ -124,6 +133,29 @@ async function dispatch(args: string[]): Promise<number> {
       ? undefined
       : parseDuration(values["older-than"]);
     return await sweepCommand(olderThan, values["dry-run"] ?? false);
+  }
+  if (command === "permissions" && rest.includes("--audit")) {
+    const dash = rest.indexOf("--");
+    const own = dash === -1 ? rest : rest.slice(0, dash);
+    const argv = dash === -1 ? [] : rest.slice(dash + 1);
+    const { values } = parse(command, own, {
+      ...HELP,
+      audit: { type: "boolean" },
+    });
+    if (values.help) return help();
+    if (argv.length === 0) {
+      throw new UsageError(
+        "permissions --audit needs the test command after --",
+      );
+    }
+    if (argv.includes("--parallel")) {
+      throw new UsageError(
+        "permissions --audit: run the tests without --parallel (Deno's audit log does not say which test file made a check)",
+      );
+    }
+    const { code, audit } = await auditPermissions(argv);
+    console.log(formatPermissionAudit(audit));
+    return code;
   }
   if (command === "permissions") {
     const { values } = parse(command, rest, {

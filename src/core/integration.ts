@@ -21,6 +21,7 @@ import { endLoadHold, holdEnv, needsExclusive } from "./_env_lock.ts";
 import { openGroups } from "./group.ts";
 import { atLocation, callerLocation } from "./_location.ts";
 import { escalationOf } from "./not_capable.ts";
+import { auditMark, auditRegistration, isAuditing } from "./_audit.ts";
 import { ServiceUnavailableError } from "./errors.ts";
 import {
   defaultTestTimeout,
@@ -325,13 +326,14 @@ export function integration<F extends FixtureRecord>(
   const ordered = orderFixtures(name, fixtures);
   const testScoped = ordered.filter((f) => f.fixture.scope === "test");
   const stepScoped = ordered.filter((f) => f.fixture.scope === "step");
-  let permissions = testPermissions([
+  const declared = testPermissions([
     ...ordered.map((f) => f.fixture.permissions),
     definition.permissions ?? "none",
   ]);
+  let permissions = declared;
   // Deno fails a test that asks for more than its process has before it
   // starts, naming nothing: fail it ourselves, saying what to give deno test.
-  const escalation = permissions === "none" || permissions === "inherit"
+  const escalation = declared === "none" || declared === "inherit"
     ? undefined
     : escalationOf(`${INTEGRATION_MARKER} ${name}`, [
       ...ordered.map((f) => ({
@@ -344,6 +346,12 @@ export function integration<F extends FixtureRecord>(
       },
     ]);
   if (escalation) permissions = "none";
+  // Under `cli.ts permissions --audit`, a test runs with the process's
+  // permissions, to its end, and marks its start and end in Deno's log.
+  const audit = isAuditing()
+    ? auditRegistration(`${INTEGRATION_MARKER} ${name}`, location, declared)
+    : undefined;
+  if (audit !== undefined) permissions = "inherit";
 
   // Read at every registration, so that a malformed ITKIT_REQUIRE (or
   // ITKIT_TIMEOUT) is an error at load even when every service is up.
@@ -388,7 +396,8 @@ export function integration<F extends FixtureRecord>(
       if (unavailable.length > 0) {
         throw new ServiceUnavailableError(unavailable);
       }
-      if (escalation) throw escalation;
+      if (escalation && audit === undefined) throw escalation;
+      if (audit !== undefined) auditMark("begin", audit);
       endLoadHold();
       const held = holdEnv(exclusive);
       const release = typeof held === "function" ? held : await held;
@@ -396,6 +405,7 @@ export function integration<F extends FixtureRecord>(
         await runTest(t, definition, moduleScoped, testScoped, stepScoped);
       } finally {
         release();
+        if (audit !== undefined) auditMark("end", audit);
         if (isInterrupted()) await holdWhileInterrupted;
       }
     }, location),

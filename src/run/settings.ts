@@ -202,6 +202,22 @@ export function defaultTestTimeout(): TestTimeout {
   return testTimeout;
 }
 
+/**
+ * The file the toolkit writes its permission-audit records to
+ * (`ITKIT_AUDIT_PERMISSIONS`, set by `cli.ts permissions --audit`), or
+ * `undefined`. In audit mode every integration test runs with the process's
+ * permissions, so that it runs to its end and Deno's audit log
+ * (`DENO_AUDIT_PERMISSIONS`) records everything it uses.
+ *
+ * @throws {TypeError} When its directory does not exist.
+ */
+export function auditFile(): string | undefined {
+  const file = readEnv("ITKIT_AUDIT_PERMISSIONS") || undefined;
+  return file === undefined
+    ? undefined
+    : checkFileSetting("ITKIT_AUDIT_PERMISSIONS", file);
+}
+
 /** Which S3 server a run starts when none is configured (`ITKIT_S3`). */
 export type S3Engine = "s3rver" | "ceph";
 

@@ -47,6 +47,7 @@ export interface ProcessPermissionsOptions {
 /** The run-wide variables the toolkit reads (`src/run/settings.ts`). */
 const ITKIT_VARS = [
   "ITKIT_ALLOW_PRODUCTION_DATABASE",
+  "ITKIT_AUDIT_PERMISSIONS",
   "ITKIT_PROBE_TIMEOUT",
   "ITKIT_REAPER",
   "ITKIT_REAPER_LOG",
