@@ -57,6 +57,13 @@ export {
 export { listPostgresLeftovers } from "./src/postgres/leftovers.ts";
 export { listBuckets } from "./src/s3/leftovers.ts";
 export {
+  type AuditedNeeds,
+  auditPermissions,
+  formatPermissionAudit,
+  type PermissionAudit,
+  readPermissionAudit,
+} from "./src/services/permissions_audit.ts";
+export {
   permissionFlags,
   type PortablePermissions,
   portablePermissions,

@@ -280,11 +280,13 @@ function relativeLocation(
  * @throws {TypeError} For a command with `--parallel`.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { auditPermissions, formatPermissionAudit } from "../../services.ts";
  *
- * const { audit } = await auditPermissions(["deno", "test", "-A", "tests/"]);
- * console.log(formatPermissionAudit(audit));
+ * // Your tests: [Deno.execPath(), "test", "-A", "tests/"]. Never a command
+ * // that runs this example again.
+ * const { audit } = await auditPermissions([Deno.execPath(), "--version"]);
+ * console.log(formatPermissionAudit(audit)); // 0 of 0 integration tests …
  * ```
  */
 export async function auditPermissions(
