@@ -15,6 +15,9 @@
  *   process permissions the configured services need, instead of `-A`
  *   (`--database-isolation`: `run` of deno, which isolation `"database"`
  *   needs and `"truncate"` uses for a database, or schema, migrated once).
+ * - `permissions --audit -- deno test -A <files>`: run the tests once and
+ *   print, per integration test, the permissions it used beyond what its
+ *   fixtures and options grant.
  *
  * @example
  * ```sh
@@ -39,7 +42,12 @@ import {
   parseFlag,
 } from "./src/run/settings.ts";
 import {
+  auditPermissions,
+  formatPermissionAudit,
+} from "./src/services/permissions_audit.ts";
+import {
   permissionFlags,
+  portablePermissions,
   processPermissions,
 } from "./src/services/process_permissions.ts";
 import { readEnv } from "./src/util/env.ts";
@@ -57,6 +65,8 @@ const USAGE = `usage:
                                <age> is 0, 90s, 30m, 2h or 1d (default 1h)
   cli.ts permissions [--json] [--clients] [--database-isolation]
                                print the process permissions the configured services need
+  cli.ts permissions --audit -- deno test -A <files>
+                               run the tests once; print the permissions each used beyond its declarations
   cli.ts <command> --help      print this usage
 
 Options take --name=value or --name value.`;
@@ -126,6 +136,29 @@ async function dispatch(args: string[]): Promise<number> {
       : parseDuration(values["older-than"]);
     return await sweepCommand(olderThan, values["dry-run"] ?? false);
   }
+  if (command === "permissions" && rest.includes("--audit")) {
+    const dash = rest.indexOf("--");
+    const own = dash === -1 ? rest : rest.slice(0, dash);
+    const argv = dash === -1 ? [] : rest.slice(dash + 1);
+    const { values } = parse(command, own, {
+      ...HELP,
+      audit: { type: "boolean" },
+    });
+    if (values.help) return help();
+    if (argv.length === 0) {
+      throw new UsageError(
+        "permissions --audit needs the test command after --",
+      );
+    }
+    if (argv.includes("--parallel")) {
+      throw new UsageError(
+        "permissions --audit: run the tests without --parallel (Deno's audit log does not say which test file made a check)",
+      );
+    }
+    const { code, audit } = await auditPermissions(argv);
+    console.log(formatPermissionAudit(audit));
+    return code;
+  }
   if (command === "permissions") {
     const { values } = parse(command, rest, {
       ...HELP,
@@ -138,11 +171,20 @@ async function dispatch(args: string[]): Promise<number> {
       clients: values.clients ?? false,
       databaseIsolation: values["database-isolation"] ?? false,
     });
-    console.log(
-      values.json
-        ? JSON.stringify(set, null, 2)
-        : permissionFlags(set).join(" "),
-    );
+    if (!values.json) {
+      console.log(permissionFlags(set).join(" "));
+      return 0;
+    }
+    // A set to commit: nothing of this run (ports) or machine ($HOME).
+    const portable = portablePermissions(set);
+    console.log(JSON.stringify(portable.set, null, 2));
+    if (portable.omitted.length > 0) {
+      console.error(
+        `itkit: left out of the set, as paths of this machine's home directory (pass them as flags, e.g. --allow-read=...): ${
+          portable.omitted.join(", ")
+        }`,
+      );
+    }
     return 0;
   }
   throw new UsageError(

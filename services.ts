@@ -61,7 +61,16 @@ export {
 } from "./src/postgres/leftovers.ts";
 export { listBuckets, type ListBucketsOptions } from "./src/s3/leftovers.ts";
 export {
+  type AuditedNeeds,
+  auditPermissions,
+  formatPermissionAudit,
+  type PermissionAudit,
+  readPermissionAudit,
+} from "./src/services/permissions_audit.ts";
+export {
   permissionFlags,
+  type PortablePermissions,
+  portablePermissions,
   processPermissions,
   type ProcessPermissionsOptions,
 } from "./src/services/process_permissions.ts";

@@ -28,6 +28,8 @@ export interface RunOptions {
   unset?: string[];
   /** The working directory (else the repository root). */
   cwd?: string;
+  /** Kills the run when aborted (for a run that may hang). */
+  signal?: AbortSignal;
 }
 
 const ROOT = new URL("../", import.meta.url);
@@ -65,6 +67,7 @@ export async function runDenoTest(
     stdout: "piped",
     stderr: "piped",
     stdin: "null",
+    ...(options.signal ? { signal: options.signal } : {}),
   });
   const { code, stdout, stderr } = await command.output();
   const reapers = await waitForReapers(log);

@@ -369,11 +369,11 @@ Deno.test("bad input: sweep with a negative age", async () => {
 const registrations: [string, string][] = [
   [
     "timeout negative",
-    'RangeError: Cannot register integration test "t": timeout must be a positive number of milliseconds, got -1',
+    'RangeError: Cannot register integration test "t": timeout must be a positive number of milliseconds up to 2147483647 (or Infinity for none), got -1',
   ],
   [
     "timeout string",
-    'RangeError: Cannot register integration test "t": timeout must be a positive number of milliseconds, got 5s',
+    'RangeError: Cannot register integration test "t": timeout must be a positive number of milliseconds up to 2147483647 (or Infinity for none), got 5s',
   ],
   [
     "fixtures array",

@@ -100,7 +100,7 @@ Deno.test("a toolkit timeout aborts the signal and disposes every fixture", () =
     "cleanup t7a",
   ]);
   assert.match(run.output, /SIGNAL ABORTED t7/);
-  assert.match(run.output, /test "times out" timed out after 300 ms/);
+  assert.match(run.output, /Test timeout of 300 ms exceeded in the body/);
 });
 
 Deno.test("a timeout inside a step disposes the step's fixtures too", () => {
@@ -112,7 +112,7 @@ Deno.test("a timeout inside a step disposes the step's fixtures too", () => {
   ]);
   assert.match(
     run.output,
-    /test "times out inside a step" timed out after 300 ms/,
+    /Test timeout of 300 ms exceeded in step "/,
   );
 });
 

@@ -28,8 +28,8 @@ Deno.test("the local examples pass under the integration filter", async () => {
     args: ["--filter", "integration", "--sanitize-ops", "--sanitize-resources"],
   });
   expectRun(run, run.code === 0, "the examples should pass");
-  // 4 + 2 msw tests, 2 sharing one server, plus its setup and disposal tests.
-  assert.equal(run.passed, 10);
+  // 4 + 2 msw tests, 2 sharing one server (set up and disposed by hooks).
+  assert.equal(run.passed, 8);
   assert.match(
     run.output,
     /file processing turns input\.txt into output\.txt \.\.\. ok/,

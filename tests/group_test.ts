@@ -36,7 +36,7 @@ Deno.test("a group's timeout applies to the tests inside that set none", () => {
     verdict("files > nested > hangs past the group's budget"),
     "FAILED",
   );
-  assert.match(run.output, /timed out after 2000 ms/);
+  assert.match(run.output, /Test timeout of 2000 ms exceeded in the body/);
 });
 
 Deno.test("a group's requires ignore its tests with the reason", () => {

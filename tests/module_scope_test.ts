@@ -48,21 +48,48 @@ Deno.test("a module-scoped fixture is set up once for all its tests and disposed
   // Both users talked to the same server, which is gone afterwards.
   assert.equal(portOf(r, "FIRST"), portOf(r, "SECOND"));
   assert.equal(await listening(portOf(r, "FIRST")), false);
-  // Its setup and disposal are reported as tests of their own, in order.
-  const order = [
-    'set up module fixtures "backend" (shared), "app" (httpServer)',
-    "first user",
-    "does not use it",
-    "second user",
-    "last user",
-    "dispose module fixtures",
-  ].map((name) => r.output.indexOf(`${name} ... ok`));
+  // Set up before the first test and disposed after the last by Deno's
+  // hooks: the count is the user's four tests, with sanitizers on.
+  assert.doesNotMatch(
+    r.output,
+    /set up module fixture|dispose module fixtures/,
+  );
+  assert.equal(r.passed, 4);
+});
+
+Deno.test("a module-scoped fixture adds no test to the count when a filter selects one user", async () => {
+  const { run: r, marks } = await run("ok", ["--filter", "second user"]);
   expectRun(
     r,
-    order.every((at, i) => at >= 0 && (i === 0 || at > order[i - 1]!)),
-    `order: ${order}`,
+    r.code === 0 && r.passed === 1 && r.filtered === 3,
+    "the selected user alone runs and passes, sanitizers on",
   );
-  assert.equal(r.passed, 6);
+  assert.deepEqual(marks, ["setup", "dispose"]);
+});
+
+Deno.test("a module-scoped fixture adds no test to the count when the first user fails", async () => {
+  const { run: r, marks } = await run("first-fails");
+  expectRun(
+    r,
+    r.passed === 3 && r.failed === 1,
+    "the first user fails, the others pass",
+  );
+  assert.match(r.output, /\[integration\] first user \.\.\. FAILED/);
+  assert.deepEqual(marks, ["setup", "dispose"]);
+});
+
+Deno.test("a module-scoped fixture's cleanup failure fails the run, naming it", async () => {
+  const { run: r, marks } = await run("dispose-fails");
+  expectRun(
+    r,
+    r.code !== 0 && r.passed === 4 && r.failed === 1,
+    "the users pass; the module fails",
+  );
+  assert.match(
+    r.output,
+    /fixture "backend" \(shared\) failed to clean up: the backend did not stop/,
+  );
+  assert.deepEqual(marks, ["setup", "dispose"]);
 });
 
 Deno.test("a module-scoped fixture is disposed when its last user does not run", async () => {
@@ -78,14 +105,13 @@ Deno.test("with --fail-fast, a module-scoped fixture is still disposed before th
     r.code !== 0 && r.failed === 1,
     "the first user fails and stops the run",
   );
-  assert.doesNotMatch(r.output, /dispose module fixtures \.\.\./);
   assert.deepEqual(marks, ["setup", "dispose"]);
 });
 
 Deno.test("a module-scoped fixture's setup failure fails each user, naming it, without a retry", async () => {
   const { run: r, marks } = await run("setup-fails");
   assert.deepEqual(marks, ["setup"]);
-  expectRun(r, r.failed === 4, "the setup test and the 3 users fail");
+  expectRun(r, r.failed === 3, "the 3 users fail");
   for (const name of ["first user", "second user", "last user"]) {
     assert.match(
       r.output,
@@ -97,7 +123,7 @@ Deno.test("a module-scoped fixture's setup failure fails each user, naming it, w
   ) ?? [];
   expectRun(
     r,
-    named.length >= 4,
+    named.length >= 3,
     `the error names the fixture in each failure (${named.length})`,
   );
   assert.match(r.output, /does not use it \.\.\. ok/);
@@ -108,8 +134,8 @@ Deno.test("a module-scoped fixture whose service is down ignores its users with 
   assert.deepEqual(marks, []);
   expectRun(
     r,
-    r.code === 0 && r.ignored === 4,
-    "the setup test and the 3 users are ignored",
+    r.code === 0 && r.ignored === 3 && r.passed === 1,
+    "the 3 users are ignored",
   );
   assert.match(
     r.output,
@@ -121,7 +147,7 @@ Deno.test("a module-scoped database and bucket are shared by the module's tests 
   const r = await runDenoTest(["module_scope_services.ts"], {
     args: SANITIZERS,
   });
-  expectRun(r, r.code === 0 && r.passed === 4, "all pass, sanitizers on");
+  expectRun(r, r.code === 0 && r.passed === 2, "both pass, sanitizers on");
   const [, schema, bucket] = /SCHEMA (\S+) BUCKET (\S+)/.exec(r.output) ?? [];
   expectRun(r, schema !== undefined, "no SCHEMA line");
   assert.ok(!(await bucketNames()).includes(bucket!), `bucket ${bucket} left`);

@@ -16,11 +16,12 @@ const SERVICE_EXAMPLES = [
 
 async function cli(
   args: string[],
+  env: Record<string, string> = {},
 ): Promise<{ code: number; out: string; err: string }> {
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "cli.ts", ...args],
     cwd: ROOT,
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...env },
   }).output();
   const decoder = new TextDecoder();
   return { code, out: decoder.decode(stdout), err: decoder.decode(stderr) };
@@ -46,8 +47,8 @@ Deno.test("cli.ts permissions prints the flags that run the service examples wit
 
 Deno.test("cli.ts permissions --json names the configured endpoint, the toolkit's variables and, with --clients, the presets", async () => {
   const plain = JSON.parse((await cli(["permissions", "--json"])).out);
-  const port = S3.endpoint.port || "80";
-  assert.ok(plain.net.includes(`${S3.endpoint.hostname}:${port}`), plain.net);
+  // A local endpoint without its port: the run's services get free ports.
+  assert.ok(plain.net.includes(S3.endpoint.hostname), plain.net);
   for (const name of ["S3_ENDPOINT", "DATABASE_URL", "ITKIT_REQUIRE"]) {
     assert.ok(plain.env.includes(name), name);
   }
@@ -67,7 +68,44 @@ Deno.test("cli.ts permissions --json names the configured endpoint, the toolkit'
     "uid",
     "userInfo",
   ]);
-  assert.deepEqual(wide.run, [Deno.execPath()]);
+  assert.deepEqual(wide.run, ["deno"]);
+});
+
+Deno.test("cli.ts permissions --json can be committed: no port of a local service, no $HOME, the same from run to run", async () => {
+  // Deno's cache stays where it is when HOME changes (else a cold start).
+  const info = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json"],
+  })
+    .output();
+  const { denoDir } = JSON.parse(new TextDecoder().decode(info.stdout));
+  const json = (s3: number, pg: number, home: string) =>
+    cli(["permissions", "--json", "--clients", "--database-isolation"], {
+      S3_ENDPOINT: `http://127.0.0.1:${s3}`,
+      DATABASE_URL: `postgres://app:secret@localhost:${pg}/app`,
+      HOME: home,
+      DENO_DIR: denoDir,
+    });
+  const first = await json(41_001, 42_001, "/home/alice");
+  const second = await json(43_002, 44_002, "/home/bob");
+  assert.equal(first.code, 0, first.err);
+  assert.equal(first.out, second.out);
+  const set = JSON.parse(first.out);
+  assert.deepEqual(set.net, ["127.0.0.1", "localhost"]);
+  assert.doesNotMatch(first.out, /\/home\/alice|41001|42001/);
+  // What it left out is said, on stderr.
+  assert.match(
+    first.err,
+    /left out of the set, as paths of this machine's home directory .*: read \/home\/alice\/\.aws\/config, read \/home\/alice\/\.aws\/credentials/,
+  );
+  // A remote server's port is configuration: it stays.
+  const remote = await cli(["permissions", "--json"], {
+    S3_ENDPOINT: "http://s3.internal:9000",
+    DATABASE_URL: "postgres://app@db.internal:5432/app",
+  });
+  assert.deepEqual(JSON.parse(remote.out).net, [
+    "s3.internal:9000",
+    "db.internal:5432",
+  ]);
 });
 
 Deno.test("cli.ts permissions rejects an unknown option by name", async () => {

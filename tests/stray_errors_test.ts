@@ -53,7 +53,7 @@ Deno.test("a body that hangs after a stray error is abandoned after the grace pe
   );
   assert.match(
     hang.output,
-    /2 failures in "hangs after a stray rejection, with a timeout":\n {2}1\. unhandled error during test "hangs after a stray rejection, with a timeout": stray before a timed-out hang\n {2}2\. test "hangs after a stray rejection, with a timeout" timed out after 1000 ms/,
+    /2 failures in "hangs after a stray rejection, with a timeout":\n {2}1\. unhandled error during test "hangs after a stray rejection, with a timeout": stray before a timed-out hang\n {2}2\. Test timeout of 1000 ms exceeded in the body/,
   );
   assert.match(hang.output, /LATER RAN/);
   const dirs = [...hang.output.matchAll(/^DIR (.+)$/gm)].map((m) => m[1]);

@@ -1,16 +1,24 @@
 // Internal: module-scoped fixtures. Each declaration object with
-// `scope: "module"` is set up once per test module, by a test of its own
-// registered just before the first test that declares it (so no user test sees
-// its resources appear), shared by every test that declares it, and disposed by
-// a test registered when the module has loaded (it runs after the module's
-// last test). When those tests do not run (filtered out, `--fail-fast`), the
-// first user sets it up and the process disposes it before it exits.
+// `scope: "module"` is set up once per test module, before the module's first
+// test (Deno's `beforeAll` hook, outside every test's sanitizers and with the
+// process's permissions, so that no test of the user's sees its resources
+// appear, and no test of the toolkit's is added to the count), shared by every
+// test that declares it, and disposed after the module's last test (the
+// `afterAll` hook; a failure there fails the module). Only declarations with
+// a user that is not ignored are set up: a filtered-out user still counts
+// (Deno does not say which tests a filter leaves). Without hooks (an older
+// Deno), the first user sets it up and the process disposes it before it
+// exits.
 
 import type { Fixture } from "./fixture.ts";
-import { FixtureScopeRun, type NamedFixture } from "./_scope.ts";
-import { FixtureError, ServiceUnavailableError } from "./errors.ts";
-import { mergePermissions } from "./permissions.ts";
-import { isRequireMode } from "../run/settings.ts";
+import {
+  describeInProgress,
+  FixtureScopeRun,
+  type NamedFixture,
+} from "./_scope.ts";
+import { FixtureError, IntegrationTimeoutError } from "./errors.ts";
+import { defaultTestTimeout } from "../run/settings.ts";
+import { raceDeadline } from "../util/deadline.ts";
 import { describe } from "../util/text.ts";
 import { onInterruptDisposeModule } from "./_interrupt.ts";
 import { withSharedHold } from "./_env_lock.ts";
@@ -32,12 +40,11 @@ const declared = new Map<Fixture, ModuleFixture>();
 /** Every module fixture set up so far, disposed in reverse order. */
 let scope: FixtureScopeRun | undefined;
 let closed: Promise<FixtureError[]> | undefined;
-let teardownRegistered = false;
+let hooksRegistered = false;
 
 /**
- * Binds a test's module-scoped fixtures to this module's instances. Registers
- * the setup test for the ones seen for the first time (before the test that
- * declares them), and the disposal test once.
+ * Binds a test's module-scoped fixtures to this module's instances, and
+ * registers the hooks that set them up and dispose of them, once.
  *
  * @returns Each of the test's module-scoped fixtures by its declared name.
  * @throws {TypeError} When a module fixture is declared with dependencies
@@ -49,7 +56,6 @@ export function bindModuleFixtures(
   active: boolean,
 ): Map<string, ModuleFixture> {
   const bound = new Map<string, ModuleFixture>();
-  const fresh: ModuleFixture[] = [];
   for (const { name, fixture, deps: names } of ordered) {
     if (fixture.scope !== "module") continue;
     let state = declared.get(fixture);
@@ -58,7 +64,6 @@ export function bindModuleFixtures(
       for (const dep of names) deps.set(dep, bound.get(dep)!);
       state = { name, fixture, deps, users: 0 };
       declared.set(fixture, state);
-      fresh.push(state);
     } else {
       for (const [dep, target] of state.deps) {
         if (bound.get(dep) !== target) {
@@ -71,21 +76,27 @@ export function bindModuleFixtures(
     if (active) state.users++;
     bound.set(name, state);
   }
-  if (fresh.length > 0) registerSetup(fresh);
-  if (!teardownRegistered && bound.size > 0) registerTeardown();
+  if (!hooksRegistered && bound.size > 0) registerHooks();
   return bound;
 }
 
 /**
- * The values of a test's module-scoped fixtures, setting them up if their
- * setup test did not run. A fixture whose setup failed fails every test that
- * declares it with the same error; it is not retried.
+ * The values of a test's module-scoped fixtures, setting them up if the hook
+ * did not. A fixture whose setup failed fails every test that declares it
+ * with the same error; it is not retried.
+ *
+ * @param waiting Told which fixture the test waits for, and then `undefined`.
  */
 export async function moduleValues(
   bound: Map<string, ModuleFixture>,
+  waiting: (fixture: ModuleFixture | undefined) => void,
 ): Promise<Record<string, unknown>> {
   const values: Record<string, unknown> = {};
-  for (const [name, state] of bound) values[name] = await start(state);
+  for (const [name, state] of bound) {
+    waiting(state);
+    values[name] = await start(state);
+  }
+  waiting(undefined);
   return values;
 }
 
@@ -119,79 +130,24 @@ function start(state: ModuleFixture): Promise<unknown> {
 
 const never = new AbortController().signal;
 
-function permissionsOf(
-  states: Iterable<ModuleFixture>,
-): Deno.PermissionOptions {
-  const all: Deno.PermissionOptions[] = [];
-  const visit = (state: ModuleFixture) => {
-    all.push(state.fixture.permissions);
-    for (const dep of state.deps.values()) visit(dep);
-  };
-  for (const state of states) visit(state);
-  return mergePermissions(all);
+/** Whether a declaration's probes all passed (else its users fail or are ignored). */
+function available(state: ModuleFixture): boolean {
+  return (state.fixture.requires ?? []).every((r) => r.ok) &&
+    [...state.deps.values()].every(available);
 }
 
-function unavailableOf(states: ModuleFixture[]): string[] {
-  return states.flatMap((s) => s.fixture.requires ?? [])
-    .filter((r) => !r.ok)
-    .map((r) => `${r.name} ${r.target}: ${r.reason}`);
-}
-
-function registerSetup(fresh: ModuleFixture[]): void {
-  const names = fresh.map((s) => `"${s.name}" (${s.fixture.kind})`).join(", ");
-  const unavailable = unavailableOf(fresh);
-  const ignored = unavailable.length > 0 && !isRequireMode();
-  Deno.test({
-    name: `[integration] set up module fixture${
-      fresh.length > 1 ? "s" : ""
-    } ${names}${ignored ? ` (ignored: ${unavailable.join("; ")})` : ""}`,
-    ignore: ignored,
-    permissions: permissionsOf(fresh),
-    // It opens what later tests share: its resources outlive it by design.
-    sanitizeOps: false,
-    sanitizeResources: false,
-    fn: async () => {
-      if (unavailable.length > 0) {
-        throw new ServiceUnavailableError(unavailable);
-      }
-      // No other module's env fixture has its values in place meanwhile.
-      await withSharedHold(async () => {
-        for (const state of fresh) {
-          // No test will use it (all ignored or sharded out): do not start it.
-          if (state.users > 0) await start(state);
-        }
-      });
-    },
-  });
-}
-
-function registerTeardown(): void {
-  teardownRegistered = true;
-  // Tests registered while the module loads run in order; one registered at
-  // the load event runs after all of them.
-  globalThis.addEventListener("load", () => {
-    Deno.test({
-      name: "[integration] dispose module fixtures",
-      permissions: permissionsOf(declared.values()),
-      // It closes what earlier tests opened and shared: by design.
-      sanitizeOps: false,
-      sanitizeResources: false,
-      fn: async () => {
-        const errors = await withSharedHold(disposeAll);
-        if (errors.length === 1) throw errors[0];
-        if (errors.length > 1) {
-          throw new AggregateError(
-            errors,
-            `${errors.length} module fixtures failed to clean up:\n${
-              errors.map((e, i) => `  ${i + 1}. ${describe(e)}`).join("\n")
-            }`,
-          );
-        }
-      },
-    });
-  });
-  // The disposal test did not run (filtered out, --fail-fast): dispose before
-  // the process exits, reporting failures on stderr.
+function registerHooks(): void {
+  hooksRegistered = true;
+  const hooks = Deno.test as Partial<typeof Deno.test>;
+  if (
+    typeof hooks.beforeAll === "function" &&
+    typeof hooks.afterAll === "function"
+  ) {
+    hooks.beforeAll(setUpUsed);
+    hooks.afterAll(disposeAfterLastTest);
+  }
+  // The hook did not run (an older Deno; a signal): dispose before the
+  // process exits, reporting failures on stderr.
   globalThis.addEventListener("beforeunload", () => {
     if (closed || !scope) return;
     disposeAll().then((errors) => {
@@ -200,6 +156,60 @@ function registerTeardown(): void {
       }
     });
   });
+}
+
+/**
+ * Before the module's first test: sets up, in declaration order, each
+ * declaration a test that is not ignored uses. A failure is not thrown here
+ * (it would abandon the module): each user reports it. It waits for a setup
+ * at most the run's default budget; past it, each user waits for it within
+ * its own and, when that runs out, fails naming the fixture still setting up.
+ */
+async function setUpUsed(): Promise<void> {
+  const used = [...declared.values()].filter((s) =>
+    s.users > 0 && available(s)
+  );
+  if (used.length === 0) return;
+  // No other module's env fixture has its values in place meanwhile.
+  await withSharedHold(async () => {
+    // In declaration order, as a test sets up its own.
+    const all = (async () => {
+      for (const state of used) await start(state).catch(() => {});
+    })();
+    await raceDeadline(all, defaultTestTimeout().ms, () => undefined);
+  });
+}
+
+/**
+ * After the module's last test: disposes every module fixture, within the
+ * run's default budget; failures fail the module.
+ */
+async function disposeAfterLastTest(): Promise<void> {
+  const { ms, source } = defaultTestTimeout();
+  const errors: unknown[] = await withSharedHold(() =>
+    raceDeadline<unknown[], unknown[]>(disposeAll(), ms, () => {
+      const current = scope?.current;
+      return [
+        new IntegrationTimeoutError(
+          "dispose module fixtures",
+          ms,
+          current ? describeInProgress(current) : "while cleaning up",
+          `module fixtures get ${
+            source === "default" ? "the default budget" : source
+          }; it goes on in the background`,
+        ),
+      ];
+    })
+  );
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1) {
+    throw new AggregateError(
+      errors,
+      `${errors.length} module fixtures failed to clean up after the module's last test:\n${
+        errors.map((e, i) => `  ${i + 1}. ${describe(e)}`).join("\n")
+      }`,
+    );
+  }
 }
 
 onInterruptDisposeModule(() => disposeAll()); // on SIGINT/SIGTERM

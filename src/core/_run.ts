@@ -7,9 +7,17 @@ import type {
   IntegrationFn,
   StepDefinition,
 } from "./integration.ts";
-import { FixtureScopeRun, type NamedFixture } from "./_scope.ts";
+import {
+  describeInProgress,
+  FixtureScopeRun,
+  type NamedFixture,
+} from "./_scope.ts";
 import { type ModuleFixture, moduleValues } from "./_module_scope.ts";
-import { IntegrationTimeoutError, UncaughtInTestError } from "./errors.ts";
+import {
+  FixtureError,
+  IntegrationTimeoutError,
+  UncaughtInTestError,
+} from "./errors.ts";
 import { catchStrays, settleStrays } from "./_stray.ts";
 import { describe } from "../util/text.ts";
 import { raceDeadline } from "../util/deadline.ts";
@@ -17,13 +25,16 @@ import { explainNotCapable } from "./not_capable.ts";
 import { mergePermissions } from "./permissions.ts";
 import { trackLiveScopes } from "./_interrupt.ts";
 import { takeReaperFailure } from "../run/reaper.ts";
+import { defaultTestTimeout } from "../run/settings.ts";
 
 /**
  * Runs one attempt of a test: setup, body, cleanup, within the budget. From
  * the first setup to the last disposal, a stray error (unhandled rejection,
  * error thrown from a timer) fails this test instead of the module. The body
  * may go on for a grace period after one; then it is abandoned (its signal is
- * aborted) and the fixtures are disposed.
+ * aborted) and the fixtures are disposed. Setup and body share the budget;
+ * cleanup has one of its own, as large, so that a test stopped by its budget
+ * still cleans up.
  */
 export async function runTest<F extends FixtureRecord>(
   t: Deno.TestContext,
@@ -37,19 +48,33 @@ export async function runTest<F extends FixtureRecord>(
   const untrack = trackLiveScopes(live); // disposed on SIGINT/SIGTERM
   const run: RunState = {
     test: definition.name,
+    deno: t,
     signal: controller.signal,
     live,
     stepScoped,
     releases: [],
+    steps: [],
+    waiting: undefined,
+    grace: 0,
+    granted: () =>
+      mergePermissions([
+        ...[...testScoped, ...stepScoped].map((f) => f.fixture.permissions),
+        ...[...moduleScoped.values()].map((m) => m.fixture.permissions),
+        definition.permissions ?? "none",
+      ]),
   };
   const guard = new StrayGuard({ test: definition.name });
+  const budget = budgetOf(definition.timeout);
+  // A fixture still starting when the test stops is waited for at most half
+  // the cleanup budget: the others are disposed within it.
+  run.grace = Math.min(FixtureScopeRun.GRACE_MS, budget.ms / 2);
   const body = (async () => {
     // Without fixtures there is nothing to set up or dispose: skip the scope.
     let values: Record<string, unknown> = moduleScoped.size > 0
-      ? await moduleValues(moduleScoped)
+      ? await moduleValues(moduleScoped, (state) => run.waiting = state)
       : {};
     if (testScoped.length > 0) {
-      const scope = new FixtureScopeRun(values);
+      const scope = new FixtureScopeRun(values, run.grace);
       live.push(scope);
       await scope.setup(testScoped, controller.signal);
       values = scope.values;
@@ -62,9 +87,13 @@ export async function runTest<F extends FixtureRecord>(
   })();
 
   try {
-    const timeout = definition.timeout ?? Infinity;
-    await raceDeadline(guard.race(body), timeout, () => {
-      throw new IntegrationTimeoutError(definition.name, timeout);
+    await raceDeadline(guard.race(body), budget.ms, () => {
+      throw new IntegrationTimeoutError(
+        definition.name,
+        budget.ms,
+        phaseOf(run),
+        budget.hint,
+      );
     });
   } catch (error) {
     guard.fail(error);
@@ -78,8 +107,7 @@ export async function runTest<F extends FixtureRecord>(
       body.catch(() => {});
     }
   }
-  // Innermost first: open steps' fixtures, then the test's own.
-  for (const open of live.toReversed()) guard.fail(...await open.close());
+  guard.fail(...await closeWithin(run, budget.ms));
   untrack();
   // A reaper that died fails the test that notices it: what it held may leak.
   const reaperDied = takeReaperFailure();
@@ -87,16 +115,94 @@ export async function runTest<F extends FixtureRecord>(
   await guard.release();
   // Steps abandoned at the timeout never released their catchers.
   for (const release of run.releases) release();
-  if (guard.errors.length > 0) {
-    // A NotCapable failure says which permission was missing and what grants it.
-    const granted = mergePermissions([
-      ...[...testScoped, ...stepScoped].map((f) => f.fixture.permissions),
-      ...[...moduleScoped.values()].map((m) => m.fixture.permissions),
-      definition.permissions ?? "none",
-    ]);
-    guard.errors.forEach((e) => explainNotCapable(e, t.name, granted));
-  }
+  // A NotCapable failure says which permission was missing and what grants it.
+  guard.errors.forEach((e) => explainNotCapable(e, t.name, run.granted()));
   throwAll(guard.errors, `"${definition.name}"`);
+}
+
+/** A test's budget, and where it came from when the test did not set it. */
+function budgetOf(
+  timeout: number | undefined,
+): { ms: number; hint: string | undefined } {
+  if (timeout !== undefined) return { ms: timeout, hint: undefined };
+  const { ms, source } = defaultTestTimeout();
+  return {
+    ms,
+    hint: source === "default"
+      ? "the default; set the test's `timeout` option or ITKIT_TIMEOUT"
+      : "ITKIT_TIMEOUT; a test's `timeout` option overrides it",
+  };
+}
+
+/** Where a test is: the fixture being set up or cleaned up, a step, the body. */
+function phaseOf(run: RunState): string {
+  const step = run.steps.at(-1);
+  const inStep = step === undefined ? "" : ` in step "${step}"`;
+  const current = run.live.toReversed().map((s) => s.current).find((c) => c);
+  if (current) return describeInProgress(current) + inStep;
+  if (run.waiting) {
+    return describeInProgress({
+      phase: "setup",
+      name: run.waiting.name,
+      kind: run.waiting.fixture.kind,
+    });
+  }
+  return step === undefined ? "in the body" : `in step "${step}"`;
+}
+
+/**
+ * Closes the open scopes, innermost first (open steps' fixtures, then the
+ * test's own), within `ms`. Past it the test fails naming the fixture still
+ * cleaning up; the disposal goes on, and what it reports later is printed.
+ */
+async function closeWithin(run: RunState, ms: number): Promise<unknown[]> {
+  const closing = (async () => {
+    const errors: unknown[] = [];
+    for (const open of run.live.toReversed()) {
+      errors.push(...await open.close());
+    }
+    return errors;
+  })();
+  let late = false;
+  const errors = await raceDeadline<unknown[], unknown[]>(closing, ms, () => {
+    late = true;
+    const current = run.live.toReversed().map((s) => s.current)
+      .find((c) => c);
+    // Still starting since the budget ran out in its setup: disposed if it
+    // ever starts (as FixtureScopeRun.close says after its grace period).
+    if (current?.phase === "setup") {
+      return [
+        new FixtureError(
+          current.name,
+          current.kind,
+          "cleanup",
+          new Error(
+            `it was still starting ${ms} ms after the test was stopped; it will be disposed if it ever starts, but may be left behind if the process ends first`,
+          ),
+        ),
+      ];
+    }
+    return [
+      new IntegrationTimeoutError(
+        run.test,
+        ms,
+        current ? describeInProgress(current) : "while cleaning up",
+        "cleanup has a budget of its own, as large as the test's; it goes on in the background",
+      ),
+    ];
+  });
+  if (late) {
+    closing.then((errors) => {
+      for (const error of errors) {
+        console.error(
+          `itkit: after test "${run.test}" ran out of time cleaning up: ${
+            describe(error)
+          }`,
+        );
+      }
+    });
+  }
+  return errors;
 }
 
 /**
@@ -183,11 +289,21 @@ export function throwAll(errors: unknown[], where: string): void {
 interface RunState {
   /** The test's name. */
   test: string;
+  /** The test's own context. */
+  deno: Deno.TestContext;
   signal: AbortSignal;
   /** Releases the catchers of steps, for steps abandoned at a timeout. */
   releases: (() => void)[];
   live: FixtureScopeRun[];
   stepScoped: NamedFixture[];
+  /** The open steps' names, innermost last. */
+  steps: string[];
+  /** The module-scoped fixture the test waits for, while it does. */
+  waiting: ModuleFixture | undefined;
+  /** How long closing a scope waits for a fixture still starting. */
+  grace: number;
+  /** The permissions the test runs with (for a NotCapable's hint). */
+  granted: () => Deno.PermissionOptions;
 }
 
 class Context {
@@ -232,12 +348,13 @@ class Context {
       ...rest,
       fn: async (t) => {
         const run = this.#run;
+        run.steps.push(definition.name);
         const guard = new StrayGuard({ test: run.test, step: definition.name });
         const release = () => guard.releaseNow();
         run.releases.push(release);
         const scope = run.stepScoped.length === 0
           ? undefined
-          : new FixtureScopeRun(this.#values);
+          : new FixtureScopeRun(this.#values, run.grace);
         if (scope) run.live.push(scope);
         const work = (async () => {
           const values = scope ? scope.values : this.#values;
@@ -257,6 +374,10 @@ class Context {
         }
         await guard.release();
         run.releases.splice(run.releases.indexOf(release), 1);
+        run.steps.splice(run.steps.lastIndexOf(definition.name), 1);
+        guard.errors.forEach((e) =>
+          explainNotCapable(e, run.deno.name, run.granted())
+        );
         throwAll(guard.errors, `step "${definition.name}"`);
       },
     });

@@ -120,12 +120,28 @@ export function orderFixtures(
   return ordered;
 }
 
+/** A fixture being set up or cleaned up, for a timeout's message. */
+export interface FixtureInProgress {
+  phase: "setup" | "cleanup";
+  name: string;
+  kind: string;
+}
+
+/** `while setting up "db" (postgresDatabase)`, or `while cleaning up …`. */
+export function describeInProgress(fixture: FixtureInProgress): string {
+  return `while ${
+    fixture.phase === "setup" ? "setting up" : "cleaning up"
+  } "${fixture.name}" (${fixture.kind})`;
+}
+
 /**
  * One group of live fixtures (a test's, or one step's). Owns an
  * `AsyncDisposableStack`; `close()` disposes it once, in reverse order, and
  * returns every cleanup failure as a {@linkcode FixtureError}.
  */
 export class FixtureScopeRun {
+  /** How long close() waits for a fixture still starting, by default. */
+  static readonly GRACE_MS = 10_000;
   readonly values: Record<string, unknown>;
   #stack = new AsyncDisposableStack();
   #closed = false;
@@ -139,10 +155,17 @@ export class FixtureScopeRun {
       signal: AbortSignal;
     }
     | undefined;
+  /** The fixture being disposed, if any. */
+  #disposing: { name: string; kind: string } | undefined;
+  /** Scopes whose disposal this one took over. */
+  #adopted: FixtureScopeRun[] = [];
   /** How long close() waits for a fixture that is still starting. */
   readonly #grace: number;
 
-  constructor(inherited: Record<string, unknown> = {}, grace = 10_000) {
+  constructor(
+    inherited: Record<string, unknown> = {},
+    grace: number = FixtureScopeRun.GRACE_MS,
+  ) {
     this.values = { ...inherited };
     this.#grace = grace;
   }
@@ -189,8 +212,29 @@ export class FixtureScopeRun {
       await disposeNamed(name, fixture.kind, value);
       return;
     }
-    this.#stack.defer(() => disposeNamed(name, fixture.kind, value));
+    this.#stack.defer(async () => {
+      this.#disposing = { name, kind: fixture.kind };
+      try {
+        await disposeNamed(name, fixture.kind, value);
+      } finally {
+        this.#disposing = undefined;
+      }
+    });
     this.values[name] = value;
+  }
+
+  /** The fixture being set up or disposed now, if any. */
+  get current(): FixtureInProgress | undefined {
+    if (this.#starting) {
+      const { name, kind } = this.#starting;
+      return { phase: "setup", name, kind };
+    }
+    if (this.#disposing) return { phase: "cleanup", ...this.#disposing };
+    for (const other of this.#adopted) {
+      const current = other.current;
+      if (current) return current;
+    }
+    return undefined;
   }
 
   /**
@@ -198,6 +242,7 @@ export class FixtureScopeRun {
    * with this scope, after what this scope sets up later.
    */
   adopt(other: FixtureScopeRun): void {
+    this.#adopted.push(other);
     this.#stack.use(other.#stack.move());
   }
 

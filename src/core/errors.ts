@@ -53,31 +53,52 @@ export class FixtureError extends Error {
 }
 
 /**
- * A test ran past the toolkit's `timeout`. Its fixtures were disposed before
- * the test was reported as failed.
+ * A test ran past its budget: the test's `timeout` option, else
+ * `ITKIT_TIMEOUT`, else 30000 ms. The message names the phase it was in:
+ * `while setting up "db" (postgresDatabase)`, `in the body`, `in step "x"`,
+ * `while cleaning up "bucket" (s3Bucket)`. Its fixtures were disposed (or,
+ * when cleanup itself ran out of its budget, left to finish in the
+ * background) before the test was reported as failed.
  *
  * @example
  * ```ts
  * import { IntegrationTimeoutError } from "./errors.ts";
  *
- * console.log(new IntegrationTimeoutError("uploads", 500).message);
- * // test "uploads" timed out after 500 ms
+ * console.log(new IntegrationTimeoutError("uploads", 500, "in the body").message);
+ * // Test timeout of 500 ms exceeded in the body
  * ```
  */
 export class IntegrationTimeoutError extends Error {
+  /** The test's name. */
+  readonly test: string;
   /** The budget that ran out, in milliseconds. */
   readonly timeout: number;
+  /** Where the test was: `in the body`, `while setting up "db" (postgresDatabase)`, … */
+  readonly phase: string;
 
   /**
    * Creates the error.
    *
    * @param test The test's name.
    * @param timeout The budget in milliseconds.
+   * @param phase Where the test was when the budget ran out.
+   * @param hint Appended in parentheses: where the budget came from.
    */
-  constructor(test: string, timeout: number) {
-    super(`test "${test}" timed out after ${timeout} ms`);
+  constructor(
+    test: string,
+    timeout: number,
+    phase: string = "in the body",
+    hint?: string,
+  ) {
+    super(
+      `Test timeout of ${timeout} ms exceeded ${phase}${
+        hint === undefined ? "" : ` (${hint})`
+      }`,
+    );
     this.name = "IntegrationTimeoutError";
+    this.test = test;
     this.timeout = timeout;
+    this.phase = phase;
   }
 }
 

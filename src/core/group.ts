@@ -34,7 +34,7 @@ export interface GroupOptions<G extends FixtureRecord> {
   /**
    * The toolkit budget of every test inside that sets none of its own.
    *
-   * @default {undefined} (no budget)
+   * @default {30000, or ITKIT_TIMEOUT}
    */
   timeout?: number;
   /**

@@ -19,8 +19,15 @@ import {
 import { bindModuleFixtures } from "./_module_scope.ts";
 import { endLoadHold, holdEnv, needsExclusive } from "./_env_lock.ts";
 import { openGroups } from "./group.ts";
+import { atLocation, callerLocation } from "./_location.ts";
+import { escalationOf } from "./not_capable.ts";
+import { auditMark, auditRegistration, isAuditing } from "./_audit.ts";
 import { ServiceUnavailableError } from "./errors.ts";
-import { isRequireMode } from "../run/settings.ts";
+import {
+  defaultTestTimeout,
+  isRequireMode,
+  MAX_TIMER_MS,
+} from "../run/settings.ts";
 import { shardOf } from "../run/shard.ts";
 import { recordIgnored } from "../run/summary.ts";
 
@@ -152,11 +159,15 @@ export interface IntegrationOptions<F extends FixtureRecord> {
    */
   permissions?: Deno.PermissionOptions;
   /**
-   * A budget in milliseconds for setup and body. When it runs out the
-   * signal is aborted, every fixture is disposed, and the test fails with
-   * `timed out after N ms`. Unlike Deno's own `timeout`, cleanup always runs.
+   * A budget in milliseconds for setup and body (up to 2^31 - 1; `Infinity`
+   * for none). When it runs out the signal is aborted, every fixture is
+   * disposed, and the test fails naming where it was:
+   * `Test timeout of 30000 ms exceeded while setting up "db" (postgresDatabase)`,
+   * `… in the body`, `… in step "x"`. Cleanup then has a budget of its own,
+   * as large (`… while cleaning up "bucket" (s3Bucket)`). Unlike Deno's own
+   * `timeout`, cleanup always runs.
    *
-   * @default {undefined} (no budget)
+   * @default {30000, or ITKIT_TIMEOUT (milliseconds; 0 or off for none)}
    */
   timeout?: number;
   /**
@@ -308,19 +319,44 @@ export function integration<F extends FixtureRecord>(
     );
   }
   validateOptions(definition);
+  // Deno would report the toolkit's Deno.test call as every test's place.
+  const location = callerLocation();
   installInterruptHandlers();
   const fixtures = (definition.fixtures ?? {}) as FixtureRecord;
   const ordered = orderFixtures(name, fixtures);
   const testScoped = ordered.filter((f) => f.fixture.scope === "test");
   const stepScoped = ordered.filter((f) => f.fixture.scope === "step");
-  const permissions = testPermissions([
+  const declared = testPermissions([
     ...ordered.map((f) => f.fixture.permissions),
     definition.permissions ?? "none",
   ]);
+  let permissions = declared;
+  // Deno fails a test that asks for more than its process has before it
+  // starts, naming nothing: fail it ourselves, saying what to give deno test.
+  const escalation = declared === "none" || declared === "inherit"
+    ? undefined
+    : escalationOf(`${INTEGRATION_MARKER} ${name}`, [
+      ...ordered.map((f) => ({
+        source: `fixture "${f.name}" (${f.fixture.kind})`,
+        permissions: f.fixture.permissions,
+      })),
+      {
+        source: "its `permissions` option",
+        permissions: definition.permissions,
+      },
+    ]);
+  if (escalation) permissions = "none";
+  // Under `cli.ts permissions --audit`, a test runs with the process's
+  // permissions, to its end, and marks its start and end in Deno's log.
+  const audit = isAuditing()
+    ? auditRegistration(`${INTEGRATION_MARKER} ${name}`, location, declared)
+    : undefined;
+  if (audit !== undefined) permissions = "inherit";
 
-  // Read at every registration, so that a malformed ITKIT_REQUIRE is an
-  // error at load even when every service is up.
+  // Read at every registration, so that a malformed ITKIT_REQUIRE (or
+  // ITKIT_TIMEOUT) is an error at load even when every service is up.
   const requireMode = isRequireMode();
+  if (definition.timeout === undefined) defaultTestTimeout();
   const unavailable = [
     ...(definition.requires ?? []),
     ...ordered.flatMap((f) => f.fixture.requires ?? []),
@@ -353,13 +389,15 @@ export function integration<F extends FixtureRecord>(
     name: fullName,
     ignore,
     permissions,
-    fn: async (t) => {
+    fn: atLocation(async (t: Deno.TestContext) => {
       testsStarted = true;
       // The process is ending by a signal: neither start nor finish a test.
       if (isInterrupted()) await holdWhileInterrupted;
       if (unavailable.length > 0) {
         throw new ServiceUnavailableError(unavailable);
       }
+      if (escalation && audit === undefined) throw escalation;
+      if (audit !== undefined) auditMark("begin", audit);
       endLoadHold();
       const held = holdEnv(exclusive);
       const release = typeof held === "function" ? held : await held;
@@ -367,9 +405,10 @@ export function integration<F extends FixtureRecord>(
         await runTest(t, definition, moduleScoped, testScoped, stepScoped);
       } finally {
         release();
+        if (audit !== undefined) auditMark("end", audit);
         if (isInterrupted()) await holdWhileInterrupted;
       }
-    },
+    }, location),
   };
   for (
     const key of [
@@ -499,7 +538,8 @@ function validateOptions<F extends FixtureRecord>(
  * Checks the options a test shares with a group: `timeout`, `requires`,
  * `fixtures`.
  *
- * @throws {RangeError} For a timeout that is not a positive number.
+ * @throws {RangeError} For a timeout that is not a positive number a timer
+ *   can hold, or `Infinity`.
  * @throws {TypeError} For bad `requires` or `fixtures`.
  */
 export function checkSharedOptions(
@@ -508,11 +548,11 @@ export function checkSharedOptions(
 ): void {
   const { timeout, requires, fixtures } = options;
   if (
-    timeout !== undefined &&
-    (!Number.isFinite(timeout) || timeout <= 0)
+    timeout !== undefined && timeout !== Infinity &&
+    (typeof timeout !== "number" || !(timeout > 0) || timeout > MAX_TIMER_MS)
   ) {
     throw new RangeError(
-      `${where}: timeout must be a positive number of milliseconds, got ${timeout}`,
+      `${where}: timeout must be a positive number of milliseconds up to ${MAX_TIMER_MS} (or Infinity for none), got ${timeout}`,
     );
   }
   if (requires !== undefined) checkRequires(where, requires);

@@ -128,7 +128,7 @@ export function summarySettings(): SummarySettings {
 let probeTimeout: number | null | undefined;
 
 /** The longest delay a timer holds (2^31 - 1 ms, about 24.8 days). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+export const MAX_TIMER_MS: number = 2 ** 31 - 1;
 
 /**
  * The default probe budget from `ITKIT_PROBE_TIMEOUT` (milliseconds), for
@@ -160,6 +160,62 @@ export function defaultProbeTimeout(): number | undefined {
     }
   }
   return probeTimeout ?? undefined;
+}
+
+/** An integration test's budget when neither it nor `ITKIT_TIMEOUT` sets one. */
+export const DEFAULT_TEST_TIMEOUT_MS = 30_000;
+
+/** The run's budget for an integration test, and where it comes from. */
+export interface TestTimeout {
+  /** Milliseconds; `Infinity` for none (`ITKIT_TIMEOUT=off`). */
+  ms: number;
+  /** `ITKIT_TIMEOUT`, or the built-in default. */
+  source: "ITKIT_TIMEOUT" | "default";
+}
+
+let testTimeout: TestTimeout | undefined;
+
+/**
+ * The budget of an integration test that sets no `timeout` of its own, from
+ * `ITKIT_TIMEOUT` (milliseconds; `0` or `off` for none), else 30000 ms.
+ *
+ * @throws {TypeError} When it is set but neither `0`/`off` nor a positive
+ *   whole number a timer can hold (up to 2^31 - 1).
+ */
+export function defaultTestTimeout(): TestTimeout {
+  if (testTimeout === undefined) {
+    const raw = readEnv("ITKIT_TIMEOUT")?.trim();
+    if (raw === undefined || raw === "") {
+      testTimeout = { ms: DEFAULT_TEST_TIMEOUT_MS, source: "default" };
+    } else if (raw === "0" || raw.toLowerCase() === "off") {
+      testTimeout = { ms: Infinity, source: "ITKIT_TIMEOUT" };
+    } else if (!/^[1-9]\d*$/.test(raw) || Number(raw) > MAX_TIMER_MS) {
+      throw new TypeError(
+        `Cannot read ITKIT_TIMEOUT: ${
+          JSON.stringify(raw)
+        } is not a budget (expected a positive whole number of milliseconds up to ${MAX_TIMER_MS}, e.g. 60000, or 0 or off for none)`,
+      );
+    } else {
+      testTimeout = { ms: Number(raw), source: "ITKIT_TIMEOUT" };
+    }
+  }
+  return testTimeout;
+}
+
+/**
+ * The file the toolkit writes its permission-audit records to
+ * (`ITKIT_AUDIT_PERMISSIONS`, set by `cli.ts permissions --audit`), or
+ * `undefined`. In audit mode every integration test runs with the process's
+ * permissions, so that it runs to its end and Deno's audit log
+ * (`DENO_AUDIT_PERMISSIONS`) records everything it uses.
+ *
+ * @throws {TypeError} When its directory does not exist.
+ */
+export function auditFile(): string | undefined {
+  const file = readEnv("ITKIT_AUDIT_PERMISSIONS") || undefined;
+  return file === undefined
+    ? undefined
+    : checkFileSetting("ITKIT_AUDIT_PERMISSIONS", file);
 }
 
 /** Which S3 server a run starts when none is configured (`ITKIT_S3`). */

@@ -8,7 +8,7 @@
  */
 
 import { mergePermissions } from "../core/permissions.ts";
-import { systemTempDir } from "../util/env.ts";
+import { readEnv, systemTempDir } from "../util/env.ts";
 import { S3_ENV_DEFAULTS, s3Config, s3Permissions } from "../s3/config.ts";
 import { s3ClientPermissions } from "../s3/client_permissions.ts";
 import {
@@ -53,6 +53,7 @@ export interface ProcessPermissionsOptions {
 /** The run-wide variables the toolkit reads (`src/run/settings.ts`). */
 const ITKIT_VARS = [
   "ITKIT_ALLOW_PRODUCTION_DATABASE",
+  "ITKIT_AUDIT_PERMISSIONS",
   "ITKIT_PROBE_TIMEOUT",
   "ITKIT_REAPER",
   "ITKIT_REAPER_LOG",
@@ -60,6 +61,7 @@ const ITKIT_VARS = [
   "ITKIT_SHARD",
   "ITKIT_SUMMARY",
   "ITKIT_SUMMARY_FILE",
+  "ITKIT_TIMEOUT",
 ];
 
 /** What the AWS SDK reads when a test module imports it (at module load). */
@@ -144,4 +146,66 @@ export function permissionFlags(set: Deno.PermissionOptionsObject): string[] {
     }
   }
   return flags;
+}
+
+/** A permission set to commit, and what was left out of it. */
+export interface PortablePermissions {
+  /** The set, with nothing that changes from run to run or machine to machine. */
+  set: Deno.PermissionOptionsObject;
+  /** What was left out, one `kind value` a line, to pass as flags instead. */
+  omitted: string[];
+}
+
+const LOOPBACK = ["127.0.0.1", "localhost", "[::1]", "::1"];
+
+/**
+ * A permission set made fit to commit (a `deno.json` permission set): a
+ * loopback host is granted without its port (local services get a free port
+ * each run), the Deno executable is `deno` (found on `PATH`), and a path
+ * under `$HOME` (the AWS SDK's `~/.aws` files, with the client presets) is
+ * left out and listed in `omitted`.
+ *
+ * @param set A set from {@linkcode processPermissions}.
+ * @param home The home directory whose paths are left out.
+ * @returns The portable set and what it left out.
+ *
+ * @example
+ * ```ts
+ * import { portablePermissions } from "../../services.ts";
+ *
+ * const { set } = portablePermissions({ net: ["127.0.0.1:54321", "db.internal:5432"] });
+ * console.log(set.net); // ["127.0.0.1", "db.internal:5432"]
+ * ```
+ */
+export function portablePermissions(
+  set: Deno.PermissionOptionsObject,
+  home: string | undefined = readEnv("HOME"),
+): PortablePermissions {
+  const omitted: string[] = [];
+  const result: Record<string, unknown> = {};
+  const underHome = (path: string) =>
+    home !== undefined && home !== "" && home !== "/" &&
+    (path === home || path.startsWith(`${home.replace(/\/$/, "")}/`));
+  for (const [kind, grant] of Object.entries(set)) {
+    if (!Array.isArray(grant)) {
+      result[kind] = grant;
+      continue;
+    }
+    const values: string[] = [];
+    for (const item of grant.map(String)) {
+      let value = item;
+      if (kind === "net") {
+        const host = item.replace(/:\d+$/, "");
+        if (LOOPBACK.includes(host)) value = host;
+      } else if (kind === "run" && item === Deno.execPath()) {
+        value = "deno";
+      } else if (underHome(item)) {
+        omitted.push(`${kind} ${item}`);
+        continue;
+      }
+      if (!values.includes(value)) values.push(value);
+    }
+    if (values.length > 0) result[kind] = values;
+  }
+  return { set: result as Deno.PermissionOptionsObject, omitted };
 }

@@ -2,6 +2,8 @@
 // the database clone helper): detached, quiet, and in a working directory
 // that cannot disappear under them.
 
+import { readEnv } from "./env.ts";
+
 /** Options of {@linkcode spawnHelper}. */
 export interface HelperSpawnOptions {
   /** `deno run` flags besides the toolkit's own (permissions). */
@@ -46,6 +48,11 @@ export function spawnHelper(
   }
   return new Deno.Command(Deno.execPath(), {
     args: [...args, main.href, ...options.args],
+    // Under `cli.ts permissions --audit`, the helper's own permission checks
+    // must not land in the test process's audit log.
+    ...(readEnv("DENO_AUDIT_PERMISSIONS")
+      ? { clearEnv: true, env: withoutAudit() }
+      : {}),
     cwd: helperWorkingDir(),
     detached: true,
     stdin: "piped",
@@ -54,4 +61,12 @@ export function spawnHelper(
     // the process's output must not wait for it.
     stderr: "piped",
   }).spawn();
+}
+
+/** The process's environment without Deno's audit log variables. */
+function withoutAudit(): Record<string, string> {
+  const env = Deno.env.toObject();
+  delete env.DENO_AUDIT_PERMISSIONS;
+  delete env.DENO_TRACE_PERMISSIONS;
+  return env;
 }

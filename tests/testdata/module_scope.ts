@@ -2,7 +2,8 @@
 // three tests, a test-scoped fixture that depends on the module one, and a
 // test that does not use them. ITKIT_VARIANT picks a fault:
 //   "ok" (default), "setup-fails", "down" (its probe failed),
-//   "last-ignored" (the last user is ignored), "first-fails" (for --fail-fast).
+//   "last-ignored" (the last user is ignored), "first-fails" (the first user
+//   fails), "dispose-fails" (its disposal throws).
 // Every setup and disposal is appended to ITKIT_MARKER.
 import assert from "node:assert/strict";
 import {
@@ -30,7 +31,13 @@ const shared = defineFixture<undefined, Shared>({
     const id = ++instances;
     return {
       id,
-      [Symbol.asyncDispose]: () => Promise.resolve(mark("dispose")),
+      [Symbol.asyncDispose]: () => {
+        mark("dispose");
+        if (variant === "dispose-fails") {
+          return Promise.reject(new Error("the backend did not stop"));
+        }
+        return Promise.resolve();
+      },
     };
   },
 });
