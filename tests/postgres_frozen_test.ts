@@ -31,6 +31,17 @@ function serverPids(data: string): number[] {
   return [postmaster, ...children];
 }
 
+/** Sends SIGCONT to the server's processes (one may have exited since). */
+function thaw(data: string): void {
+  for (const pid of serverPids(data)) {
+    try {
+      Deno.kill(pid, "SIGCONT");
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+  }
+}
+
 /** The duration Deno reported for the test named `name`, in seconds. */
 function reportedSeconds(output: string, name: string): number {
   const line = output.split("\n").find((l) =>
@@ -90,14 +101,7 @@ for (
         assert.deepEqual(run.reaperFailed, []);
       } finally {
         // Whatever happened: the server must run to be stopped and removed.
-        for (const pid of serverPids(data)) {
-          try {
-            Deno.kill(pid, "SIGCONT");
-          } catch (error) {
-            // A backend that exited since the list was read.
-            if (!(error instanceof Deno.errors.NotFound)) throw error;
-          }
-        }
+        thaw(data);
       }
       assert.deepEqual(await listPostgresLeftovers(server.config), [], output);
       // The run's connections end as soon as the server reads their close.
