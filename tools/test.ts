@@ -54,6 +54,7 @@ const LONGEST = [
   "tests/launcher_cache_test.ts",
   "tests/module_scope_test.ts",
   "tests/sweep_test.ts",
+  "tests/sweep_shared_test.ts",
   "tests/rgw_server_test.ts",
 ];
 const rank = (file: string): number => {
