@@ -119,17 +119,16 @@ let leftovers: string[] = [];
 let afterSweep: string[] = [];
 let sweepError: unknown;
 
-/** Every row's leftovers, once the helpers that drop databases are done. */
+/**
+ * Every row's leftovers, read once: each row's run returned only once its
+ * reapers and clone helpers had said they exited and were gone
+ * (waitForReapers), so nothing is still removing them.
+ */
 async function settledLeftovers(rows: string[]): Promise<string[]> {
-  let left: string[] = [];
-  for (let i = 0; i < 60; i++) {
-    left = [...await listBuckets(s3), ...await listPostgresLeftovers(pg)];
-    for (const row of rows) {
-      const names = await leftIn(`${root}/${row}`);
-      left.push(...names.map((name) => `${row}: ${name}`));
-    }
-    if (left.length === 0) break;
-    await new Promise((resolve) => setTimeout(resolve, 250));
+  const left = [...await listBuckets(s3), ...await listPostgresLeftovers(pg)];
+  for (const row of rows) {
+    const names = await leftIn(`${root}/${row}`);
+    left.push(...names.map((name) => `${row}: ${name}`));
   }
   return left;
 }
@@ -256,6 +255,8 @@ for (const { name, faults } of processes) {
     const inProcess = [...run.output.matchAll(/^LEFTOVERS .*: (\d+)/gm)]
       .reduce((sum, m) => sum + Number(m[1]), 0);
     assert.equal(inProcess, 0, run.output);
+    // Its reapers and clone helpers did all their work.
+    assert.deepEqual(run.reaperFailed, [], run.output);
   });
 }
 

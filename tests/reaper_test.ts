@@ -85,16 +85,16 @@ Deno.test("reaper: turned off (ITKIT_REAPER=0), fixtures clean up inline", async
     env: { ITKIT_REAPER: "0" },
   });
   const created = await run.ready();
-  const { code, output } = await run.finish();
+  // finish() waits until the clone helper, which drops the cloned database
+  // after the test process by design, has said it exited and is gone.
+  const { code, output, failed } = await run.finish();
   assert.equal(code, 0, output);
-  // The clone helper drops the cloned database after the test, by design.
-  let left = await leftovers(created);
-  for (let i = 0; i < 40 && left.length > 0; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    left = await leftovers(created);
-  }
-  assert.deepEqual(left, []);
-  assert.equal(await Deno.readTextFile(run.log), "", "no reaper ran");
+  assert.deepEqual(failed, []);
+  assert.deepEqual(await leftovers(created), []);
+  const log = await Deno.readTextFile(run.log);
+  assert.doesNotMatch(log, / reaper \d+ /, "no reaper ran");
+  assert.match(log, / helper \d+ started \(parent \d+\)\n/, log);
+  assert.match(log, / helper \d+ exited\n/, log);
 });
 
 Deno.test("reaper: declared buckets and temp dirs are made ahead; one no test took is removed at exit", async () => {

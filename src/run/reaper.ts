@@ -475,26 +475,29 @@ export function waitForHelper(pid: number): void {
   delivered({ op: "helper", id: pid });
 }
 
-/** What the reapers that wrote to a log did. */
+/** What the reapers (and clone helpers) that wrote to a log did. */
 export interface ReaperReport {
   /**
-   * Lines of what failed: removals, and reapers that ended before finishing
-   * their work (killed, or unable to start).
+   * Lines of what failed: removals, and reapers or helpers that ended before
+   * finishing their work (killed, or unable to start).
    */
   failed: string[];
   /** How many resources they removed. */
   removed: number;
-  /** Reapers still running when the wait gave up. */
+  /** Reapers and helpers still running when the wait gave up. */
   running: number[];
 }
 
 /**
- * Waits until every reaper that wrote to `log` has exited (or is gone), so
- * that nothing checks for leftovers while a reaper is still removing them.
- * A reaper that is gone without having said it exited did not finish its
- * work: that is a failure of the run, reported with its log.
+ * Waits until every reaper, and every database clone helper, that wrote to
+ * `log` has said it exited and is gone, so that nothing checks for leftovers
+ * while one is still removing them (or still holds a file open). One is
+ * counted from its first line: the test process notes each it spawns
+ * (`spawned`) before going on, and each says `started` itself. One that is
+ * gone without having said it exited did not finish its work: that is a
+ * failure of the run, reported with its log.
  *
- * @param log The log file the reapers share.
+ * @param log The log file they share.
  * @param timeoutMs How long to wait at most.
  * @returns What they did.
  */
@@ -512,21 +515,45 @@ export async function waitForReapers(
     }
     const pids = (pattern: RegExp): Set<number> =>
       new Set([...text.matchAll(pattern)].map((m) => Number(m[1])));
-    const started = pids(/ reaper (\d+) (?:spawned|started)/g);
-    const exited = pids(/ reaper (\d+) exited/g);
-    const reported = pids(/ reaper (\d+) FAILED: /g);
-    const running = [...started].filter((pid) =>
-      !exited.has(pid) && processAlive(pid)
-    );
+    // Each line: `<time> reaper|helper <pid> <what>`.
+    const kinds = {
+      reaper: {
+        program: "_reaper_main.ts",
+        started: pids(/^\S+ reaper (\d+) (?:spawned|started)\b/gm),
+        exited: pids(/^\S+ reaper (\d+) exited\b/gm),
+        // Its parent noticed its death and said so.
+        reported: pids(/^\S+ reaper (\d+) FAILED: /gm),
+      },
+      helper: {
+        program: "_clone_pool_main.ts",
+        started: pids(/^\S+ helper (\d+) (?:spawned|started)\b/gm),
+        exited: pids(/^\S+ helper (\d+) exited\b/gm),
+        reported: new Set<number>(),
+      },
+    };
+    const running: number[] = [];
+    for (const { program, started, exited } of Object.values(kinds)) {
+      // Until it is gone, also after its `exited` line: it may still hold a
+      // file (the ready file on a temp dir about to be unmounted).
+      for (const pid of started) {
+        if (runs(pid, program, exited.has(pid))) running.push(pid);
+      }
+    }
     if (running.length === 0 || Date.now() > until) {
       const failed = text.split("\n").filter((l) => / FAILED\b/.test(l));
-      for (const pid of started) {
-        if (exited.has(pid) || reported.has(pid) || running.includes(pid)) {
-          continue;
+      for (
+        const [kind, { started, exited, reported }] of Object.entries(kinds)
+      ) {
+        for (const pid of started) {
+          if (exited.has(pid) || reported.has(pid) || running.includes(pid)) {
+            continue;
+          }
+          failed.push(
+            `${kind} ${pid} FAILED: it ended without finishing its work (no "exited" line; killed, or it could not start); what it ${
+              kind === "reaper" ? "held" : "had to drop"
+            } may be left; its log: ${log}`,
+          );
         }
-        failed.push(
-          `reaper ${pid} FAILED: it ended without finishing its work (no "exited" line; killed, or it could not start); what it held may be left; its log: ${log}`,
-        );
       }
       return {
         failed,
@@ -535,6 +562,21 @@ export async function waitForReapers(
       };
     }
     await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/**
+ * Whether process `pid` still runs `program` (a reaper or helper of ours):
+ * not gone, not a zombie, and not a later process that got its pid. Where
+ * /proc cannot tell (not Linux), until it said it exited.
+ */
+function runs(pid: number, program: string, saidExited: boolean): boolean {
+  if (Deno.build.os !== "linux") return !saidExited;
+  if (!processAlive(pid)) return false;
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/cmdline`).includes(program);
+  } catch {
+    return processAlive(pid); // gone meanwhile, or not ours to read
   }
 }
 
