@@ -345,23 +345,51 @@ Deno.test('isolation "transaction": a test without a migration, or whose transac
   await db.close();
 });
 
-Deno.test("the leftover check waits for databases a helper is still dropping, and does not crash on them", async () => {
-  // Eight databases dropped one by one (with force, as a helper does) while
-  // the check runs: it must not connect to them (a forced drop closes that
-  // connection under its query) and must wait until they are gone.
+/** Eight toolkit-named databases (`itkit_<stamp>_<n>`), created now. */
+async function toolkitDatabases(): Promise<{ stamp: string; names: string[] }> {
   const stamp = `itkit_${Date.now().toString(36)}beef`;
   const names = Array.from({ length: 8 }, (_, i) => `${stamp}_${i}`);
   for (const name of names) {
     await withAdmin((sql) => sql`create database ${sql(name)}`);
   }
-  const dropped = (async () => {
-    for (const name of names) {
-      await new Promise((resolve) => setTimeout(resolve, 60));
-      await withAdmin((sql) => sql`drop database ${sql(name)} with (force)`);
-    }
-  })();
-  const lines = await listPostgresLeftovers(PG);
+  return { stamp, names };
+}
+
+/**
+ * Drops `names` one by one with force, as a helper does, spread over a
+ * moment (60 ms apart: only so that listings meet the drops at every point;
+ * no assertion depends on it).
+ */
+async function dropOneByOne(names: string[]): Promise<void> {
+  for (const name of names) {
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    await withAdmin((sql) => sql`drop database ${sql(name)} with (force)`);
+  }
+}
+
+Deno.test("the leftover check does not crash on databases a helper is dropping", async () => {
+  // It must not connect to them: a forced drop closes that connection under
+  // its query. Listings run until the drops are done; none may fail.
+  const { names } = await toolkitDatabases();
+  let dropping = true;
+  const dropped = dropOneByOne(names).finally(() => dropping = false);
+  let listings = 0;
+  while (dropping) {
+    await listPostgresLeftovers(PG);
+    listings++;
+  }
   await dropped;
+  assert.ok(listings > 0);
+});
+
+Deno.test("the leftover check lists none of the databases once their drops are done", async () => {
+  const { stamp, names } = await toolkitDatabases();
+  assert.ok(
+    (await listPostgresLeftovers(PG)).some((l) => l.includes(stamp)),
+    "listed while they exist",
+  );
+  await dropOneByOne(names);
+  const lines = await listPostgresLeftovers(PG);
   assert.ok(!lines.some((l) => l.includes(stamp)), lines.join("\n"));
 });
 
