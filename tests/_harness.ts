@@ -146,16 +146,26 @@ function withoutNames(
   );
 }
 
-/** Waits until `check` holds (up to 10 s), else fails naming `what`. */
+/**
+ * Waits until `check` holds, polling every 50 ms, else fails after
+ * `budget.ms` naming `what` and `budget.why`: the budget is only a bound for
+ * an event that never comes, and says what it must cover.
+ */
 export async function eventually(
   check: () => Promise<boolean>,
   what: string,
+  budget: { ms: number; why: string },
 ): Promise<void> {
-  for (let i = 0; i < 50; i++) {
+  const until = Date.now() + budget.ms;
+  for (;;) {
     if (await check()) return;
-    await new Promise((r) => setTimeout(r, 200));
+    if (Date.now() > until) {
+      throw new Error(
+        `timed out after ${budget.ms} ms waiting until ${what} (${budget.why})`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`timed out waiting until ${what}`);
 }
 
 /**
