@@ -135,3 +135,55 @@ Deno.test("probe() accepts a synchronous check", async () => {
   });
   assert.deepEqual([thrown.ok, thrown.reason], [false, "no config file"]);
 });
+
+Deno.test("probeS3() does not spend its budget loading the AWS SDK", async () => {
+  // The SDK as a cold cache serves it: 5 s to load (an import map puts a
+  // slow module in its place), against a 4 s budget. Loaded inside the
+  // budget, a store that answers at once (here: refuses) is "timed out".
+  const dir = await Deno.makeTempDir({ prefix: "itkit-slow-sdk-" });
+  try {
+    const sdk = "npm:@aws-sdk/client-s3@^3.1175.0";
+    await Deno.writeTextFile(
+      `${dir}/import_map.json`,
+      JSON.stringify({ imports: { [sdk]: "./slow_sdk.ts" } }),
+    );
+    await Deno.writeTextFile(
+      `${dir}/slow_sdk.ts`,
+      `await new Promise((resolve) => setTimeout(resolve, 5_000));
+      export * from "npm:@aws-sdk/client-s3@3.1175.0";`,
+    );
+    const port = closedPort();
+    await Deno.writeTextFile(
+      `${dir}/probe.ts`,
+      `import { probeS3, s3Config } from "${new URL(
+        "../s3.ts",
+        import.meta.url,
+      )}";
+      const result = await probeS3(
+        s3Config({ S3_ENDPOINT: "http://127.0.0.1:${port}" }),
+        { timeout: 4_000 },
+      );
+      console.log("REASON " + result.reason);`,
+    );
+    const { stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "--no-lock",
+        "--import-map=import_map.json",
+        "probe.ts",
+      ],
+      cwd: dir,
+      env: { NO_COLOR: "1" },
+    }).output();
+    const output = new TextDecoder().decode(stdout) +
+      new TextDecoder().decode(stderr);
+    assert.match(
+      output,
+      new RegExp(`^REASON connection refused 127\\.0\\.0\\.1:${port}$`, "m"),
+      output,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
