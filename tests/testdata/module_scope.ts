@@ -11,6 +11,7 @@ import {
   integration,
   type ProbeResult,
 } from "../../mod.ts";
+import { listenersHere } from "./_sockets.ts";
 
 const variant = Deno.env.get("ITKIT_VARIANT") ?? "ok";
 const marker = Deno.env.get("ITKIT_MARKER")!;
@@ -56,6 +57,9 @@ const perTest = defineFixture<undefined, Shared, { backend: Shared }>({
   }),
 });
 
+/** The module server's port, once a test used it. */
+let appPort: number | undefined;
+
 integration(
   "first user",
   { fixtures: { backend, app } },
@@ -63,6 +67,7 @@ integration(
     if (variant === "first-fails") throw new Error("first user failed");
     assert.equal(backend.id, 1);
     assert.equal(await (await fetch(app.url)).text(), "pong");
+    appPort = app.port;
     console.log(`FIRST PORT ${app.port}`);
   },
 );
@@ -78,9 +83,28 @@ integration("second user", {
   console.log(`SECOND PORT ${app.port}`);
 });
 
+// Plain tests (all permissions: only they may read /proc) say whether this
+// process holds a socket listening on the server's port, while it runs and
+// once the module's fixtures are disposed. Not by connecting: the freed port
+// may be another process's by now.
+Deno.test("while the module's server runs", () => {
+  if (appPort !== undefined) {
+    console.log(`APP LISTENER HELD ${listenersHere(appPort).length > 0}`);
+  }
+});
+
 integration("last user", {
   ignore: variant === "last-ignored",
   fixtures: { backend },
 }, (_t, { backend }) => {
   assert.equal(backend.id, 1);
+});
+
+// Registered at the load event after the disposal test, so it runs after it.
+globalThis.addEventListener("load", () => {
+  Deno.test("after the module's fixtures", () => {
+    if (appPort !== undefined) {
+      console.log(`APP LISTENER LEFT ${listenersHere(appPort).length > 0}`);
+    }
+  });
 });
