@@ -179,6 +179,75 @@ Deno.test("reaper: a store that refuses costs one creation ahead, not one per te
   }
 });
 
+/**
+ * A loopback proxy to the run's S3 store that takes its first connection and
+ * never answers on it (a store slow once), and passes the others on.
+ */
+function stallFirstConnection(): { endpoint: string } & AsyncDisposable {
+  const target = new URL(Deno.env.get("S3_ENDPOINT")!);
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns: Deno.Conn[] = [];
+  const piping: Promise<unknown>[] = [];
+  const loop = (async () => {
+    try {
+      for await (const conn of listener) {
+        conns.push(conn);
+        if (conns.length === 1) continue; // held, never answered
+        const upstream = await Deno.connect({
+          hostname: target.hostname,
+          port: Number(target.port),
+        });
+        conns.push(upstream);
+        piping.push(
+          conn.readable.pipeTo(upstream.writable).catch(() => {}),
+          upstream.readable.pipeTo(conn.writable).catch(() => {}),
+        );
+      }
+    } catch { /* closed */ }
+  })();
+  return {
+    endpoint: `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`,
+    async [Symbol.asyncDispose](): Promise<void> {
+      listener.close();
+      await loop;
+      for (const conn of conns) {
+        try {
+          conn.close();
+        } catch { /* closed by its pipe */ }
+      }
+      await Promise.all(piping);
+    },
+  };
+}
+
+Deno.test("reaper: a creation ahead that runs out of time does not keep the store's later ones from being tried", async () => {
+  // The first bucket's CreateBucket is never answered: it times out (after
+  // 10 s); the store was only slow, so the next two are made. No test runs
+  // (all filtered out): the process ends at once, and its reaper finishes
+  // the creations, then removes what it made.
+  await using proxy = stallFirstConnection();
+  const log = await Deno.makeTempFile({ prefix: "itkit-test-reaper-" });
+  try {
+    const run = await runDenoTest(["reaper_ahead.ts"], {
+      args: ["--filter", "no test has this name"],
+      env: { ITKIT_REAPER_LOG: log, S3_ENDPOINT: proxy.endpoint },
+    });
+    assert.equal(run.code, 0, run.output);
+    await waitForReapers(log);
+    const text = await Deno.readTextFile(log);
+    const failed = [...text.matchAll(/could not create bucket \S+ ahead: .*/g)];
+    assert.equal(failed.length, 1, text);
+    assert.doesNotMatch(text, /ahead: Error: skipped/, text);
+    assert.equal(
+      [...text.matchAll(/created bucket \S+ \(ahead/g)].length,
+      2,
+      text,
+    );
+  } finally {
+    await Deno.remove(log);
+  }
+});
+
 Deno.test("reaper: removes what a run left although the run's working directory is gone", async () => {
   // The run's test removes its own working directory (a throwaway checkout
   // that a CI script removes as soon as `deno test` returns); its migrated
