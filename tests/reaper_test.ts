@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { startInGroup } from "./_group.ts";
 import { bucketNames, itkitObjects } from "./_services.ts";
 import { closedPort, expectRun, runDenoTest } from "./_harness.ts";
-import { waitForReapers } from "../src/run/reaper.ts";
+import { processAlive, waitForReapers } from "../src/run/reaper.ts";
 
 async function exists(path: string): Promise<boolean> {
   return await Deno.stat(path).then(() => true, () => false);
@@ -311,14 +311,17 @@ Deno.test("reaper: killed while its tests run, it is reported (the test that not
   }
 });
 
-Deno.test("reaper: `cli.ts run` fails the run when a reaper could not remove something or ended early, naming the log", async () => {
-  // A pid that ran and is gone: its (pretend) reaper never said it exited.
+Deno.test("reaper: `cli.ts run` fails the run when a reaper could not remove something or a reaper or clone helper ended early, naming the log", async () => {
+  // A pid that ran and is gone: its (pretend) reaper or helper never said it
+  // exited.
   const gone = new Deno.Command("true").spawn();
   await gone.status;
   for (
     const line of [
       `reaper ${gone.pid} FAILED to remove bucket itkit-x (parent ended): NetworkingError`,
       `reaper ${gone.pid} spawned (parent 2)`,
+      `helper ${gone.pid} spawned (parent 2)`,
+      `helper ${gone.pid} started (parent 2)`,
     ]
   ) {
     const log = await Deno.makeTempFile({ prefix: "itkit-test-reaper-" });
@@ -348,11 +351,46 @@ Deno.test("reaper: `cli.ts run` fails the run when a reaper could not remove som
       assert.equal(code, 1, err);
       assert.match(
         err,
-        new RegExp(`itkit: reaper: .*reaper ${gone.pid} FAILED`),
+        new RegExp(`itkit: reaper: .*(reaper|helper) ${gone.pid} FAILED`),
       );
       assert.ok(err.includes(`log: ${log} (the run fails`), err);
     } finally {
       await Deno.remove(log).catch(() => {});
     }
+  }
+});
+
+Deno.test("reaper: waiting for the reapers lasts until each is gone, not only until its exited line", async () => {
+  // A pretend reaper (its command line names _reaper_main.ts) that says it
+  // started and exited, then holds on for 2 s (the real one still holds its
+  // ready file and log then: a tmpfs under them cannot be unmounted yet).
+  const dir = await Deno.makeTempDir({ prefix: "itkit-test-reaper-" });
+  const log = `${dir}/reaper.log`;
+  try {
+    await Deno.writeTextFile(
+      `${dir}/_reaper_main.ts`,
+      `const line = (what: string) => Deno.writeTextFileSync(Deno.args[0]!,
+        new Date().toISOString() + " reaper " + Deno.pid + " " + what + "\\n",
+        { append: true });
+      line("started (parent " + Deno.ppid + ")");
+      line("exited: removed 0, failed 0");
+      await new Promise((resolve) => setTimeout(resolve, 2_000));`,
+    );
+    const reaper = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", `${dir}/_reaper_main.ts`, log],
+    }).spawn();
+    try {
+      while (!/ exited: /.test(await Deno.readTextFile(log).catch(() => ""))) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const report = await waitForReapers(log);
+      assert.equal(processAlive(reaper.pid), false, "returned while it ran");
+      // Its `exited: removed 0` line is no removal.
+      assert.deepEqual(report, { failed: [], removed: 0, running: [] });
+    } finally {
+      await reaper.status;
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

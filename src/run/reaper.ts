@@ -557,7 +557,8 @@ export async function waitForReapers(
       }
       return {
         failed,
-        removed: [...text.matchAll(/ removed /g)].length,
+        // Not the `exited: removed N` lines.
+        removed: [...text.matchAll(/^\S+ reaper \d+ removed /gm)].length,
         running,
       };
     }
