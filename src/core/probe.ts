@@ -56,8 +56,8 @@ export interface HttpProbeOptions extends ProbeOptions {
  * another). Only a service that takes a connection and never answers costs
  * it, once per process (a refused port answers at once); a budget a running
  * service can miss on a loaded machine ignores its tests, which a green run
- * hides. So it is long: a loaded 2-core runner took several seconds to answer
- * from a running local server.
+ * hides. So it is long: this project's own suite, on a loaded 2-core
+ * machine, needed it for servers running beside it.
  */
 export const DEFAULT_PROBE_TIMEOUT = 10_000;
 
