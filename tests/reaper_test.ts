@@ -360,6 +360,27 @@ Deno.test("reaper: `cli.ts run` fails the run when a reaper could not remove som
   }
 });
 
+Deno.test("reaper: waiting for the reapers waits for the clone helper of a process killed right after starting it", async () => {
+  const log = await Deno.makeTempFile({ prefix: "itkit-test-reaper-" });
+  try {
+    const run = await runDenoTest(["clone_helper_killed.ts"], {
+      env: { ITKIT_REAPER_LOG: log },
+    });
+    assert.notEqual(run.code, 0, run.output);
+    const report = await waitForReapers(log);
+    const text = await Deno.readTextFile(log);
+    assert.deepEqual(report.failed, [], text);
+    // Noted by the test process as it spawned it: waited for until it said
+    // it exited and was gone.
+    const pid = / helper (\d+) spawned \(parent \d+\)\n/.exec(text)?.[1];
+    assert.ok(pid, text);
+    assert.match(text, new RegExp(` helper ${pid} exited\n`), text);
+    assert.equal(processAlive(Number(pid)), false, "still running");
+  } finally {
+    await Deno.remove(log);
+  }
+});
+
 Deno.test("reaper: waiting for the reapers lasts until each is gone, not only until its exited line", async () => {
   // A pretend reaper (its command line names _reaper_main.ts) that says it
   // started and exited, then holds on for 2 s (the real one still holds its
