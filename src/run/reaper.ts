@@ -506,40 +506,42 @@ export async function waitForReapers(
   timeoutMs = 120_000,
 ): Promise<ReaperReport> {
   const until = Date.now() + timeoutMs;
-  for (;;) {
-    let text = "";
+  const read = async (): Promise<string> => {
     try {
-      text = await Deno.readTextFile(log);
+      return await Deno.readTextFile(log);
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
+      return "";
     }
-    const pids = (pattern: RegExp): Set<number> =>
-      new Set([...text.matchAll(pattern)].map((m) => Number(m[1])));
-    // Each line: `<time> reaper|helper <pid> <what>`.
-    const kinds = {
-      reaper: {
-        program: "_reaper_main.ts",
-        started: pids(/^\S+ reaper (\d+) (?:spawned|started)\b/gm),
-        exited: pids(/^\S+ reaper (\d+) exited\b/gm),
-        // Its parent noticed its death and said so.
-        reported: pids(/^\S+ reaper (\d+) FAILED: /gm),
-      },
-      helper: {
-        program: "_clone_pool_main.ts",
-        started: pids(/^\S+ helper (\d+) (?:spawned|started)\b/gm),
-        exited: pids(/^\S+ helper (\d+) exited\b/gm),
-        reported: new Set<number>(),
-      },
-    };
+  };
+  let text = await read();
+  for (;;) {
+    const before = parseLog(text);
     const running: number[] = [];
-    for (const { program, started, exited } of Object.values(kinds)) {
+    for (const { program, started, exited } of Object.values(before)) {
       // Until it is gone, also after its `exited` line: it may still hold a
       // file (the ready file on a temp dir about to be unmounted).
       for (const pid of started) {
         if (runs(pid, program, exited.has(pid))) running.push(pid);
       }
     }
-    if (running.length === 0 || Date.now() > until) {
+    // Read after looking at the processes: one found gone wrote all its
+    // lines by then (one can say it exited and end between a read and the
+    // look), and a process noted meanwhile is looked at in the next round.
+    text = await read();
+    const kinds = parseLog(text);
+    const noted = (k: LogKinds) =>
+      Object.values(k).reduce((n, { started }) => n + started.size, 0);
+    const settled = running.length === 0 && noted(kinds) === noted(before);
+    if (settled || Date.now() > until) {
+      // Out of time with a process noted since the look: not looked at.
+      for (const [kind, { started }] of Object.entries(kinds)) {
+        for (const pid of started) {
+          if (!before[kind as keyof LogKinds].started.has(pid)) {
+            running.push(pid);
+          }
+        }
+      }
       const failed = text.split("\n").filter((l) => / FAILED\b/.test(l));
       for (
         const [kind, { started, exited, reported }] of Object.entries(kinds)
@@ -564,6 +566,41 @@ export async function waitForReapers(
     }
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+/** The reapers and helpers a log names, by kind. */
+type LogKinds = Record<
+  "reaper" | "helper",
+  {
+    /** What its command line names. */
+    program: string;
+    /** Noted as spawned, or said it started. */
+    started: Set<number>;
+    /** Said it exited. */
+    exited: Set<number>;
+    /** Its death was noticed and said by its parent. */
+    reported: Set<number>;
+  }
+>;
+
+/** Reads the lines `<time> reaper|helper <pid> <what>` of a reaper log. */
+function parseLog(text: string): LogKinds {
+  const pids = (pattern: RegExp): Set<number> =>
+    new Set([...text.matchAll(pattern)].map((m) => Number(m[1])));
+  return {
+    reaper: {
+      program: "_reaper_main.ts",
+      started: pids(/^\S+ reaper (\d+) (?:spawned|started)\b/gm),
+      exited: pids(/^\S+ reaper (\d+) exited\b/gm),
+      reported: pids(/^\S+ reaper (\d+) FAILED: /gm),
+    },
+    helper: {
+      program: "_clone_pool_main.ts",
+      started: pids(/^\S+ helper (\d+) (?:spawned|started)\b/gm),
+      exited: pids(/^\S+ helper (\d+) exited\b/gm),
+      reported: new Set<number>(),
+    },
+  };
 }
 
 /**
