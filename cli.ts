@@ -418,9 +418,9 @@ export async function runWithServices(
 }
 
 /**
- * Waits for the reapers of the run's test processes to finish removing what
- * they were handed (so the summary and the leftover check never race them),
- * and says where their log is.
+ * Waits for the reapers and database helpers of the run's test processes to
+ * finish removing what they were handed (so the summary and the leftover
+ * check never race them), and says where their log is.
  *
  * @returns Whether they did all of it (no failure, none died or still runs).
  */
@@ -443,19 +443,16 @@ async function reportReapers(log: string): Promise<boolean> {
   return ok;
 }
 
-/** Leftovers on the servers this run started (configured ones are not checked). */
+/**
+ * Leftovers on the servers this run started (configured ones are not
+ * checked), listed once: the reapers and the database helpers that remove
+ * what the run made have been waited for (see {@linkcode reportReapers}).
+ */
 async function checkLeftovers(env: Record<string, string>): Promise<string[]> {
-  // Template databases are dropped by a helper when each test process
-  // exits; give it a moment.
-  let leftovers: string[] = [];
-  for (let attempt = 0; attempt < 20; attempt++) {
-    leftovers = [];
-    if (env.S3_ENDPOINT) leftovers.push(...await listBuckets(s3Config(env)));
-    if (env.DATABASE_URL) {
-      leftovers.push(...await listPostgresLeftovers(postgresConfig(env)));
-    }
-    if (leftovers.length === 0) break;
-    await new Promise((resolve) => setTimeout(resolve, 500));
+  const leftovers: string[] = [];
+  if (env.S3_ENDPOINT) leftovers.push(...await listBuckets(s3Config(env)));
+  if (env.DATABASE_URL) {
+    leftovers.push(...await listPostgresLeftovers(postgresConfig(env)));
   }
   return leftovers;
 }

@@ -3,8 +3,8 @@ import { integration, probeHttp } from "../mod.ts";
 
 // The service's health endpoint; `deno task demo` starts one and sets it.
 const healthUrl = Deno.env.get("HEALTH_URL") ?? "http://127.0.0.1:8787/health";
-// Its budget is ITKIT_PROBE_TIMEOUT (1000 ms unless set): a loaded CI
-// machine sets more, which a `timeout` option here would override.
+// Its budget is ITKIT_PROBE_TIMEOUT (10000 ms unless set): only a service
+// that takes the connection and never answers costs it.
 const health = await probeHttp(healthUrl);
 
 integration("health endpoint reports healthy", {

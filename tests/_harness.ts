@@ -3,6 +3,7 @@
 
 import { waitForReapers } from "../src/run/reaper.ts";
 import { systemTempDir } from "../src/util/env.ts";
+import { heldSockets } from "./testdata/_sockets.ts";
 
 /** What one `deno test` run printed. */
 export interface DenoTestRun {
@@ -149,16 +150,26 @@ function withoutNames(
   );
 }
 
-/** Waits until `check` holds (up to 10 s), else fails naming `what`. */
+/**
+ * Waits until `check` holds, polling every 50 ms, else fails after
+ * `budget.ms` naming `what` and `budget.why`: the budget is only a bound for
+ * an event that never comes, and says what it must cover.
+ */
 export async function eventually(
   check: () => Promise<boolean>,
   what: string,
+  budget: { ms: number; why: string },
 ): Promise<void> {
-  for (let i = 0; i < 50; i++) {
+  const until = Date.now() + budget.ms;
+  for (;;) {
     if (await check()) return;
-    await new Promise((r) => setTimeout(r, 200));
+    if (Date.now() > until) {
+      throw new Error(
+        `timed out after ${budget.ms} ms waiting until ${what} (${budget.why})`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`timed out waiting until ${what}`);
 }
 
 /**
@@ -190,17 +201,18 @@ export async function listeningInodes(
     }
   }
   if (!here || inodes.length === 0) return inodes;
-  const held = new Set<string>();
-  for await (const fd of Deno.readDir("/proc/self/fd")) {
-    const target = await Deno.readLink(`/proc/self/fd/${fd.name}`)
-      .catch(() => "");
-    const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
-    if (inode) held.add(inode);
-  }
+  const held = heldSockets();
   return inodes.filter((inode) => held.has(inode));
 }
 
-/** Those of `inodes` still listening on `port` (see {@linkcode listeningInodes}). */
+/**
+ * Those of `inodes` still listening on `port` on the machine (see
+ * {@linkcode listeningInodes}): for a server process that has ended. A
+ * socket of this process can stay listening a moment after it closed it: a
+ * child another thread forks (a parallel test spawning a process) holds a
+ * copy of every fd until it execs; {@linkcode heldSockets} says whether this
+ * process still has it.
+ */
 export async function stillListening(
   port: number,
   inodes: string[],
@@ -208,6 +220,8 @@ export async function stillListening(
   const now = await listeningInodes(port);
   return inodes.filter((inode) => now.includes(inode));
 }
+
+export { heldSockets };
 
 /**
  * A project directory for `deno test` runs that type-check: its path is named

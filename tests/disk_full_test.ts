@@ -25,8 +25,20 @@ async function fullTmpfs(): Promise<string | { why: string }> {
   return dir;
 }
 
+/**
+ * Unmounts the tmpfs: nothing may hold a file on it any more (the runs'
+ * reapers were waited for until gone, not only until their `exited` line:
+ * one still holds its ready file there until it ends).
+ */
 async function unmount(dir: string): Promise<void> {
-  await new Deno.Command("umount", { args: [dir] }).output();
+  const { success, stderr } = await new Deno.Command("umount", {
+    args: [dir],
+    stderr: "piped",
+  }).output();
+  assert.ok(
+    success,
+    `umount ${dir}: ${new TextDecoder().decode(stderr).trim()}`,
+  );
   await Deno.remove(dir, { recursive: true });
 }
 

@@ -141,22 +141,22 @@ let besideError: unknown;
 let sweeping = true;
 let sweeper: Promise<void> | undefined;
 
-/** Every row's leftovers, once the helpers that drop databases are done. */
+/**
+ * Every row's leftovers, read once: each row's run returned only once its
+ * reapers and clone helpers had said they exited and were gone
+ * (waitForReapers), so nothing is still removing them.
+ */
 async function settledLeftovers(rows: string[]): Promise<string[]> {
-  let left: string[] = [];
-  for (let i = 0; i < 60; i++) {
-    // Live runs' too: every run here has ended, and a reaper still holding
-    // its lease with resources left is what this counts.
-    left = [
-      ...await listBuckets(s3, { includeLive: true }),
-      ...await listPostgresLeftovers(pg, { includeLive: true }),
-    ];
-    for (const row of rows) {
-      const names = await leftIn(`${root}/${row}`);
-      left.push(...names.map((name) => `${row}: ${name}`));
-    }
-    if (left.length === 0) break;
-    await new Promise((resolve) => setTimeout(resolve, 250));
+  // Live runs' too: every run here has ended (its reapers were waited for),
+  // and a reaper still holding its lease with resources left is what this
+  // counts.
+  const left = [
+    ...await listBuckets(s3, { includeLive: true }),
+    ...await listPostgresLeftovers(pg, { includeLive: true }),
+  ];
+  for (const row of rows) {
+    const names = await leftIn(`${root}/${row}`);
+    left.push(...names.map((name) => `${row}: ${name}`));
   }
   return left;
 }
@@ -315,6 +315,8 @@ for (const { name, faults } of processes) {
     const inProcess = [...run.output.matchAll(/^LEFTOVERS .*: (\d+)/gm)]
       .reduce((sum, m) => sum + Number(m[1]), 0);
     assert.equal(inProcess, 0, run.output);
+    // Its reapers and clone helpers did all their work.
+    assert.deepEqual(run.reaperFailed, [], run.output);
   });
 }
 

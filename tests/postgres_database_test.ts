@@ -174,17 +174,13 @@ Deno.test("database isolation clones one template per process and leaves nothing
   // the end, that the test process appends to its drops file).
   assert.match(run.output, /FIRST CLONE HELD true/);
   assert.match(run.output, /FIRST CLONE DROPPED true/);
-  // The template is dropped by a helper when the test process exits.
-  let left: string[] = [];
-  for (let i = 0; i < 40; i++) {
-    left = [
-      ...(await itkitObjects()).filter((o) => !before.includes(o)),
-      ...dropsFiles().filter((f) => !filesBefore.includes(f)),
-    ];
-    if (left.length === 0) break;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  assert.deepEqual(left, []);
+  // The template is dropped by the clone helper when the test process
+  // exits; runDenoTest waited until it said it exited and was gone.
+  assert.deepEqual(run.reaperFailed, []);
+  assert.deepEqual([
+    ...(await itkitObjects()).filter((o) => !before.includes(o)),
+    ...dropsFiles().filter((f) => !filesBefore.includes(f)),
+  ], []);
 });
 
 Deno.test("database isolation drops no released clone while the module's database tests run, up to 64 of them", async () => {
@@ -192,13 +188,14 @@ Deno.test("database isolation drops no released clone while the module's databas
   const run = await runDenoTest(["postgres_database_held.ts"]);
   expectRun(run, run.code === 0 && run.passed === 40, "40 tests should pass");
   assert.match(run.output, /RELEASED CLONES STILL THERE 39 OF 39/);
-  let left: string[] = [];
-  for (let i = 0; i < 40; i++) {
-    left = (await itkitObjects()).filter((o) => !before.includes(o));
-    if (left.length === 0) break;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  assert.deepEqual(left, [], "the helper drops them when the process ends");
+  // runDenoTest waited for the clone helper, which drops them when the
+  // process ends.
+  assert.deepEqual(run.reaperFailed, []);
+  assert.deepEqual(
+    (await itkitObjects()).filter((o) => !before.includes(o)),
+    [],
+    "the helper drops them when the process ends",
+  );
 });
 
 Deno.test("database isolation reports a migration failure and drops the half-built template", async () => {

@@ -9,18 +9,17 @@ import {
 import { listPostgresLeftovers } from "../services.ts";
 import { itkitObjects, PG, terminateBackend, withAdmin } from "./_services.ts";
 import { expectRun, runDenoTest } from "./_harness.ts";
+import { waitForReapers } from "../src/run/reaper.ts";
 
 const SANITIZE = ["--sanitize-ops", "--sanitize-resources"];
 
-/** What the run created and its helper has not dropped yet, after waiting. */
+/**
+ * What the run created and is still there: read once its reapers and clone
+ * helpers have exited (runDenoTest waits for them), so nothing is still
+ * dropping it.
+ */
 async function leftoversSince(before: string[]): Promise<string[]> {
-  let left: string[] = [];
-  for (let i = 0; i < 40; i++) {
-    left = (await itkitObjects()).filter((o) => !before.includes(o));
-    if (left.length === 0) break;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return left;
+  return (await itkitObjects()).filter((o) => !before.includes(o));
 }
 
 for (
@@ -301,17 +300,20 @@ Deno.test("a probe that runs out of budget on a server that never answers report
 });
 
 /**
- * Runs `deno test` on a test project until it prints `marker`; the caller
- * then kills it (SIGKILL) with `kill()`.
+ * Runs `deno test` on a test project, with a reaper log of its own, until it
+ * prints `marker`; the caller then kills it (SIGKILL) with `kill()`, which
+ * returns once the run's reapers and clone helpers, which remove what it
+ * left, have exited, with what they failed to do.
  */
 async function runUntil(
   file: string,
   marker: RegExp,
-): Promise<{ output: string; kill(): Promise<void> }> {
+): Promise<{ output: string; kill(): Promise<string[]> }> {
+  const log = await Deno.makeTempFile({ prefix: "itkit-test-reaper-" });
   const child = new Deno.Command(Deno.execPath(), {
     args: ["test", "-A", "--no-check", `tests/testdata/${file}`],
     cwd: new URL("..", import.meta.url),
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ITKIT_REAPER_LOG: log },
     stdout: "piped",
     stderr: "null",
   }).spawn();
@@ -324,10 +326,15 @@ async function runUntil(
   }
   return {
     output,
-    async kill(): Promise<void> {
+    async kill(): Promise<string[]> {
       child.kill("SIGKILL");
       await child.status;
       await reader.cancel();
+      try {
+        return (await waitForReapers(log)).failed;
+      } finally {
+        await Deno.remove(log);
+      }
     },
   };
 }
@@ -338,7 +345,7 @@ Deno.test("a template being built when the process is killed is dropped", async 
     "postgres_template_kill.ts",
     /TEMPLATE itkit_tpl_\w+/,
   );
-  await run.kill();
+  assert.deepEqual(await run.kill(), []);
   assert.match(run.output, /TEMPLATE itkit_tpl_\w+/);
   assert.deepEqual(await leftoversSince(before), []);
 });
@@ -349,7 +356,7 @@ Deno.test('isolation "transaction": the migrated schema of a killed process is d
   const schema = /SCHEMA (itkit_\w+)/.exec(run.output)?.[1];
   assert.ok(schema, `no schema printed:\n${run.output}`);
   assert.ok((await itkitObjects()).some((o) => o.includes(schema)));
-  await run.kill();
+  assert.deepEqual(await run.kill(), []);
   assert.deepEqual(await leftoversSince(before), []);
 });
 
@@ -373,23 +380,51 @@ Deno.test('isolation "transaction": a test without a migration, or whose transac
   await db.close();
 });
 
-Deno.test("the leftover check waits for databases a helper is still dropping, and does not crash on them", async () => {
-  // Eight databases dropped one by one (with force, as a helper does) while
-  // the check runs: it must not connect to them (a forced drop closes that
-  // connection under its query) and must wait until they are gone.
+/** Eight toolkit-named databases (`itkit_<stamp>_<n>`), created now. */
+async function toolkitDatabases(): Promise<{ stamp: string; names: string[] }> {
   const stamp = `itkit_${Date.now().toString(36)}beef`;
   const names = Array.from({ length: 8 }, (_, i) => `${stamp}_${i}`);
   for (const name of names) {
     await withAdmin((sql) => sql`create database ${sql(name)}`);
   }
-  const dropped = (async () => {
-    for (const name of names) {
-      await new Promise((resolve) => setTimeout(resolve, 60));
-      await withAdmin((sql) => sql`drop database ${sql(name)} with (force)`);
-    }
-  })();
-  const lines = await listPostgresLeftovers(PG);
+  return { stamp, names };
+}
+
+/**
+ * Drops `names` one by one with force, as a helper does, spread over a
+ * moment (60 ms apart: only so that listings meet the drops at every point;
+ * no assertion depends on it).
+ */
+async function dropOneByOne(names: string[]): Promise<void> {
+  for (const name of names) {
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    await withAdmin((sql) => sql`drop database ${sql(name)} with (force)`);
+  }
+}
+
+Deno.test("the leftover check does not crash on databases a helper is dropping", async () => {
+  // It must not connect to them: a forced drop closes that connection under
+  // its query. Listings run until the drops are done; none may fail.
+  const { names } = await toolkitDatabases();
+  let dropping = true;
+  const dropped = dropOneByOne(names).finally(() => dropping = false);
+  let listings = 0;
+  while (dropping) {
+    await listPostgresLeftovers(PG);
+    listings++;
+  }
   await dropped;
+  assert.ok(listings > 0);
+});
+
+Deno.test("the leftover check lists none of the databases once their drops are done", async () => {
+  const { stamp, names } = await toolkitDatabases();
+  assert.ok(
+    (await listPostgresLeftovers(PG)).some((l) => l.includes(stamp)),
+    "listed while they exist",
+  );
+  await dropOneByOne(names);
+  const lines = await listPostgresLeftovers(PG);
   assert.ok(!lines.some((l) => l.includes(stamp)), lines.join("\n"));
 });
 

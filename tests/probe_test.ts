@@ -41,14 +41,16 @@ Deno.test("probeTcp() passes for an open port and probes it once for many caller
   assert.ok(results.every((r) => r.ok && r.reason === "ok"));
   assert.equal(results[0], results[4]);
   await probeTcp("127.0.0.1", server.port);
-  // The accept loop runs beside the probe: wait for its first accept, then
-  // give a second connection (which must not come) a moment to show.
+  // A connection of our own, after the probes: the server accepts in order
+  // of arrival, so once it has accepted this one, it has accepted every
+  // connection the probes made. Exactly one of them.
+  (await Deno.connect({ hostname: "127.0.0.1", port: server.port })).close();
   await eventually(
-    () => Promise.resolve(server.accepted() >= 1),
-    "the probe connected",
+    () => Promise.resolve(server.accepted() >= 2),
+    "the server accepted our connection",
+    { ms: 60_000, why: "an accept on loopback; only a bound for a hang" },
   );
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  assert.equal(server.accepted(), 1);
+  assert.equal(server.accepted(), 2);
 });
 
 Deno.test("probeHttp() times out on a server that never answers", async () => {
@@ -132,4 +134,56 @@ Deno.test("probe() accepts a synchronous check", async () => {
     throw new Error("no config file");
   });
   assert.deepEqual([thrown.ok, thrown.reason], [false, "no config file"]);
+});
+
+Deno.test("probeS3() does not spend its budget loading the AWS SDK", async () => {
+  // The SDK as a cold cache serves it: 5 s to load (an import map puts a
+  // slow module in its place), against a 4 s budget. Loaded inside the
+  // budget, a store that answers at once (here: refuses) is "timed out".
+  const dir = await Deno.makeTempDir({ prefix: "itkit-slow-sdk-" });
+  try {
+    const sdk = "npm:@aws-sdk/client-s3@^3.1175.0";
+    await Deno.writeTextFile(
+      `${dir}/import_map.json`,
+      JSON.stringify({ imports: { [sdk]: "./slow_sdk.ts" } }),
+    );
+    await Deno.writeTextFile(
+      `${dir}/slow_sdk.ts`,
+      `await new Promise((resolve) => setTimeout(resolve, 5_000));
+      export * from "npm:@aws-sdk/client-s3@3.1175.0";`,
+    );
+    const port = closedPort();
+    await Deno.writeTextFile(
+      `${dir}/probe.ts`,
+      `import { probeS3, s3Config } from "${new URL(
+        "../s3.ts",
+        import.meta.url,
+      )}";
+      const result = await probeS3(
+        s3Config({ S3_ENDPOINT: "http://127.0.0.1:${port}" }),
+        { timeout: 4_000 },
+      );
+      console.log("REASON " + result.reason);`,
+    );
+    const { stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "--no-lock",
+        "--import-map=import_map.json",
+        "probe.ts",
+      ],
+      cwd: dir,
+      env: { NO_COLOR: "1" },
+    }).output();
+    const output = new TextDecoder().decode(stdout) +
+      new TextDecoder().decode(stderr);
+    assert.match(
+      output,
+      new RegExp(`^REASON connection refused 127\\.0\\.0\\.1:${port}$`, "m"),
+      output,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

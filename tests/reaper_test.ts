@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { startInGroup } from "./_group.ts";
 import { bucketNames, itkitObjects } from "./_services.ts";
 import { closedPort, expectRun, runDenoTest } from "./_harness.ts";
-import { waitForReapers } from "../src/run/reaper.ts";
+import { processAlive, waitForReapers } from "../src/run/reaper.ts";
 
 async function exists(path: string): Promise<boolean> {
   return await Deno.stat(path).then(() => true, () => false);
@@ -85,16 +85,16 @@ Deno.test("reaper: turned off (ITKIT_REAPER=0), fixtures clean up inline", async
     env: { ITKIT_REAPER: "0" },
   });
   const created = await run.ready();
-  const { code, output } = await run.finish();
+  // finish() waits until the clone helper, which drops the cloned database
+  // after the test process by design, has said it exited and is gone.
+  const { code, output, failed } = await run.finish();
   assert.equal(code, 0, output);
-  // The clone helper drops the cloned database after the test, by design.
-  let left = await leftovers(created);
-  for (let i = 0; i < 40 && left.length > 0; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    left = await leftovers(created);
-  }
-  assert.deepEqual(left, []);
-  assert.equal(await Deno.readTextFile(run.log), "", "no reaper ran");
+  assert.deepEqual(failed, []);
+  assert.deepEqual(await leftovers(created), []);
+  const log = await Deno.readTextFile(run.log);
+  assert.doesNotMatch(log, / reaper \d+ /, "no reaper ran");
+  assert.match(log, / helper \d+ started \(parent \d+\)\n/, log);
+  assert.match(log, / helper \d+ exited\n/, log);
 });
 
 Deno.test("reaper: declared buckets and temp dirs are made ahead; one no test took is removed at exit", async () => {
@@ -111,6 +111,9 @@ Deno.test("reaper: declared buckets and temp dirs are made ahead; one no test to
     const report = await waitForReapers(log);
     assert.deepEqual(report.failed, []);
     const text = await Deno.readTextFile(log);
+    // Each creation ahead succeeded (its budget starts once its module is
+    // loaded: a cold cache does not time it out).
+    assert.doesNotMatch(text, / could not create /, text);
     const made = [...run.output.matchAll(/^MADE (\S+) (\S+)$/gm)];
     assert.equal(made.length, 2, run.output);
     for (const [, dir, bucket] of made) {
@@ -171,6 +174,75 @@ Deno.test("reaper: a store that refuses costs one creation ahead, not one per te
     // The temp dirs were made ahead and removed all the same.
     assert.equal([...text.matchAll(/created dir \S+ \(ahead/g)].length, 3);
     assert.match(text, /exited: removed \d+, failed 0/);
+  } finally {
+    await Deno.remove(log);
+  }
+});
+
+/**
+ * A loopback proxy to the run's S3 store that takes its first connection and
+ * never answers on it (a store slow once), and passes the others on.
+ */
+function stallFirstConnection(): { endpoint: string } & AsyncDisposable {
+  const target = new URL(Deno.env.get("S3_ENDPOINT")!);
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns: Deno.Conn[] = [];
+  const piping: Promise<unknown>[] = [];
+  const loop = (async () => {
+    try {
+      for await (const conn of listener) {
+        conns.push(conn);
+        if (conns.length === 1) continue; // held, never answered
+        const upstream = await Deno.connect({
+          hostname: target.hostname,
+          port: Number(target.port),
+        });
+        conns.push(upstream);
+        piping.push(
+          conn.readable.pipeTo(upstream.writable).catch(() => {}),
+          upstream.readable.pipeTo(conn.writable).catch(() => {}),
+        );
+      }
+    } catch { /* closed */ }
+  })();
+  return {
+    endpoint: `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`,
+    async [Symbol.asyncDispose](): Promise<void> {
+      listener.close();
+      await loop;
+      for (const conn of conns) {
+        try {
+          conn.close();
+        } catch { /* closed by its pipe */ }
+      }
+      await Promise.all(piping);
+    },
+  };
+}
+
+Deno.test("reaper: a creation ahead that runs out of time does not keep the store's later ones from being tried", async () => {
+  // The first bucket's CreateBucket is never answered: it times out (after
+  // 10 s); the store was only slow, so the next two are made. No test runs
+  // (all filtered out): the process ends at once, and its reaper finishes
+  // the creations, then removes what it made.
+  await using proxy = stallFirstConnection();
+  const log = await Deno.makeTempFile({ prefix: "itkit-test-reaper-" });
+  try {
+    const run = await runDenoTest(["reaper_ahead.ts"], {
+      args: ["--filter", "no test has this name"],
+      env: { ITKIT_REAPER_LOG: log, S3_ENDPOINT: proxy.endpoint },
+    });
+    assert.equal(run.code, 0, run.output);
+    await waitForReapers(log);
+    const text = await Deno.readTextFile(log);
+    const failed = [...text.matchAll(/could not create bucket \S+ ahead: .*/g)];
+    assert.equal(failed.length, 1, text);
+    assert.doesNotMatch(text, /ahead: Error: skipped/, text);
+    assert.equal(
+      [...text.matchAll(/created bucket \S+ \(ahead/g)].length,
+      2,
+      text,
+    );
   } finally {
     await Deno.remove(log);
   }
@@ -239,14 +311,17 @@ Deno.test("reaper: killed while its tests run, it is reported (the test that not
   }
 });
 
-Deno.test("reaper: `cli.ts run` fails the run when a reaper could not remove something or ended early, naming the log", async () => {
-  // A pid that ran and is gone: its (pretend) reaper never said it exited.
+Deno.test("reaper: `cli.ts run` fails the run when a reaper could not remove something or a reaper or clone helper ended early, naming the log", async () => {
+  // A pid that ran and is gone: its (pretend) reaper or helper never said it
+  // exited.
   const gone = new Deno.Command("true").spawn();
   await gone.status;
   for (
     const line of [
       `reaper ${gone.pid} FAILED to remove bucket itkit-x (parent ended): NetworkingError`,
       `reaper ${gone.pid} spawned (parent 2)`,
+      `helper ${gone.pid} spawned (parent 2)`,
+      `helper ${gone.pid} started (parent 2)`,
     ]
   ) {
     const log = await Deno.makeTempFile({ prefix: "itkit-test-reaper-" });
@@ -276,11 +351,67 @@ Deno.test("reaper: `cli.ts run` fails the run when a reaper could not remove som
       assert.equal(code, 1, err);
       assert.match(
         err,
-        new RegExp(`itkit: reaper: .*reaper ${gone.pid} FAILED`),
+        new RegExp(`itkit: reaper: .*(reaper|helper) ${gone.pid} FAILED`),
       );
       assert.ok(err.includes(`log: ${log} (the run fails`), err);
     } finally {
       await Deno.remove(log).catch(() => {});
     }
+  }
+});
+
+Deno.test("reaper: waiting for the reapers waits for the clone helper of a process killed right after starting it", async () => {
+  const log = await Deno.makeTempFile({ prefix: "itkit-test-reaper-" });
+  try {
+    const run = await runDenoTest(["clone_helper_killed.ts"], {
+      env: { ITKIT_REAPER_LOG: log },
+    });
+    assert.notEqual(run.code, 0, run.output);
+    const report = await waitForReapers(log);
+    const text = await Deno.readTextFile(log);
+    assert.deepEqual(report.failed, [], text);
+    // Noted by the test process as it spawned it: waited for until it said
+    // it exited and was gone.
+    const pid = / helper (\d+) spawned \(parent \d+\)\n/.exec(text)?.[1];
+    assert.ok(pid, text);
+    assert.match(text, new RegExp(` helper ${pid} exited\n`), text);
+    assert.equal(processAlive(Number(pid)), false, "still running");
+  } finally {
+    await Deno.remove(log);
+  }
+});
+
+Deno.test("reaper: waiting for the reapers lasts until each is gone, not only until its exited line", async () => {
+  // A pretend reaper (its command line names _reaper_main.ts) that says it
+  // started and exited, then holds on for 2 s (the real one still holds its
+  // ready file and log then: a tmpfs under them cannot be unmounted yet).
+  const dir = await Deno.makeTempDir({ prefix: "itkit-test-reaper-" });
+  const log = `${dir}/reaper.log`;
+  try {
+    await Deno.writeTextFile(
+      `${dir}/_reaper_main.ts`,
+      `const line = (what: string) => Deno.writeTextFileSync(Deno.args[0]!,
+        new Date().toISOString() + " reaper " + Deno.pid + " " + what + "\\n",
+        { append: true });
+      line("started (parent " + Deno.ppid + ")");
+      line("exited: removed 0, failed 0");
+      await new Promise((resolve) => setTimeout(resolve, 2_000));`,
+    );
+    const reaper = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", `${dir}/_reaper_main.ts`, log],
+    }).spawn();
+    try {
+      while (!/ exited: /.test(await Deno.readTextFile(log).catch(() => ""))) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const report = await waitForReapers(log);
+      assert.equal(processAlive(reaper.pid), false, "returned while it ran");
+      // Its `exited: removed 0` line is no removal.
+      assert.deepEqual(report, { failed: [], removed: 0, running: [] });
+    } finally {
+      await reaper.status;
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

@@ -135,10 +135,20 @@ Deno.test("a test module's localServices() start once, serve its fixtures and st
       "s3 s3rver",
     ],
   );
-  await eventually(async () => {
-    const now = await serverDirs();
-    return [...now].every((dir) => before.has(dir));
-  }, "the helper removed its server directories");
+  // The helper stops the servers and removes their directories once the
+  // test process's end closes its stdin: after the run, on its own.
+  await eventually(
+    async () => {
+      const now = await serverDirs();
+      return [...now].every((dir) => before.has(dir));
+    },
+    "the helper removed its server directories",
+    {
+      ms: 60_000,
+      why:
+        "it stops PostgreSQL (a checkpoint) and s3rver: seconds on a loaded machine; only a bound for a helper that never does",
+    },
+  );
 });
 
 Deno.test("configured endpoints win over localServices()", async () => {

@@ -95,16 +95,18 @@ async function handle(signal: Deno.Signal): Promise<void> {
     GRACE_MS,
     () => false,
   ).catch((error) => (errors.push(error), true));
-  for (const error of errors) console.error(`itkit: ${describe(error)}`);
-  console.error(
+  for (const error of errors) say(`itkit: ${describe(error)}`);
+  say(
     `itkit: ${signal}: disposed the fixtures of ${disposed} open scope(s)${
       finished ? "" : ` (gave up after ${GRACE_MS} ms)`
     }; exiting with ${code}`,
   );
-  // Under `deno test` console output travels to the runner's reporter (on
-  // another thread), which prints it a moment later: dying at once could
-  // lose these lines. The wait blocks this thread, so that no test finishes
-  // meanwhile (the run would end with 0 before the process dies).
+  // What the tests printed before the signal travels to `deno test`'s
+  // reporter (on another thread), which prints it a moment later: a short
+  // wait gives it that moment, which no assertion and none of our lines
+  // (written above, synchronously) depend on. The wait blocks this thread, so
+  // no test finishes meanwhile (the run would end with 0 before the process
+  // dies).
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, OUTPUT_FLUSH_MS);
   die(signal);
   // Still here a moment later: something else handles the signal.
@@ -119,8 +121,49 @@ async function handle(signal: Deno.Signal): Promise<void> {
 /** How long after killing itself the process counts as having survived. */
 const SURVIVED_MS = 1_000;
 
-/** How long the last lines get to reach `deno test`'s reporter. */
+/**
+ * How long the tests' last output gets to reach `deno test`'s reporter
+ * before the process dies: best effort, for the user's reading only.
+ */
 const OUTPUT_FLUSH_MS = 500;
+
+/**
+ * The process's own stderr, opened where the handlers are installed (at
+ * module load, with the process's permissions: a test's narrower ones do not
+ * apply to a file already open). Under `deno test`, `console.error` goes to
+ * the runner's reporter, on another thread, which may not have printed it
+ * when the process dies by the signal; a synchronous write here is out
+ * before that.
+ */
+let stderr: Deno.FsFile | undefined;
+
+/** Writes `line` to the process's stderr at once, else through the console. */
+function say(line: string): void {
+  if (stderr) {
+    try {
+      const bytes = new TextEncoder().encode(`${line}\n`);
+      for (let at = 0; at < bytes.length;) {
+        at += stderr.writeSync(bytes.subarray(at));
+      }
+      return;
+    } catch {
+      stderr = undefined; // closed: the console, from now on
+    }
+  }
+  console.error(line);
+}
+
+/** Opens the process's stderr for {@linkcode say}, where that is allowed. */
+function openStderr(): void {
+  if (Deno.build.os === "windows") return;
+  try {
+    const path = "/dev/stderr";
+    const { state } = Deno.permissions.querySync({ name: "write", path });
+    if (state === "granted") stderr = Deno.openSync(path, { write: true });
+  } catch {
+    // Not a file that opens (a socket), or not allowed: the console.
+  }
+}
 
 /**
  * Ends the process the way the signal would have (the shell sees 130 or
@@ -146,6 +189,7 @@ let installed = false;
 export function installInterruptHandlers(): void {
   if (installed) return;
   installed = true;
+  openStderr();
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     const listener = (): void => void handle(signal);
     try {

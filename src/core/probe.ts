@@ -28,7 +28,7 @@ export interface ProbeOptions {
   /**
    * How long the probe may take before it reports `timed out after N ms`.
    *
-   * @default {1000}
+   * @default {10000}
    */
   timeout?: number;
   /** Aborts the probe early; the result's reason is then `aborted`. */
@@ -51,8 +51,15 @@ export interface HttpProbeOptions extends ProbeOptions {
   method?: string;
 }
 
-/** The default probe budget, in milliseconds. */
-export const DEFAULT_PROBE_TIMEOUT = 1000;
+/**
+ * The default probe budget, in milliseconds (`ITKIT_PROBE_TIMEOUT` sets
+ * another). Only a service that takes a connection and never answers costs
+ * it, once per process (a refused port answers at once); a budget a running
+ * service can miss on a loaded machine ignores its tests, which a green run
+ * hides. So it is long: this project's own suite, on a loaded 2-core
+ * machine, needed it for servers running beside it.
+ */
+export const DEFAULT_PROBE_TIMEOUT = 10_000;
 
 /** The longest budget a timer can hold (2^31 - 1 ms, about 24.8 days). */
 export const MAX_PROBE_TIMEOUT = 2 ** 31 - 1;

@@ -53,6 +53,7 @@ export function startClonePool(): void {
     );
   }
   child.unref();
+  noteSpawned(child.pid);
   waitForHelper(child.pid); // reaper: waiting for the reaper waits for us
   writer = child.stdin.getWriter();
   // A plain reader, read only while awaiting a reply: nothing stays pending.
@@ -71,6 +72,30 @@ export function startClonePool(): void {
   } catch {
     drops = undefined;
     send({ op: "no-drops" }).catch(() => {});
+  }
+}
+
+/**
+ * Says in the reaper log, before this process goes on, that helper `pid`
+ * runs: it says `started` itself only once Deno has started it, and a test
+ * process killed meanwhile must not leave it unwaited for (see
+ * `waitForReapers`). Only where this process may write the log without a
+ * prompt; else the helper's own line says it.
+ */
+function noteSpawned(pid: number): void {
+  const log = reaperLogPath();
+  try {
+    const { state } = Deno.permissions.querySync({ name: "write", path: log });
+    if (state !== "granted") return;
+    Deno.writeTextFileSync(
+      log,
+      `${
+        new Date().toISOString()
+      } helper ${pid} spawned (parent ${Deno.pid})\n`,
+      { append: true },
+    );
+  } catch {
+    // Not writable (a full disk): the helper says it started, or fails to.
   }
 }
 

@@ -16,13 +16,48 @@
 // every 50 ms once a `drops` request says the parent created it; this process
 // removes it when it ends (the parent may be killed between creating it and
 // saying so), unless a `no-drops` request says the path is not ours.
+//
+// In the reaper log (the second argument) it says `helper <pid> started
+// (parent <pid>)` first thing, and `helper <pid> exited` once everything is
+// dropped: whoever waits for the reapers (waitForReapers) waits for it too,
+// and a helper gone without its `exited` line is a failure of the run.
 
-import postgres from "npm:postgres@^4.2.0";
+import type postgres from "npm:postgres@^4.2.0";
 import { type PostgresConfig, postgresUrl } from "./config.ts";
-import { postgresOptions } from "./client.ts";
+import { loadPostgres, postgresOptions } from "./client.ts";
 import { RUN_ID, uniqueName } from "../run/naming.ts";
 import { lines } from "../util/lines.ts";
 import { hold, releaseAll } from "./_lease.ts";
+
+/** The drops file, and whether it is ours (unless the parent says not). */
+const DROPS_PATH: string | undefined = Deno.args[0];
+/** The run's reaper log: where a failure to drop something is said. */
+const LOG_PATH: string | undefined = Deno.args[1];
+
+/**
+ * Appends a dated `helper <pid> …` line to the reaper log (one write, with
+ * O_APPEND: lines of processes sharing the file stay whole), else says it on
+ * stderr.
+ */
+function log(line: string): void {
+  const text = `${new Date().toISOString()} helper ${Deno.pid} ${line}\n`;
+  try {
+    if (LOG_PATH === undefined) throw new Error("no log");
+    Deno.writeTextFileSync(LOG_PATH, text, { append: true });
+  } catch {
+    console.error(`itkit: ${text.trimEnd()}`);
+  }
+}
+
+// Like the reaper: a signal to the test's process group must not stop the
+// cleanup.
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  Deno.addSignalListener(signal, () => {});
+}
+// Before loading postgres.js (seconds on a cold cache): from now on, waiting
+// for the reapers waits for us.
+log(`started (parent ${Deno.ppid})`);
+const postgresFactory = await loadPostgres();
 
 interface Request {
   op:
@@ -72,11 +107,6 @@ interface Pool {
   bytes?: Promise<number>;
 }
 
-// reaper: a signal to the test's process group must not stop the cleanup.
-for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-  Deno.addSignalListener(signal, () => {});
-}
-
 const admins = new Map<string, postgres.Sql>();
 /** A database this process drops when done: a clone or a template. */
 interface Tracked {
@@ -95,7 +125,7 @@ function admin(config: PostgresConfig): postgres.Sql {
   const key = postgresUrl(config, true); // with its TLS settings
   let sql = admins.get(key);
   if (!sql) {
-    sql = postgres(
+    sql = postgresFactory(
       postgresOptions(config, { max: 2 }) as postgres.Options<
         Record<string, postgres.PostgresType>
       >,
@@ -349,27 +379,12 @@ async function handle(request: Request): Promise<void> {
   if (op === "no-drops") dropsOurs = false;
 }
 
-/** The drops file, and whether it is ours (unless the parent says not). */
-const DROPS_PATH: string | undefined = Deno.args[0];
-/** The run's reaper log: where a failure to drop something is said. */
-const LOG_PATH: string | undefined = Deno.args[1];
-
 /**
  * Says in the reaper log that something could not be dropped (a "FAILED"
  * line, which the run's leftover check reports), else on stderr.
  */
 function failed(what: string, error: unknown): void {
-  const line = `${
-    new Date().toISOString()
-  } helper ${Deno.pid} FAILED to drop ${what}: ${
-    (error as Error)?.message ?? error
-  }\n`;
-  try {
-    if (LOG_PATH === undefined) throw new Error("no log");
-    Deno.writeTextFileSync(LOG_PATH, line, { append: true });
-  } catch {
-    console.error(`itkit: ${line.trimEnd()}`);
-  }
+  log(`FAILED to drop ${what}: ${(error as Error)?.message ?? error}`);
 }
 let dropsOurs = DROPS_PATH !== undefined;
 let dropsFile: Deno.FsFile | undefined;
@@ -535,3 +550,5 @@ for (const { config, database } of order) {
 // Only now, with everything dropped: the leases.
 await releaseAll();
 for (const sql of admins.values()) await sql.end({ timeout: 1 });
+// Last: everything is dropped (or said FAILED above).
+log("exited");

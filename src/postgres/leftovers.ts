@@ -5,6 +5,7 @@
  * @module
  */
 
+import type postgres from "npm:postgres@^4.2.0";
 import { loadPostgres, postgresOptions } from "./client.ts";
 import type { PostgresConfig } from "./config.ts";
 import { createdAt, runIdOf } from "../run/naming.ts";
@@ -29,8 +30,10 @@ export interface LeftoverOptions {
  *
  * A database named by a fixture (`itkit_<run id>_<n>`) is listed as a whole
  * and not visited (its helper may be dropping it); every other database is
- * visited for its schemas. While databases are being dropped, the listing
- * waits for them, up to 15 s.
+ * visited for its schemas. List after the run's helpers are done (`cli.ts
+ * run` waits for them, see `waitForReapers`); a `DROP DATABASE` still under
+ * way on the server when the listing ran is waited for (up to 30 s), then the
+ * server is listed once more.
  *
  * @param config The server (any database).
  * @param options Whether to list live runs' resources too.
@@ -49,23 +52,45 @@ export async function listPostgresLeftovers(
   options: LeftoverOptions = {},
 ): Promise<string[]> {
   const includeLive = options.includeLive ?? false;
-  // A test process's helper drops its databases just after the process
-  // ends: while the listing keeps shrinking, or a drop is under way, give it
-  // a moment.
-  let { lines } = await listOnce(config, includeLive);
-  for (let waited = 0; lines.length > 0 && waited < SETTLE_MS;) {
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    waited += 250;
-    const again = await listOnce(config, includeLive);
-    const shrinking = again.lines.length < lines.length;
-    lines = again.lines;
-    if (!shrinking && !again.dropping && waited >= 1_000) break;
-  }
-  return lines;
+  const first = await listOnce(config, includeLive);
+  if (first.lines.length === 0 || !first.dropping) return first.lines;
+  // A drop the caller did not wait for (a helper of a process it did not
+  // start) was under way: its database is not a leftover once it commits.
+  await dropsDone(config);
+  return (await listOnce(config, includeLive)).lines;
 }
 
-/** How long a listing may wait for databases being dropped. */
-const SETTLE_MS = 15_000;
+/**
+ * How long a listing waits for a `DROP DATABASE` under way: one drop takes a
+ * checkpoint, seconds on a loaded machine; a drop still running after this is
+ * stuck, and its database is listed.
+ */
+const DROP_WAIT_MS = 30_000;
+
+/** Waits until no `DROP DATABASE` runs on the server, up to DROP_WAIT_MS. */
+async function dropsDone(config: PostgresConfig): Promise<void> {
+  const postgres = await loadPostgres();
+  const admin = postgres(postgresOptions(config, { max: 1 }));
+  try {
+    const until = Date.now() + DROP_WAIT_MS;
+    while (await dropsRunning(admin) && Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  } finally {
+    await admin.end({ timeout: 5 });
+  }
+}
+
+/** Whether another session runs a `DROP DATABASE` now. */
+async function dropsRunning(admin: postgres.Sql): Promise<boolean> {
+  const [activity] = await admin<{ dropping: boolean }[]>`
+    select exists(
+      select from pg_stat_activity
+      where pid <> pg_backend_pid() and state = 'active'
+        and query ilike 'drop database%'
+    ) as dropping`;
+  return activity?.dropping === true;
+}
 
 /** One listing, and whether a `DROP DATABASE` ran at its start or end. */
 async function listOnce(
@@ -75,18 +100,9 @@ async function listOnce(
   const postgres = await loadPostgres();
   let lines: string[] = [];
   const admin = postgres(postgresOptions(config, { max: 1 }));
-  const dropsRunning = async (): Promise<boolean> => {
-    const [activity] = await admin<{ dropping: boolean }[]>`
-      select exists(
-        select from pg_stat_activity
-        where pid <> pg_backend_pid() and state = 'active'
-          and query ilike 'drop database%'
-      ) as dropping`;
-    return activity?.dropping === true;
-  };
   let dropping = false;
   try {
-    dropping = await dropsRunning();
+    dropping = await dropsRunning(admin);
     const databases = await admin<{ datname: string }[]>`
       select datname from pg_database
       where datname not in ('template0', 'template1', ${config.database})
@@ -118,7 +134,7 @@ async function listOnce(
         await sql.end({ timeout: 5 });
       }
     }
-    dropping ||= await dropsRunning();
+    dropping ||= await dropsRunning(admin);
     if (!includeLive) {
       lines = await withoutLive(admin as unknown as Pg, lines);
     }

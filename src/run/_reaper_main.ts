@@ -129,11 +129,15 @@ const CONCURRENCY = 4;
 let active = 0;
 const queue: (() => void)[] = [];
 
-/** How long a creation ahead may take before the reaper gives up on it. */
+/**
+ * How long a creation ahead may take, once its module is loaded, before the
+ * reaper gives up on it.
+ */
 const CREATE_TIMEOUT_MS = 10_000;
 /**
- * Stores (a remover and its config) where a creation failed: the rest are
- * not tried (a store that is down, whose tests are ignored, costs one try).
+ * Stores (a remover and its config) that refused a creation or answered it
+ * with an error: the rest are not tried (a store that is down, whose tests
+ * are ignored, costs one try). A creation that ran out of time does not count.
  */
 const unusable = new Map<string, string>();
 
@@ -150,13 +154,16 @@ function create(id: number, resource: ReapedResource): void {
     }
     creatingNow++;
     const started = performance.now();
-    const signal = AbortSignal.timeout(CREATE_TIMEOUT_MS);
+    let signal: AbortSignal | undefined;
     try {
       const failed = unusable.get(store);
       if (failed !== undefined) throw new Error(`skipped: ${failed}`);
       ensureWorkingDir();
       const module = await removerOf(resource.remover);
       if (!module.create) throw new Error("its module cannot create it");
+      // The store's budget, from now: loading its module (an SDK, seconds
+      // on a cold cache) is not the store's time.
+      signal = AbortSignal.timeout(CREATE_TIMEOUT_MS);
       await module.create(resource, signal);
       await noteReady(id, resource);
       log(
@@ -166,10 +173,14 @@ function create(id: number, resource: ReapedResource): void {
       );
       return true;
     } catch (error) {
-      unusable.set(store, String(error));
       // An answer (a refusal, an error) means nothing was made: nothing to
-      // remove. Timed out, it may have been made: removed at exit.
-      if (!signal.aborted) registered.delete(id);
+      // remove, and the store is not tried again. Timed out, it may have
+      // been made (removed at exit), and the store was only slow: the next
+      // creation tries it.
+      if (signal?.aborted !== true) {
+        unusable.set(store, String(error));
+        registered.delete(id);
+      }
       log(`could not create ${resource.what} ahead: ${error}`);
       return false;
     } finally {

@@ -475,26 +475,29 @@ export function waitForHelper(pid: number): void {
   delivered({ op: "helper", id: pid });
 }
 
-/** What the reapers that wrote to a log did. */
+/** What the reapers (and clone helpers) that wrote to a log did. */
 export interface ReaperReport {
   /**
-   * Lines of what failed: removals, and reapers that ended before finishing
-   * their work (killed, or unable to start).
+   * Lines of what failed: removals, and reapers or helpers that ended before
+   * finishing their work (killed, or unable to start).
    */
   failed: string[];
   /** How many resources they removed. */
   removed: number;
-  /** Reapers still running when the wait gave up. */
+  /** Reapers and helpers still running when the wait gave up. */
   running: number[];
 }
 
 /**
- * Waits until every reaper that wrote to `log` has exited (or is gone), so
- * that nothing checks for leftovers while a reaper is still removing them.
- * A reaper that is gone without having said it exited did not finish its
- * work: that is a failure of the run, reported with its log.
+ * Waits until every reaper, and every database clone helper, that wrote to
+ * `log` has said it exited and is gone, so that nothing checks for leftovers
+ * while one is still removing them (or still holds a file open). One is
+ * counted from its first line: the test process notes each it spawns
+ * (`spawned`) before going on, and each says `started` itself. One that is
+ * gone without having said it exited did not finish its work: that is a
+ * failure of the run, reported with its log.
  *
- * @param log The log file the reapers share.
+ * @param log The log file they share.
  * @param timeoutMs How long to wait at most.
  * @returns What they did.
  */
@@ -503,42 +506,115 @@ export async function waitForReapers(
   timeoutMs = 120_000,
 ): Promise<ReaperReport> {
   const until = Date.now() + timeoutMs;
-  for (;;) {
-    let text = "";
+  const read = async (): Promise<string> => {
     try {
-      text = await Deno.readTextFile(log);
+      return await Deno.readTextFile(log);
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
+      return "";
     }
-    const pids = (pattern: RegExp): Set<number> =>
-      new Set([...text.matchAll(pattern)].map((m) => Number(m[1])));
-    const started = pids(/ reaper (\d+) (?:spawned|started)/g);
-    const exited = pids(/ reaper (\d+) exited/g);
-    const running = [...started].filter((pid) =>
-      !exited.has(pid) && processAlive(pid)
-    );
-    if (running.length === 0 || Date.now() > until) {
-      // Read again: a reaper seen gone has written all it will, and its
-      // last lines may have come after the read above.
-      text = await Deno.readTextFile(log).catch(() => text);
-      const exited = pids(/ reaper (\d+) exited/g);
-      const reported = pids(/ reaper (\d+) FAILED: /g);
-      const failed = text.split("\n").filter((l) => / FAILED\b/.test(l));
+  };
+  let text = await read();
+  for (;;) {
+    const before = parseLog(text);
+    const running: number[] = [];
+    for (const { program, started, exited } of Object.values(before)) {
+      // Until it is gone, also after its `exited` line: it may still hold a
+      // file (the ready file on a temp dir about to be unmounted).
       for (const pid of started) {
-        if (exited.has(pid) || reported.has(pid) || running.includes(pid)) {
-          continue;
+        if (runs(pid, program, exited.has(pid))) running.push(pid);
+      }
+    }
+    // Read after looking at the processes: one found gone wrote all its
+    // lines by then (one can say it exited and end between a read and the
+    // look), and a process noted meanwhile is looked at in the next round.
+    text = await read();
+    const kinds = parseLog(text);
+    const noted = (k: LogKinds) =>
+      Object.values(k).reduce((n, { started }) => n + started.size, 0);
+    const settled = running.length === 0 && noted(kinds) === noted(before);
+    if (settled || Date.now() > until) {
+      // Out of time with a process noted since the look: not looked at.
+      for (const [kind, { started }] of Object.entries(kinds)) {
+        for (const pid of started) {
+          if (!before[kind as keyof LogKinds].started.has(pid)) {
+            running.push(pid);
+          }
         }
-        failed.push(
-          `reaper ${pid} FAILED: it ended without finishing its work (no "exited" line; killed, or it could not start); what it held may be left; its log: ${log}`,
-        );
+      }
+      const failed = text.split("\n").filter((l) => / FAILED\b/.test(l));
+      for (
+        const [kind, { started, exited, reported }] of Object.entries(kinds)
+      ) {
+        for (const pid of started) {
+          if (exited.has(pid) || reported.has(pid) || running.includes(pid)) {
+            continue;
+          }
+          failed.push(
+            `${kind} ${pid} FAILED: it ended without finishing its work (no "exited" line; killed, or it could not start); what it ${
+              kind === "reaper" ? "held" : "had to drop"
+            } may be left; its log: ${log}`,
+          );
+        }
       }
       return {
         failed,
-        removed: [...text.matchAll(/ removed /g)].length,
+        // Not the `exited: removed N` lines.
+        removed: [...text.matchAll(/^\S+ reaper \d+ removed /gm)].length,
         running,
       };
     }
     await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** The reapers and helpers a log names, by kind. */
+type LogKinds = Record<
+  "reaper" | "helper",
+  {
+    /** What its command line names. */
+    program: string;
+    /** Noted as spawned, or said it started. */
+    started: Set<number>;
+    /** Said it exited. */
+    exited: Set<number>;
+    /** Its death was noticed and said by its parent. */
+    reported: Set<number>;
+  }
+>;
+
+/** Reads the lines `<time> reaper|helper <pid> <what>` of a reaper log. */
+function parseLog(text: string): LogKinds {
+  const pids = (pattern: RegExp): Set<number> =>
+    new Set([...text.matchAll(pattern)].map((m) => Number(m[1])));
+  return {
+    reaper: {
+      program: "_reaper_main.ts",
+      started: pids(/^\S+ reaper (\d+) (?:spawned|started)\b/gm),
+      exited: pids(/^\S+ reaper (\d+) exited\b/gm),
+      reported: pids(/^\S+ reaper (\d+) FAILED: /gm),
+    },
+    helper: {
+      program: "_clone_pool_main.ts",
+      started: pids(/^\S+ helper (\d+) (?:spawned|started)\b/gm),
+      exited: pids(/^\S+ helper (\d+) exited\b/gm),
+      reported: new Set<number>(),
+    },
+  };
+}
+
+/**
+ * Whether process `pid` still runs `program` (a reaper or helper of ours):
+ * not gone, not a zombie, and not a later process that got its pid. Where
+ * /proc cannot tell (not Linux), until it said it exited.
+ */
+function runs(pid: number, program: string, saidExited: boolean): boolean {
+  if (Deno.build.os !== "linux") return !saidExited;
+  if (!processAlive(pid)) return false;
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/cmdline`).includes(program);
+  } catch {
+    return processAlive(pid); // gone meanwhile, or not ours to read
   }
 }
 

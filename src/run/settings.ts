@@ -131,8 +131,9 @@ let probeTimeout: number | null | undefined;
 export const MAX_TIMER_MS: number = 2 ** 31 - 1;
 
 /**
- * The default probe budget from `ITKIT_PROBE_TIMEOUT` (milliseconds), for
- * machines where 1000 ms is too short (a loaded CI runner), or `undefined`.
+ * The default probe budget from `ITKIT_PROBE_TIMEOUT` (milliseconds), where
+ * 10000 ms does not fit (a slower remote service, or a shorter wait for one
+ * that hangs), or `undefined`.
  *
  * @throws {TypeError} When it is set but not a positive whole number a timer
  *   can hold (up to 2^31 - 1).
@@ -247,25 +248,30 @@ export function s3Engine(): S3Engine {
 export interface ReaperSettings {
   /** `ITKIT_REAPER`: on unless `0`, `false`, `no` or `off`. */
   enabled: boolean;
-  /** `ITKIT_REAPER_LOG` (set by `cli.ts run`), if set. */
+  /**
+   * `ITKIT_REAPER_LOG` (set by `cli.ts run`), if set: the reaper's log, and
+   * the database clone helper's (which runs with the reaper off too).
+   */
   log: string | undefined;
 }
 
 let reaper: ReaperSettings | undefined;
 
 /**
- * The reaper settings (`ITKIT_REAPER`, and `ITKIT_REAPER_LOG` when it is
- * on), read once. Call it where a fixture first needs the reaper, before
- * starting it: `startReaper()` takes any failure for "no reaper".
+ * The reaper settings (`ITKIT_REAPER` and `ITKIT_REAPER_LOG`), read once.
+ * Call it where a fixture first needs the reaper, before starting it:
+ * `startReaper()` takes any failure for "no reaper".
  *
  * @returns The settings.
- * @throws {TypeError} When `ITKIT_REAPER` is not a flag, or the reaper is on
- *   and `ITKIT_REAPER_LOG` is in a directory that does not exist.
+ * @throws {TypeError} When `ITKIT_REAPER` is not a flag, or
+ *   `ITKIT_REAPER_LOG` is in a directory that does not exist.
  */
 export function reaperSettings(): ReaperSettings {
   if (reaper === undefined) {
     const enabled = parseFlag("ITKIT_REAPER", readEnv("ITKIT_REAPER"), true);
-    const log = enabled ? readEnv("ITKIT_REAPER_LOG") || undefined : undefined;
+    // Also with the reaper off: the clone helper says there that it started,
+    // exited or failed to drop something (waitForReapers reads it).
+    const log = readEnv("ITKIT_REAPER_LOG") || undefined;
     reaper = {
       enabled,
       log: log === undefined ? undefined : checkFileSetting(

@@ -19,6 +19,13 @@ export interface ReapedBucket extends ReapedResource {
   keyPrefix: string;
 }
 
+/**
+ * The AWS SDK, loaded with this module (only the reaper imports it): the
+ * reaper's budget for a creation ahead starts once the module is loaded, and
+ * loading the SDK (seconds on a cold cache) is not the store's time.
+ */
+const sdk = await loadS3Sdk();
+
 const clients = new Map<string, Promise<S3ClientLike>>();
 
 function clientFor(config: ReapedBucket["config"]): Promise<S3ClientLike> {
@@ -43,7 +50,6 @@ export async function create(
   signal: AbortSignal,
 ): Promise<void> {
   const { config, bucket } = resource as ReapedBucket;
-  const sdk = await loadS3Sdk();
   await holdBefore(config, bucket); // the run's lease first
   await (await clientFor(config)).send(
     new sdk.CreateBucketCommand({ Bucket: bucket }),
@@ -61,7 +67,6 @@ export async function reap(resource: ReapedResource): Promise<void> {
   const { config, bucket, keyPrefix } = resource as ReapedBucket;
   const endpoint = new URL(config.endpoint);
   const client = clientFor(config);
-  const sdk = await loadS3Sdk();
   try {
     await emptyBucket(await client, bucket, keyPrefix, endpoint.href);
     if (keyPrefix === "") {

@@ -141,6 +141,34 @@ export async function startRgw(
   const secretAccessKey = options.secretAccessKey ??
     randomKey(40, `${UPPER_DIGITS}abcdefghijklmnopqrstuvwxyz`);
   const deadline = Date.now() + timeout;
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await startCluster(bin, accessKeyId, secretAccessKey, deadline);
+    } catch (error) {
+      // Its ports were free when picked, and another process (a parallel
+      // test's listener) took one before a daemon bound it: new ports, in a
+      // new cluster (this one is stopped and its dir removed).
+      const taken = /Address already in use/.test(String(error));
+      if (!taken || attempt >= PORT_ATTEMPTS || Date.now() > deadline) {
+        throw error;
+      }
+    }
+  }
+}
+
+/** Clusters started at most, when a daemon's port was taken meanwhile. */
+const PORT_ATTEMPTS = 3;
+
+/**
+ * Starts one cluster on ports free now, in a new temp dir; stops it and
+ * removes the dir when it fails.
+ */
+async function startCluster(
+  bin: Record<Binary, string>,
+  accessKeyId: string,
+  secretAccessKey: string,
+  deadline: number,
+): Promise<RgwServer> {
   const dir = await Deno.makeTempDir({ prefix: "itkit-rgw-" });
   const cluster = new Cluster(dir);
   try {
@@ -403,14 +431,23 @@ class Cluster {
 }
 
 // Reads daemon pids until "done" (normal stop: exit) or end of input (the
-// parent died: kill them and remove the dir).
+// parent died: kill them, wait until each is gone, not a zombie, so none
+// still writes its log, bounded at 30 s for one that never goes, then remove
+// the dir).
 const WATCHDOG = `pids=
 while read -r p; do
   [ "$p" = done ] && exit 0
   pids="$pids $p"
 done
 [ -n "$pids" ] && kill -9 $pids 2>/dev/null
-sleep 0.5
+for p in $pids; do
+  i=0
+  while [ $i -lt 600 ] && [ -e /proc/$p ] &&
+    [ "$(sed 's/.*) \\(.\\).*/\\1/' /proc/$p/stat 2>/dev/null)" != Z ]; do
+    sleep 0.05
+    i=$((i + 1))
+  done
+done
 rm -rf "$1"`;
 
 function cephConf(
@@ -425,6 +462,9 @@ mon host = v2:127.0.0.1:${monPort}
 public addr = 127.0.0.1
 ms bind ipv6 = false
 ms bind msgr1 = false
+# a port taken since it was picked fails at once (not after three tries 5 s
+# apart): startRgw() then starts again on new ports
+ms bind retry count = 1
 # no authentication inside the cluster; radosgw asks for a secure mon
 # connection by default, which needs cephx
 auth cluster required = none

@@ -29,11 +29,17 @@ group("files", {
     console.log(`DIR ${dir.path}`);
   });
   group("nested", { timeout: 2000 }, (test) => {
+    // Fails by the timeout whether it hits the setup or the body, which
+    // waits for the abort.
     test("hangs past the group's budget", async (t) => {
       await delay(10_000, t.signal);
     });
     test("has its own fixture too", {
       fixtures: { other: tmpDir.fixture() },
+      // Its own budget: the group's covers setup too, and this setup takes
+      // two temp dirs the reaper makes ahead, which on a cold cache waits
+      // for the reaper to start (seconds). Only a bound for a hang.
+      timeout: 60_000,
     }, (_t, fixtures) => {
       // Nested groups do not type the outer group's fixtures; they are there.
       const { dir, other } = fixtures as unknown as Record<string, TmpDir>;

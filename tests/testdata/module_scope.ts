@@ -12,6 +12,7 @@ import {
   integration,
   type ProbeResult,
 } from "../../mod.ts";
+import { listenersHere } from "./_sockets.ts";
 
 const variant = Deno.env.get("ITKIT_VARIANT") ?? "ok";
 const marker = Deno.env.get("ITKIT_MARKER")!;
@@ -63,6 +64,9 @@ const perTest = defineFixture<undefined, Shared, { backend: Shared }>({
   }),
 });
 
+/** The module server's port, once a test used it. */
+let appPort: number | undefined;
+
 integration(
   "first user",
   { fixtures: { backend, app } },
@@ -70,6 +74,7 @@ integration(
     if (variant === "first-fails") throw new Error("first user failed");
     assert.equal(backend.id, 1);
     assert.equal(await (await fetch(app.url)).text(), "pong");
+    appPort = app.port;
     console.log(`FIRST PORT ${app.port}`);
   },
 );
@@ -78,7 +83,10 @@ integration("does not use it", () => {});
 
 integration("second user", {
   fixtures: { backend, app, mine: perTest.fixture() },
+  // Reads /proc (below), which Deno allows only with all permissions.
+  permissions: "inherit",
 }, async (_t, { backend, app, mine }) => {
+  console.log(`APP LISTENER HELD ${listenersHere(app.port).length > 0}`);
   assert.equal(backend.id, 1);
   assert.equal(mine.id, 1);
   assert.equal(await (await fetch(app.url)).text(), "pong");
@@ -90,4 +98,14 @@ integration("last user", {
   fixtures: { backend },
 }, (_t, { backend }) => {
   assert.equal(backend.id, 1);
+});
+
+// Whether this process holds a socket listening on the server's port, once
+// the module's fixtures were disposed (Deno's afterAll hook): said as the
+// process ends, with all permissions (only they may read /proc). Not by
+// connecting: the freed port may be another process's by now.
+globalThis.addEventListener("unload", () => {
+  if (appPort !== undefined) {
+    console.log(`APP LISTENER LEFT ${listenersHere(appPort).length > 0}`);
+  }
 });

@@ -16,12 +16,19 @@ async function exists(pid: string): Promise<boolean> {
 integration("the reaper is killed during this test", {
   permissions: { read: [log], run: ["kill"] },
   fixtures: { dir: tmpDir.fixture(), bucket: s3Bucket.fixture() },
+  // Only a bound for a reaper that never says whether it made what it was
+  // asked to (each creation has its own 10 s once its module is loaded,
+  // which a cold cache makes take seconds): the test waits for its lines.
+  timeout: 120_000,
 }, async (_t, { dir, bucket }) => {
   console.log(`HELD ${dir.path} ${bucket.name}`);
   // Once it has made ahead what both tests take (two dirs, two buckets):
   // then the second test finds them made and removes them itself.
   let text = Deno.readTextFileSync(log);
   while ([...text.matchAll(/ created \S+ \S+ \(ahead/g)].length < 4) {
+    if (/ could not create \S+ \S+ ahead/.test(text)) {
+      throw new Error(`the reaper could not make something ahead:\n${text}`);
+    }
     await new Promise((r) => setTimeout(r, 20));
     text = Deno.readTextFileSync(log);
   }
