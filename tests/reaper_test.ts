@@ -180,28 +180,46 @@ Deno.test("reaper: a store that refuses costs one creation ahead, not one per te
 });
 
 /**
- * A loopback proxy to the run's S3 store that takes its first connection and
- * never answers on it (a store slow once), and passes the others on.
+ * A loopback proxy to the run's S3 store that takes the first connection
+ * creating a test bucket (not the run's lease bucket, `…-0`) and never
+ * answers on it (a store slow once), and passes everything else on.
  */
 function stallFirstConnection(): { endpoint: string } & AsyncDisposable {
   const target = new URL(Deno.env.get("S3_ENDPOINT")!);
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const conns: Deno.Conn[] = [];
   const piping: Promise<unknown>[] = [];
+  let stalled = false;
+  // Each request the client sends starts a chunk (the SDK writes a request
+  // at once, and reuses connections): the first one creating a test bucket
+  // is held, with everything after it on that connection.
+  const handle = async (conn: Deno.Conn): Promise<void> => {
+    const upstream = await Deno.connect({
+      hostname: target.hostname,
+      port: Number(target.port),
+    });
+    conns.push(upstream);
+    piping.push(upstream.readable.pipeTo(conn.writable).catch(() => {}));
+    const writer = upstream.writable.getWriter();
+    let held = false;
+    try {
+      for await (const chunk of conn.readable) {
+        const line = new TextDecoder().decode(chunk.subarray(0, 200))
+          .split("\r\n")[0] ?? "";
+        if (!stalled && /^PUT \/itkit-[0-9a-z]+-[1-9]\d*\/? /.test(line)) {
+          stalled = held = true; // never answered: read on, pass nothing
+        }
+        if (!held) await writer.write(chunk);
+      }
+    } finally {
+      writer.releaseLock();
+    }
+  };
   const loop = (async () => {
     try {
       for await (const conn of listener) {
         conns.push(conn);
-        if (conns.length === 1) continue; // held, never answered
-        const upstream = await Deno.connect({
-          hostname: target.hostname,
-          port: Number(target.port),
-        });
-        conns.push(upstream);
-        piping.push(
-          conn.readable.pipeTo(upstream.writable).catch(() => {}),
-          upstream.readable.pipeTo(conn.writable).catch(() => {}),
-        );
+        piping.push(handle(conn).catch(() => {}));
       }
     } catch { /* closed */ }
   })();

@@ -33,8 +33,8 @@ import { defaultTestTimeout } from "../run/settings.ts";
  * error thrown from a timer) fails this test instead of the module. The body
  * may go on for a grace period after one; then it is abandoned (its signal is
  * aborted) and the fixtures are disposed. Setup and body share the budget;
- * cleanup has one of its own, as large, so that a test stopped by its budget
- * still cleans up.
+ * cleanup has one of its own, as large and at least 15 s, so that a test
+ * stopped by its budget still cleans up.
  */
 export async function runTest<F extends FixtureRecord>(
   t: Deno.TestContext,
@@ -65,9 +65,10 @@ export async function runTest<F extends FixtureRecord>(
   };
   const guard = new StrayGuard({ test: definition.name });
   const budget = budgetOf(definition.timeout);
+  const cleanupMs = cleanupBudget(budget.ms);
   // A fixture still starting when the test stops is waited for at most half
   // the cleanup budget: the others are disposed within it.
-  run.grace = Math.min(FixtureScopeRun.GRACE_MS, budget.ms / 2);
+  run.grace = Math.min(FixtureScopeRun.GRACE_MS, cleanupMs / 2);
   const body = (async () => {
     // Without fixtures there is nothing to set up or dispose: skip the scope.
     let values: Record<string, unknown> = moduleScoped.size > 0
@@ -107,7 +108,7 @@ export async function runTest<F extends FixtureRecord>(
       body.catch(() => {});
     }
   }
-  guard.fail(...await closeWithin(run, budget.ms));
+  guard.fail(...await closeWithin(run, cleanupMs));
   untrack();
   // A reaper that died fails the test that notices it: what it held may leak.
   const reaperDied = takeReaperFailure();
@@ -132,6 +133,20 @@ function budgetOf(
       ? "the default; set the test's `timeout` option or ITKIT_TIMEOUT"
       : "ITKIT_TIMEOUT; a test's `timeout` option overrides it",
   };
+}
+
+/**
+ * The least cleanup budget: a fixture's own bounded cleanup (a database
+ * fixture gives a server that stops answering 5 s, then cuts it off and
+ * names it) ends within it, and within half of it when it was still starting;
+ * a short test budget must not cut that off with a vaguer error and leave its
+ * timers running into the next test.
+ */
+const CLEANUP_MIN_MS = 15_000;
+
+/** Cleanup's own budget: as large as the test's, and at least the minimum. */
+function cleanupBudget(testMs: number): number {
+  return Math.max(testMs, CLEANUP_MIN_MS);
 }
 
 /** Where a test is: the fixture being set up or cleaned up, a step, the body. */
@@ -187,7 +202,7 @@ async function closeWithin(run: RunState, ms: number): Promise<unknown[]> {
         run.test,
         ms,
         current ? describeInProgress(current) : "while cleaning up",
-        "cleanup has a budget of its own, as large as the test's; it goes on in the background",
+        "cleanup has a budget of its own, as large as the test's and at least 15 s; it goes on in the background",
       ),
     ];
   });

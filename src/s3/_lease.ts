@@ -79,6 +79,32 @@ function holderKey(
  * @throws When the store refuses (the bucket cannot be created, the object
  *   cannot be written).
  */
+/**
+ * How long one lease request may take: a store that never answers must not
+ * hold the reaper (which then cannot exit) or a sweep for ever. A lease that
+ * cannot be written leaves the run protected by the age of its names.
+ */
+const REQUEST_MS = 10_000;
+
+/** Runs one request with an abort signal that fires after REQUEST_MS. */
+async function bounded<T>(
+  send: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () =>
+      controller.abort(
+        new Error(`the S3 store did not answer within ${REQUEST_MS} ms`),
+      ),
+    REQUEST_MS,
+  );
+  try {
+    return await send(controller.signal);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export function hold(
   config: S3Lease["config"],
   bucket: string,
@@ -117,7 +143,9 @@ function start(
   const createBucket = async (): Promise<void> => {
     const { sdk, client } = await ready;
     try {
-      await client.send(new sdk.CreateBucketCommand({ Bucket }));
+      await bounded((abortSignal) =>
+        client.send(new sdk.CreateBucketCommand({ Bucket }), { abortSignal })
+      );
     } catch (error) {
       const name = (error as Error).name;
       if (
@@ -129,14 +157,17 @@ function start(
   };
   const put = async (): Promise<void> => {
     const { sdk, client } = await ready;
-    await client.send(
-      new sdk.PutObjectCommand({
-        Bucket,
-        Key,
-        Body: body,
-        ContentType: "application/json",
-        Metadata: { "itkit-ttl": String(ttl) },
-      }),
+    await bounded((abortSignal) =>
+      client.send(
+        new sdk.PutObjectCommand({
+          Bucket,
+          Key,
+          Body: body,
+          ContentType: "application/json",
+          Metadata: { "itkit-ttl": String(ttl) },
+        }),
+        { abortSignal },
+      )
     );
   };
   const beat = async (): Promise<void> => {
@@ -160,8 +191,9 @@ function start(
       if (bucket === "") await beat();
     } catch (error) {
       if (bucket === "") {
-        await client.send(new sdk.DeleteBucketCommand({ Bucket }))
-          .catch(() => {});
+        await bounded((abortSignal) =>
+          client.send(new sdk.DeleteBucketCommand({ Bucket }), { abortSignal })
+        ).catch(() => {});
       }
       client.destroy();
       throw error;
@@ -202,9 +234,17 @@ export async function release(
   const sdk = await loadS3Sdk();
   const { Bucket, Key } = leaseLocation(runId, bucket);
   try {
-    await holder.client.send(new sdk.DeleteObjectCommand({ Bucket, Key }));
+    await bounded((abortSignal) =>
+      holder.client.send(new sdk.DeleteObjectCommand({ Bucket, Key }), {
+        abortSignal,
+      })
+    );
     if (bucket === "") {
-      await holder.client.send(new sdk.DeleteBucketCommand({ Bucket }));
+      await bounded((abortSignal) =>
+        holder.client.send(new sdk.DeleteBucketCommand({ Bucket }), {
+          abortSignal,
+        })
+      );
     }
   } catch (error) {
     if ((error as Error).name !== "NoSuchBucket") throw error;
@@ -271,7 +311,9 @@ export async function leaseAlive(
   const date = storeClock(command);
   let head;
   try {
-    head = await client.send(command);
+    head = await bounded((abortSignal) =>
+      client.send(command, { abortSignal })
+    );
   } catch (error) {
     const e = error as {
       name?: string;
