@@ -2,7 +2,12 @@
 // admin clients that inspect them from outside the fixtures.
 import { type PostgresConfig, postgresConfig } from "../postgres.ts";
 import { s3Client, type S3Config, s3Config } from "../s3.ts";
-import { ListBucketsCommand } from "@aws-sdk/client-s3";
+import {
+  DeleteBucketCommand,
+  DeleteObjectCommand,
+  ListBucketsCommand,
+  ListObjectsV2Command,
+} from "@aws-sdk/client-s3";
 import postgres from "postgres";
 
 /** The S3 store of this run. */
@@ -44,6 +49,28 @@ export async function bucketNames(s3: S3Config = S3): Promise<string[]> {
   try {
     const { Buckets = [] } = await client.send(new ListBucketsCommand({}));
     return Buckets.map((b) => b.Name!);
+  } finally {
+    client.destroy();
+  }
+}
+
+/**
+ * Removes a bucket a test knowingly left (its objects, then it): e.g. the
+ * lease of a run whose reaper the test killed.
+ */
+export async function removeBucket(
+  name: string,
+  s3: S3Config = S3,
+): Promise<void> {
+  const client = await s3Client(s3);
+  try {
+    const { Contents = [] } = await client.send(
+      new ListObjectsV2Command({ Bucket: name }),
+    );
+    for (const { Key } of Contents) {
+      await client.send(new DeleteObjectCommand({ Bucket: name, Key }));
+    }
+    await client.send(new DeleteBucketCommand({ Bucket: name }));
   } finally {
     client.destroy();
   }

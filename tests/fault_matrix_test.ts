@@ -135,6 +135,10 @@ const killed = new Map<string, unknown>();
 let leftovers: string[] = [];
 let afterSweep: string[] = [];
 let sweepError: unknown;
+/** The full-disk row: its run and what it left, or why it did not run. */
+let fullDisk: { run: DenoTestRun; left: string[] } | { why: string } = {
+  why: "not run",
+};
 /** The sweeps that ran beside the rows, and the row dirs they swept. */
 const besideRows: { report: SweepReport; tmp: string }[] = [];
 let besideError: unknown;
@@ -247,11 +251,54 @@ try {
   } catch (error) {
     sweepError = error;
   }
+
+  // Alone too: a full disk where the toolkit keeps its files (TMPDIR on a
+  // full tmpfs; root only), every fixture kind hit by a throw.
+  fullDisk = await fullDiskRow();
 } finally {
   sweeping = false;
   await sweeper;
   await services.close();
   await Deno.remove(root, { recursive: true });
+}
+
+/**
+ * Runs the matrix's "throw" row with TMPDIR on a full 64k tmpfs (root only):
+ * what it reports, and what it left on the servers and in that dir.
+ */
+async function fullDiskRow(): Promise<
+  { run: DenoTestRun; left: string[] } | { why: string }
+> {
+  if (Deno.uid() !== 0) return { why: "mounting a tmpfs needs root" };
+  const tmp = await rowDir("full-disk");
+  const mount = await new Deno.Command("mount", {
+    args: ["-t", "tmpfs", "-o", "size=64k,mode=1777", "tmpfs", tmp],
+    stderr: "piped",
+  }).output();
+  if (!mount.success) {
+    return { why: new TextDecoder().decode(mount.stderr).trim() };
+  }
+  try {
+    await new Deno.Command("dd", {
+      args: ["if=/dev/zero", `of=${tmp}/fill`, "bs=4k"],
+      stderr: "null",
+    }).output();
+    const run = await runDenoTest(["fault_matrix.ts"], {
+      env: {
+        ...services.env,
+        ITKIT_FAULT: "throw",
+        TMPDIR: tmp,
+        ITKIT_REAPER_LOG: `${tmp}/itkit-reaper.log`,
+      },
+    });
+    const left = (await settledLeftovers(["full-disk"])).filter((name) =>
+      name !== "full-disk: fill" && name !== "full-disk: itkit-reaper.log"
+    );
+    return { run, left };
+  } finally {
+    const umount = await new Deno.Command("umount", { args: [tmp] }).output();
+    if (!umount.success) throw new Error(`could not unmount ${tmp}`);
+  }
 }
 
 /** Each kind's result under `fault`: its test's, and its check's. */
@@ -350,4 +397,32 @@ Deno.test("fault matrix: sweeps with no age limit beside every row (a shared ser
 Deno.test("fault matrix: SIGKILL of the process group without a reaper leaves nothing after one sweep", () => {
   if (sweepError) throw sweepError;
   assert.deepEqual(afterSweep, []);
+});
+
+Deno.test({
+  name:
+    `fault matrix: a full disk where the toolkit keeps its files is said, fails no test by itself, and leaves nothing${
+      "why" in fullDisk ? ` (ignored: ${fullDisk.why})` : ""
+    }`,
+  ignore: "why" in fullDisk,
+}, () => {
+  const { run, left } = fullDisk as { run: DenoTestRun; left: string[] };
+  assert.match(
+    run.output,
+    /itkit: no reaper for this process: its log \S+ cannot be written \(No space left on device/,
+  );
+  // Every kind failed by its throw alone (a directory takes no block of a
+  // full tmpfs), every check after it passed, and nothing was left on the
+  // servers or in the dir.
+  const kinds = [
+    ...run.output.matchAll(/^\[integration\] .* under throw \.\.\. FAILED/gm),
+  ];
+  assert.equal(run.failed, kinds.length, run.output);
+  assert.equal(run.passed, kinds.length, run.output);
+  assert.equal(
+    [...run.output.matchAll(/^error: Error: boom$/gm)].length,
+    kinds.length,
+    run.output,
+  );
+  assert.deepEqual(left, [], run.output);
 });

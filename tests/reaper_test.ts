@@ -4,7 +4,7 @@
 // PostgreSQL helper it waits for), and the reaper's log says what it did.
 import assert from "node:assert/strict";
 import { startInGroup } from "./_group.ts";
-import { bucketNames, itkitObjects } from "./_services.ts";
+import { bucketNames, itkitObjects, removeBucket } from "./_services.ts";
 import { closedPort, expectRun, runDenoTest } from "./_harness.ts";
 import { processAlive, waitForReapers } from "../src/run/reaper.ts";
 
@@ -316,6 +316,14 @@ Deno.test("reaper: killed while its tests run, it is reported (the test that not
       failed[0]!,
       /reaper \d+ FAILED: the reaper \(pid \d+\) was killed/,
     );
+    // The run's S3 lease was the reaper's to refresh and remove: it is named
+    // among what the dead reaper held, and left (the sweep takes it once it
+    // expires). This test removes it.
+    const lease = /lease of run \S+ on s3 \S+ \((itkit-\S+-0)\)/.exec(
+      run.output,
+    )?.[1];
+    assert.ok(lease, run.output);
+    await removeBucket(lease);
     const held = [...run.output.matchAll(/^HELD (\S+) (\S+)$/gm)];
     assert.equal(held.length, 2, run.output);
     const buckets = await bucketNames();
