@@ -278,6 +278,7 @@ async function fullDiskRow(): Promise<
   if (!mount.success) {
     return { why: new TextDecoder().decode(mount.stderr).trim() };
   }
+  let result: { run: DenoTestRun; left: string[] };
   try {
     await new Deno.Command("dd", {
       args: ["if=/dev/zero", `of=${tmp}/fill`, "bs=4k"],
@@ -294,11 +295,14 @@ async function fullDiskRow(): Promise<
     const left = (await settledLeftovers(["full-disk"])).filter((name) =>
       name !== "full-disk: fill" && name !== "full-disk: itkit-reaper.log"
     );
-    return { run, left };
+    result = { run, left };
   } finally {
-    const umount = await new Deno.Command("umount", { args: [tmp] }).output();
-    if (!umount.success) throw new Error(`could not unmount ${tmp}`);
+    await new Deno.Command("umount", { args: [tmp] }).output();
   }
+  if (await Deno.stat(`${tmp}/fill`).then(() => true, () => false)) {
+    throw new Error(`could not unmount ${tmp}`);
+  }
+  return result;
 }
 
 /** Each kind's result under `fault`: its test's, and its check's. */
