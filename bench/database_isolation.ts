@@ -24,6 +24,14 @@ import postgres from "postgres";
 import { createApp, migrate } from "./suite/app/mod.ts";
 import { databaseUrl } from "./suite/global_setup.ts";
 import { resetStatement } from "./suite/_reset.ts";
+import {
+  fileSystemOf,
+  loadAverage,
+  mean,
+  median,
+  p95,
+  sum,
+} from "./_measure.ts";
 import { cases as customerCases } from "./suite/cases/customers.ts";
 import { cases as invoiceCases } from "./suite/cases/invoices.ts";
 
@@ -53,26 +61,6 @@ interface Row {
 }
 const rows: Row[] = [];
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  return s.length % 2
-    ? s[(s.length - 1) / 2]!
-    : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-}
-function p95(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil(s.length * 0.95) - 1)] ?? NaN;
-}
-function mean(xs: number[]): number {
-  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
-}
-function sum(xs: number[]): number {
-  return xs.reduce((a, b) => a + b, 0);
-}
-function loadAverage(): number {
-  return Number(Deno.readTextFileSync("/proc/loadavg").split(" ")[0]);
-}
 const loads: number[] = [];
 function noteLoad(): void {
   loads.push(loadAverage());
@@ -442,6 +430,7 @@ const machine = {
   cpus: navigator.hardwareConcurrency,
   postgres: server?.version.split(" on ")[0],
   tmpdir,
+  tmpdirFileSystem: fileSystemOf(tmpdir),
   load: loads.length
     ? `${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`
     : "",
@@ -453,7 +442,13 @@ if (WRITE) {
   await Deno.writeTextFile(
     file,
     JSON.stringify(
-      { ...previous, databaseIsolation: { machine, rows } },
+      {
+        ...previous,
+        databaseIsolation: {
+          ...previous.databaseIsolation,
+          [machine.tmpdirFileSystem]: { machine, rows },
+        },
+      },
       null,
       2,
     ) +

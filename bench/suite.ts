@@ -30,6 +30,14 @@
 
 import postgres from "postgres";
 import { databaseUrl } from "./suite/global_setup.ts";
+import {
+  fileSystemOf,
+  loadAverage,
+  mean,
+  median,
+  p95,
+  sum,
+} from "./_measure.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const SUITE = new URL("suite/", import.meta.url);
@@ -42,6 +50,8 @@ const ROUNDS = Number(flag("--rounds") ?? 5);
 const JOBS = flag("--jobs") ?? "2";
 const ONLY = flag("--only")?.split(",");
 const WRITE = !Deno.args.includes("--no-write");
+/** The suite's tests: 5 files of 20 cases. */
+const TESTS = 100;
 
 /** One way of running the suite. */
 interface Variant {
@@ -148,28 +158,6 @@ interface FixtureTimings {
 }
 
 const decoder = new TextDecoder();
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  return s.length % 2
-    ? s[(s.length - 1) / 2]!
-    : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-}
-function p95(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil(s.length * 0.95) - 1)] ?? NaN;
-}
-function mean(xs: number[]): number {
-  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
-}
-function sum(xs: number[]): number {
-  return xs.reduce((a, b) => a + b, 0);
-}
-
-function loadAverage(): number {
-  return Number(Deno.readTextFileSync("/proc/loadavg").split(" ")[0]);
-}
 
 /** Busy and total jiffies of all CPUs. */
 function cpuTimes(): [number, number] {
@@ -508,7 +496,7 @@ for (const v of variants) {
   if (rs.some((r) => r.resets > 0)) {
     rows.push({
       name: `suite: ${v.id}: the hand-written reset after each test`,
-      value: median(rs.map((r) => r.resets)) / 100,
+      value: median(rs.map((r) => r.resets)) / TESTS,
       unit: "ms mean",
     });
   }
@@ -573,28 +561,22 @@ const machine = {
   rounds: ROUNDS,
 };
 
-/** The type of the file system `path` is on, from /proc/mounts. */
-function fileSystemOf(path: string): string {
-  let best = { at: "", type: "?" };
-  for (const line of Deno.readTextFileSync("/proc/mounts").split("\n")) {
-    const [, at, type] = line.split(" ");
-    if (
-      at && type &&
-      (path === at || path.startsWith(at.endsWith("/") ? at : `${at}/`)) &&
-      at.length > best.at.length
-    ) {
-      best = { at, type };
-    }
-  }
-  return best.type;
-}
-
 if (WRITE) {
   const file = new URL("bench/results.json", ROOT);
   const previous = await Deno.readTextFile(file).then(JSON.parse, () => ({}));
   await Deno.writeTextFile(
     file,
-    JSON.stringify({ ...previous, suite: { machine, rows, runs } }, null, 2) +
+    JSON.stringify(
+      {
+        ...previous,
+        suite: {
+          ...previous.suite,
+          [machine.tmpdirFileSystem]: { machine, rows, runs },
+        },
+      },
+      null,
+      2,
+    ) +
       "\n",
   );
 }
