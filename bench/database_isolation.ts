@@ -8,7 +8,11 @@
 // 2. concurrent clones: 1, 2 and 4 at once (throughput and latency);
 // 3. what a running test sees beside DROP DATABASE and beside CREATE
 //    DATABASE: the latency of the app's test cases (body + DELETE reset) on
-//    a migrated database while another connection drops or clones;
+//    a migrated database while another connection drops or clones; and the
+//    resets themselves, test by test: the toolkit's "truncate" reset against
+//    the hand-written DELETE and TRUNCATE, and what its change tracking adds
+//    to a test's body; and what a test's body pays for a new pool and for a
+//    fresh database (cold catalog caches);
 // 4. the toolkit's own pipeline: a file of 20 tests and a module of 100
 //    tests, isolation "database" against "truncate", from the run summary's
 //    fixture timings (per test: its setup, i.e. the wait for its database,
@@ -18,7 +22,8 @@
 // table. Run it through `cli.ts run`, which provides PostgreSQL:
 //
 //   deno run -A cli.ts run -- deno run -A bench/database_isolation.ts
-//     [--quick] [--skip raw,concurrent,beside,pipeline] [--no-write]
+//     [--quick] [--skip raw,concurrent,beside,reset,fresh,pipeline]
+//     [--no-write]
 
 import postgres from "postgres";
 import { createApp, migrate } from "./suite/app/mod.ts";
@@ -34,6 +39,7 @@ import {
 } from "./_measure.ts";
 import { cases as customerCases } from "./suite/cases/customers.ts";
 import { cases as invoiceCases } from "./suite/cases/invoices.ts";
+import { INSTALL_RESET } from "../src/postgres/_truncate.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const QUICK = Deno.args.includes("--quick");
@@ -289,6 +295,146 @@ try {
         note: `p95 ${p95(xs).toFixed(1)} ms, mean ${
           mean(xs).toFixed(1)
         } ms, ${xs.length} tests`,
+      });
+    }
+  }
+
+  // 3b. The resets, test by test: the same cases on two clones, one with the
+  // toolkit's change tracking and reset function installed (what "truncate"
+  // isolation installs in its database), one without; after each case, the
+  // toolkit's reset on the first, the hand-written DELETE and TRUNCATE
+  // (alternately) on the second. The body times show what the tracking
+  // triggers add to the test itself.
+  if (!SKIP.has("reset")) {
+    const tracked = cloneName();
+    const plain = cloneName();
+    await createClone(tracked, "WAL_LOG");
+    await createClone(plain, "WAL_LOG");
+    const withTracking = createApp(databaseUrl(url, tracked));
+    const without = createApp(databaseUrl(url, plain));
+    const installed = await timed(() => withTracking.sql.unsafe(INSTALL_RESET));
+    const statements = {
+      delete: await resetStatement(without.sql, "delete"),
+      truncate: await resetStatement(without.sql, "truncate"),
+    };
+    const written = statements.truncate.split(",").length;
+    const cases = [...customerCases, ...invoiceCases];
+    const times: Record<string, number[]> = {};
+    const tables: number[] = [];
+    const push = (key: string, ms: number) => (times[key] ??= []).push(ms);
+    const rounds = QUICK ? 1 : 3;
+    for (let round = 0; round < rounds; round++) {
+      noteLoad();
+      for (const [i, c] of cases.entries()) {
+        let t = performance.now();
+        await c.run(withTracking);
+        push("body, with the change-tracking triggers", performance.now() - t);
+        t = performance.now();
+        const [row] = await withTracking.sql<{ reset: number }[]>`
+          select itkit_reset.reset() as reset`;
+        push('itkit "truncate" reset', performance.now() - t);
+        tables.push(row!.reset);
+        t = performance.now();
+        await c.run(without);
+        push("body, without", performance.now() - t);
+        const kind = (i + round) % 2 ? "truncate" : "delete";
+        t = performance.now();
+        await without.sql.unsafe(statements[kind]);
+        push(
+          kind === "delete"
+            ? `hand-written DELETE of the ${written} tables without migrated rows`
+            : `hand-written TRUNCATE of the ${written} tables without migrated rows`,
+          performance.now() - t,
+        );
+      }
+    }
+    await withTracking.close();
+    await without.close();
+    await dropClone(tracked);
+    await dropClone(plain);
+    rows.push({
+      name: "installing the change tracking and reset (INSTALL_RESET)",
+      value: installed,
+      unit: "ms",
+    });
+    const body = median(times["body, without"]!);
+    for (const [key, xs] of Object.entries(times)) {
+      rows.push({
+        name: `per test (${cases.length} cases of the suite): ${key}`,
+        value: median(xs),
+        unit: "ms",
+        ...(key.startsWith("body, with ")
+          ? { baseline: body, ratio: median(xs) / body }
+          : {}),
+        note: `p95 ${p95(xs).toFixed(1)} ms, mean ${mean(xs).toFixed(1)} ms${
+          key.startsWith("itkit")
+            ? `; tables emptied per reset: median ${median(tables)}, ${
+              Math.min(...tables)
+            }–${Math.max(...tables)}`
+            : ""
+        }`,
+      });
+    }
+  }
+
+  // 3c. What a test pays for a database of its own besides the clone: the
+  // same cases, each (a) on one database through one pool kept from test to
+  // test, (b) through a new pool of the app per test on that database (a new
+  // connection: authentication, postgres.js fetching the array types), (c)
+  // through a new pool per test on a fresh clone (made ahead, nothing else
+  // running): a new backend on a database no backend has used builds its
+  // catalog caches from scratch. Alternated case by case.
+  if (!SKIP.has("fresh")) {
+    const cases = [...customerCases, ...invoiceCases];
+    const rounds = QUICK ? 1 : 2;
+    const warm = cloneName();
+    await createClone(warm, "WAL_LOG");
+    const kept = createApp(databaseUrl(url, warm));
+    const reset = await resetStatement(kept.sql, "delete");
+    const fresh: string[] = [];
+    for (let i = 0; i < cases.length * rounds; i++) {
+      const name = cloneName();
+      await createClone(name, "WAL_LOG");
+      fresh.push(name);
+    }
+    const times: Record<string, number[]> = {};
+    const push = (key: string, ms: number) => (times[key] ??= []).push(ms);
+    for (let round = 0; round < rounds; round++) {
+      noteLoad();
+      for (const c of cases) {
+        let t = performance.now();
+        await c.run(kept);
+        push("one pool kept from test to test", performance.now() - t);
+        await kept.sql.unsafe(reset);
+        t = performance.now();
+        {
+          await using app = createApp(databaseUrl(url, warm));
+          await c.run(app);
+        }
+        push("a new pool per test, same database", performance.now() - t);
+        await kept.sql.unsafe(reset);
+        const name = fresh.shift()!;
+        t = performance.now();
+        {
+          await using app = createApp(databaseUrl(url, name));
+          await c.run(app);
+        }
+        push("a new pool per test on a fresh clone", performance.now() - t);
+        await dropClone(name);
+      }
+    }
+    await kept.close();
+    await dropClone(warm);
+    const base = median(times["one pool kept from test to test"]!);
+    for (const [key, xs] of Object.entries(times)) {
+      rows.push({
+        name: `a test's body (${cases.length} cases), ${key}`,
+        value: median(xs),
+        unit: "ms",
+        ...(key.startsWith("one pool")
+          ? {}
+          : { baseline: base, ratio: median(xs) / base }),
+        note: `p95 ${p95(xs).toFixed(1)} ms, mean ${mean(xs).toFixed(1)} ms`,
       });
     }
   }

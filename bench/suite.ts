@@ -137,6 +137,11 @@ interface RunRecord {
   load: [number, number];
   /** Share of the machine's CPU time busy during the run, all processes. */
   busy: number;
+  /**
+   * CPU ms: the test process's, its helpers' (as last seen while it ran),
+   * the PostgreSQL server's (all its processes, the whole run).
+   */
+  cpu: { test: number; reapers: number; cloneHelpers: number; server: number };
   /** Deno processes the run started: the test process, helpers, setups. */
   processes: { deno: number; reapers: number; cloneHelpers: number };
   /** Migration times, ms, one per migrated database. */
@@ -168,38 +173,61 @@ function cpuTimes(): [number, number] {
   return [total - idle, total];
 }
 
+/** The fields of /proc/<pid>/stat after the command name (field 3 on). */
+function statFields(pid: number): string[] {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+}
+/** CPU ms of a process's own threads (utime + stime; 100 ticks a second). */
+function cpuMsOf(fields: string[], children = false): number {
+  const at = (i: number) => Number(fields[i] ?? 0);
+  return (at(11) + at(12) + (children ? at(13) + at(14) : 0)) * 10;
+}
+
+/** What a test process and the processes it spawned used. */
+interface Watched {
+  /** Its children, by pid: command line and CPU ms at the last look. */
+  children: Map<number, { cmdline: string; cpuMs: number }>;
+  /** The test process's own CPU ms at the last look before it ended. */
+  cpuMs: number;
+}
+
 /**
- * Watches the processes whose parent is `pid` (the helpers a test process
- * spawns; they stay its children while it runs), every 100 ms: new
- * process ids only, so a scan reads little.
+ * Watches the test process `pid` and the processes whose parent it is (the
+ * helpers it spawns; they stay its children while it runs), every 100 ms:
+ * new process ids are looked at once, so a scan reads little. CPU times are
+ * the last ones seen (a helper's work after the last look is missed).
  */
-function watchChildren(pid: number): () => Map<number, string> {
+function watchChildren(pid: number): () => Watched {
   const seen = new Set<number>();
-  const children = new Map<number, string>();
+  const watched: Watched = { children: new Map(), cpuMs: 0 };
   const scan = () => {
+    try {
+      watched.cpuMs = cpuMsOf(statFields(pid));
+    } catch {
+      // ended
+    }
     for (const entry of Deno.readDirSync("/proc")) {
       const id = Number(entry.name);
       if (!Number.isInteger(id) || seen.has(id)) continue;
       seen.add(id);
       try {
-        const stat = Deno.readTextFileSync(`/proc/${id}/stat`);
-        const ppid = Number(
-          stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1],
-        );
-        if (ppid === pid) children.set(id, "");
+        if (Number(statFields(id)[1]) === pid) {
+          watched.children.set(id, { cmdline: "", cpuMs: 0 });
+        }
       } catch {
         // gone already
       }
     }
-    // Read again until it is a program of its own (a child seen between
-    // its fork and its exec still has the test process's command line).
-    for (const [id, cmdline] of children) {
-      if (cmdline.includes("_main.ts")) continue;
+    for (const [id, child] of watched.children) {
       try {
-        children.set(
-          id,
-          Deno.readTextFileSync(`/proc/${id}/cmdline`).replaceAll("\0", " "),
-        );
+        child.cpuMs = cpuMsOf(statFields(id));
+        // Read again until it is a program of its own (a child seen between
+        // its fork and its exec has the test process's command line).
+        if (!child.cmdline.includes("_main.ts")) {
+          child.cmdline = Deno.readTextFileSync(`/proc/${id}/cmdline`)
+            .replaceAll("\0", " ");
+        }
       } catch {
         // gone
       }
@@ -215,8 +243,27 @@ function watchChildren(pid: number): () => Map<number, string> {
   return () => {
     clearInterval(timer);
     scan();
-    return children;
+    return watched;
   };
+}
+
+/**
+ * CPU ms the PostgreSQL server has used so far: the postmaster's, its
+ * children's that ended, and its live children's (backends, checkpointer).
+ */
+function serverCpuMs(postmaster: number): number {
+  let total = cpuMsOf(statFields(postmaster), true);
+  for (const entry of Deno.readDirSync("/proc")) {
+    const id = Number(entry.name);
+    if (!Number.isInteger(id)) continue;
+    try {
+      const fields = statFields(id);
+      if (Number(fields[1]) === postmaster) total += cpuMsOf(fields);
+    } catch {
+      // gone
+    }
+  }
+  return total;
 }
 
 /** Runs `deno <args>` in the project, failing with its output. */
@@ -248,6 +295,21 @@ if (!adminUrl) {
   );
 }
 
+/** The local server's postmaster, to read its CPU time (if it is local). */
+const postmaster = await (async () => {
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  try {
+    const [row] = await admin<
+      { pid: number }[]
+    >`select pg_backend_pid() as pid`;
+    return Number(statFields(row!.pid)[1]);
+  } catch {
+    return undefined;
+  } finally {
+    await admin.end();
+  }
+})();
+
 /** Databases this bench made (dropped at the end if a run left them). */
 const made = new Set<string>();
 
@@ -264,9 +326,10 @@ async function runOnce(variant: Variant, round: number): Promise<RunRecord> {
   let output = "";
   let globalMs = 0;
   let processes = 0;
-  let children = new Map<number, string>();
+  let watched: Watched = { children: new Map(), cpuMs: 0 };
   const load = loadAverage();
   const [busy0, total0] = cpuTimes();
+  const server0 = postmaster ? serverCpuMs(postmaster) : NaN;
   const started = performance.now();
   try {
     if (variant.globalSetup) {
@@ -285,7 +348,7 @@ async function runOnce(variant: Variant, round: number): Promise<RunRecord> {
       if (variant.globalSetup === "template") env.BENCH_TEMPLATE = name;
       else env.DATABASE_URL = databaseUrl(adminUrl!, name);
     }
-    let stop = (): Map<number, string> => new Map();
+    let stop = (): Watched => watched;
     output += await deno(
       [
         "test",
@@ -297,7 +360,7 @@ async function runOnce(variant: Variant, round: number): Promise<RunRecord> {
       env,
       (pid) => stop = watchChildren(pid),
     );
-    children = stop();
+    watched = stop();
     processes++;
   } finally {
     if (variant.globalSetup) {
@@ -317,7 +380,11 @@ async function runOnce(variant: Variant, round: number): Promise<RunRecord> {
   }
   const ms = performance.now() - started;
   const [busy1, total1] = cpuTimes();
-  const kinds = [...children.values()];
+  const server1 = postmaster ? serverCpuMs(postmaster) : NaN;
+  const children = [...watched.children.values()];
+  const kinds = children.map((c) => c.cmdline);
+  const helperCpu = (part: string) =>
+    sum(children.filter((c) => c.cmdline.includes(part)).map((c) => c.cpuMs));
   const record: RunRecord = {
     round,
     variant: variant.id,
@@ -325,6 +392,12 @@ async function runOnce(variant: Variant, round: number): Promise<RunRecord> {
     globalMs,
     load: [load, loadAverage()],
     busy: (busy1 - busy0) / (total1 - total0),
+    cpu: {
+      test: watched.cpuMs,
+      reapers: helperCpu("_reaper_main.ts"),
+      cloneHelpers: helperCpu("_clone_pool_main.ts"),
+      server: server1 - server0,
+    },
     processes: {
       // The toolkit's helpers are all Deno programs.
       deno: processes + kinds.length,
@@ -388,7 +461,9 @@ for (let round = 0; round < ROUNDS; round++) {
         record.load[1].toFixed(1)
       }, cpu busy ${
         (record.busy * 100).toFixed(0)
-      } %, ${record.processes.deno} deno processes)`,
+      } %, ${record.processes.deno} deno processes, cpu ms ${
+        JSON.stringify(record.cpu)
+      })`,
     );
   }
 }
@@ -487,6 +562,18 @@ for (const v of variants) {
       } in all per run (median)`,
     });
   }
+  const cpu = (part: keyof RunRecord["cpu"]) =>
+    median(rs.map((r) => r.cpu[part]));
+  rows.push({
+    name: `suite: ${v.id}: CPU time per run`,
+    value: median(rs.map((r) => sum(Object.values(r.cpu)))),
+    unit: "ms",
+    note: `test process ${cpu("test").toFixed(0)} ms, reapers ${
+      cpu("reapers").toFixed(0)
+    } ms, clone helpers ${cpu("cloneHelpers").toFixed(0)} ms, PostgreSQL ${
+      cpu("server").toFixed(0)
+    } ms (medians; the 2 cores give 2 s a second)`,
+  });
   rows.push({
     name: `suite: ${v.id}: Deno's per-test durations, summed over the files`,
     value: median(rs.map((r) => r.testsMs)),
