@@ -455,6 +455,7 @@ try {
         setups: number[];
         cleanups: number[];
         perTest: number[];
+        bodies: number[];
       }> = {};
       for (let round = 0; round < rounds; round++) {
         for (const isolation of ["truncate", "database"]) {
@@ -499,6 +500,7 @@ try {
             setups: [],
             cleanups: [],
             perTest: [],
+            bodies: [],
           };
           entry.wall.push(wall);
           entry.first.push(t.setups[0]!);
@@ -507,6 +509,19 @@ try {
           entry.cleanups.push(...t.cleanups);
           // Per test, with the first test's wait beyond the migration
           // shared out over the tests.
+          // The later tests' bodies: Deno's duration of each test (whole
+          // ms; the first test, in whole seconds, is left out) less its
+          // setup and cleanup.
+          const durations = [...text.matchAll(/ \.\.\. ok \((\d+)ms\)$/gm)]
+            .map((m) => Number(m[1]));
+          if (durations.length >= count - 1) {
+            const later = durations.slice(-(count - 1));
+            for (let i = 1; i < count; i++) {
+              entry.bodies.push(
+                later[i - 1]! - t.setups[i]! - (t.cleanups[i] ?? 0),
+              );
+            }
+          }
           entry.perTest.push(
             (sum(t.setups) - migration + sum(t.cleanups)) / count,
           );
@@ -537,6 +552,21 @@ try {
           note: `median ${median(e.cleanups).toFixed(2)} ms, p95 ${
             p95(e.cleanups).toFixed(1)
           } ms`,
+        });
+        rows.push({
+          name:
+            `itkit "${isolation}", ${what}: each later test's body (its duration less its setup and cleanup)`,
+          value: mean(e.bodies),
+          unit: "ms mean",
+          ...(isolation === "database" && by.truncate
+            ? {
+              baseline: mean(by.truncate.bodies),
+              ratio: mean(e.bodies) / mean(by.truncate.bodies),
+            }
+            : {}),
+          note: `median ${median(e.bodies).toFixed(1)} ms, p95 ${
+            p95(e.bodies).toFixed(1)
+          } ms, ${e.bodies.length} tests`,
         });
         rows.push({
           name:

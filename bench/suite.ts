@@ -511,15 +511,15 @@ for (const v of variants) {
   });
 }
 
-/** Median of per-round ratios of `a` to `b`. */
-function ratio(a: string, b: string): number | undefined {
+/** The per-round ratios of `a` to `b`. */
+function ratios(a: string, b: string): number[] {
   const xs: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     const x = of(a).find((r) => r.round === round);
     const y = of(b).find((r) => r.round === round);
     if (x && y) xs.push(x.ms / y.ms);
   }
-  return xs.length ? median(xs) : undefined;
+  return xs;
 }
 
 const comparisons: [string, string, string, number][] = [
@@ -536,8 +536,9 @@ const comparisons: [string, string, string, number][] = [
   ["itkit-truncate-par", "itkit-truncate-seq", "", NaN],
 ];
 for (const [a, b, target, limit] of comparisons) {
-  const r = ratio(a, b);
-  if (r === undefined) continue;
+  const xs = ratios(a, b);
+  if (xs.length === 0) continue;
+  const r = median(xs);
   rows.push({
     name: `suite: ${a} vs ${b}`,
     value: median(of(a).map((x) => x.ms)),
@@ -545,6 +546,9 @@ for (const [a, b, target, limit] of comparisons) {
     baseline: median(of(b).map((x) => x.ms)),
     ratio: r,
     ...(target ? { target, met: r <= limit } : {}),
+    note: `median of ${xs.length} per-round ratios, ${
+      Math.min(...xs).toFixed(2)
+    }–${Math.max(...xs).toFixed(2)}`,
   });
 }
 
@@ -614,6 +618,20 @@ for (const v of variants) {
       note: `median ${median(cleanups).toFixed(2)} ms, p95 ${
         p95(cleanups).toFixed(1)
       } ms`,
+    });
+    rows.push({
+      name: `suite: ${v.id}: test bodies per run`,
+      value: median(
+        rs.map((r) =>
+          r.fixture
+            ? r.testsMs - sum(r.fixture.firstSetups) - sum(r.fixture.setups) -
+              sum(r.fixture.cleanups)
+            : NaN
+        ).filter((x) => !Number.isNaN(x)),
+      ),
+      unit: "ms",
+      note:
+        "Deno's per-test durations less the fixture time (a duration over 1 s is printed in whole seconds)",
     });
     rows.push({
       name: `suite: ${v.id}: fixture time on the tests' path per run`,
