@@ -666,6 +666,35 @@ const machine = {
   rounds: ROUNDS,
 };
 
+/** A run as bench/results.json keeps it: fixture timings summarized, 0.1 ms. */
+function compactRun(run: RunRecord): Record<string, unknown> {
+  const round = (x: number) => Math.round(x * 10) / 10;
+  const stats = (xs: number[]) => ({
+    count: xs.length,
+    mean: round(mean(xs)),
+    median: round(median(xs)),
+    p95: round(p95(xs)),
+  });
+  const { fixture, ...rest } = run;
+  return {
+    ...rest,
+    ms: round(run.ms),
+    globalMs: round(run.globalMs),
+    busy: round(run.busy * 100) / 100,
+    migrations: run.migrations.map(round),
+    resets: round(run.resets),
+    ...(fixture
+      ? {
+        fixture: {
+          firstSetups: fixture.firstSetups.map(round),
+          setups: stats(fixture.setups),
+          cleanups: stats(fixture.cleanups),
+        },
+      }
+      : {}),
+  };
+}
+
 if (WRITE) {
   const file = new URL("bench/results.json", ROOT);
   const previous = await Deno.readTextFile(file).then(JSON.parse, () => ({}));
@@ -676,7 +705,11 @@ if (WRITE) {
         ...previous,
         suite: {
           ...previous.suite,
-          [machine.tmpdirFileSystem]: { machine, rows, runs },
+          [machine.tmpdirFileSystem]: {
+            machine,
+            rows,
+            runs: runs.map(compactRun),
+          },
         },
       },
       null,
