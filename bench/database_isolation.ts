@@ -26,7 +26,7 @@
 //     [--no-write]
 
 import postgres from "postgres";
-import { createApp, migrate } from "./suite/app/mod.ts";
+import { createApp, migrate, type Sql } from "./suite/app/mod.ts";
 import { databaseUrl } from "./suite/global_setup.ts";
 import { resetStatement } from "./suite/_reset.ts";
 import {
@@ -299,25 +299,42 @@ try {
     }
   }
 
-  // 3b. The resets, test by test: the same cases on two clones, one with the
-  // toolkit's change tracking and reset function installed (what "truncate"
-  // isolation installs in its database), one without; after each case, the
-  // toolkit's reset on the first, the hand-written DELETE and TRUNCATE
-  // (alternately) on the second. The body times show what the tracking
-  // triggers add to the test itself.
+  // 3b. The resets, test by test: the same cases on three clones, one with
+  // the toolkit's change tracking and reset function installed (what
+  // "truncate" isolation installs in its database) and reset by it, one
+  // reset by the hand-written DELETE, one by the hand-written TRUNCATE; the
+  // three run each case in turn, in an order that rotates from case to case.
+  // The body times show what the tracking triggers add to a test, and what a
+  // TRUNCATE before it costs it (new, empty relation files).
   if (!SKIP.has("reset")) {
-    const tracked = cloneName();
-    const plain = cloneName();
-    await createClone(tracked, "WAL_LOG");
-    await createClone(plain, "WAL_LOG");
-    const withTracking = createApp(databaseUrl(url, tracked));
-    const without = createApp(databaseUrl(url, plain));
-    const installed = await timed(() => withTracking.sql.unsafe(INSTALL_RESET));
+    const names = [cloneName(), cloneName(), cloneName()];
+    for (const name of names) await createClone(name, "WAL_LOG");
+    const apps = names.map((name) => createApp(databaseUrl(url, name)));
+    const installed = await timed(() => apps[0]!.sql.unsafe(INSTALL_RESET));
     const statements = {
-      delete: await resetStatement(without.sql, "delete"),
-      truncate: await resetStatement(without.sql, "truncate"),
+      delete: await resetStatement(apps[1]!.sql, "delete"),
+      truncate: await resetStatement(apps[2]!.sql, "truncate"),
     };
     const written = statements.truncate.split(",").length;
+    const kinds = [
+      {
+        body: "body, with the change-tracking triggers",
+        reset: 'itkit "truncate" reset',
+        run: (sql: Sql) => sql`select itkit_reset.reset() as reset`,
+      },
+      {
+        body: "body, after a hand-written DELETE",
+        reset:
+          `hand-written DELETE of the ${written} tables without migrated rows`,
+        run: (sql: Sql) => sql.unsafe(statements.delete),
+      },
+      {
+        body: "body, after a hand-written TRUNCATE",
+        reset:
+          `hand-written TRUNCATE of the ${written} tables without migrated rows`,
+        run: (sql: Sql) => sql.unsafe(statements.truncate),
+      },
+    ];
     const cases = [...customerCases, ...invoiceCases];
     const times: Record<string, number[]> = {};
     const tables: number[] = [];
@@ -326,48 +343,38 @@ try {
     for (let round = 0; round < rounds; round++) {
       noteLoad();
       for (const [i, c] of cases.entries()) {
-        let t = performance.now();
-        await c.run(withTracking);
-        push("body, with the change-tracking triggers", performance.now() - t);
-        t = performance.now();
-        const [row] = await withTracking.sql<{ reset: number }[]>`
-          select itkit_reset.reset() as reset`;
-        push('itkit "truncate" reset', performance.now() - t);
-        tables.push(row!.reset);
-        t = performance.now();
-        await c.run(without);
-        push("body, without", performance.now() - t);
-        const kind = (i + round) % 2 ? "truncate" : "delete";
-        t = performance.now();
-        await without.sql.unsafe(statements[kind]);
-        push(
-          kind === "delete"
-            ? `hand-written DELETE of the ${written} tables without migrated rows`
-            : `hand-written TRUNCATE of the ${written} tables without migrated rows`,
-          performance.now() - t,
-        );
+        for (let k = 0; k < kinds.length; k++) {
+          const at = (i + round + k) % kinds.length;
+          const kind = kinds[at]!;
+          const app = apps[at]!;
+          let t = performance.now();
+          await c.run(app);
+          push(kind.body, performance.now() - t);
+          t = performance.now();
+          const result = await kind.run(app.sql);
+          push(kind.reset, performance.now() - t);
+          if (at === 0) tables.push(Number(result[0]?.reset));
+        }
       }
     }
-    await withTracking.close();
-    await without.close();
-    await dropClone(tracked);
-    await dropClone(plain);
+    for (const app of apps) await app.close();
+    for (const name of names) await dropClone(name);
     rows.push({
       name: "installing the change tracking and reset (INSTALL_RESET)",
       value: installed,
       unit: "ms",
     });
-    const body = median(times["body, without"]!);
+    const body = median(times[kinds[1]!.body]!);
     for (const [key, xs] of Object.entries(times)) {
       rows.push({
         name: `per test (${cases.length} cases of the suite): ${key}`,
         value: median(xs),
         unit: "ms",
-        ...(key.startsWith("body, with ")
+        ...(key.startsWith("body") && key !== kinds[1]!.body
           ? { baseline: body, ratio: median(xs) / body }
           : {}),
         note: `p95 ${p95(xs).toFixed(1)} ms, mean ${mean(xs).toFixed(1)} ms${
-          key.startsWith("itkit")
+          key === kinds[0]!.reset
             ? `; tables emptied per reset: median ${median(tables)}, ${
               Math.min(...tables)
             }–${Math.max(...tables)}`
@@ -612,6 +619,17 @@ const machine = {
     : "",
   quick: QUICK,
 };
+/**
+ * This run's rows, in place of the earlier rows of the same name: a run with
+ * `--skip` updates what it measured and keeps the rest.
+ */
+function merged(earlier: Row[] | undefined): Row[] {
+  const fresh = new Map(rows.map((r) => [r.name, r]));
+  const kept = (earlier ?? []).map((r) => fresh.get(r.name) ?? r);
+  const seen = new Set(kept.map((r) => r.name));
+  return [...kept, ...rows.filter((r) => !seen.has(r.name))];
+}
+
 if (WRITE) {
   const file = new URL("bench/results.json", ROOT);
   const previous = await Deno.readTextFile(file).then(JSON.parse, () => ({}));
@@ -622,7 +640,12 @@ if (WRITE) {
         ...previous,
         databaseIsolation: {
           ...previous.databaseIsolation,
-          [machine.tmpdirFileSystem]: { machine, rows },
+          [machine.tmpdirFileSystem]: {
+            machine,
+            rows: merged(
+              previous.databaseIsolation?.[machine.tmpdirFileSystem]?.rows,
+            ),
+          },
         },
       },
       null,
