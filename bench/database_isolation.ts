@@ -44,6 +44,14 @@ import { INSTALL_RESET } from "../src/postgres/_truncate.ts";
 const ROOT = new URL("../", import.meta.url);
 const QUICK = Deno.args.includes("--quick");
 const WRITE = !Deno.args.includes("--no-write");
+const SECTIONS = [
+  "raw",
+  "concurrent",
+  "beside",
+  "reset",
+  "fresh",
+  "pipeline",
+];
 const SKIP = new Set(
   Deno.args.includes("--skip")
     ? (Deno.args[Deno.args.indexOf("--skip") + 1] ?? "").split(",")
@@ -618,6 +626,7 @@ const machine = {
     ? `${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`
     : "",
   quick: QUICK,
+  sections: SECTIONS.filter((section) => !SKIP.has(section)),
 };
 /**
  * This run's rows, in place of the earlier rows of the same name: a run with
@@ -641,7 +650,15 @@ if (WRITE) {
         databaseIsolation: {
           ...previous.databaseIsolation,
           [machine.tmpdirFileSystem]: {
-            machine,
+            // The runs the rows come from: this one alone, unless sections
+            // were skipped (their rows are the earlier runs').
+            machines: SKIP.size
+              ? [
+                ...previous.databaseIsolation?.[machine.tmpdirFileSystem]
+                  ?.machines ?? [],
+                machine,
+              ]
+              : [machine],
             rows: merged(
               previous.databaseIsolation?.[machine.tmpdirFileSystem]?.rows,
             ),
