@@ -1027,9 +1027,12 @@ const machine = {
   memoryGiB: Math.round(Deno.systemMemoryInfo().total / 2 ** 30),
   quick: QUICK,
 };
+// The sections other benches write (`suite`, `databaseIsolation`) stay.
+const previous = await Deno.readTextFile(new URL("bench/results.json", ROOT))
+  .then(JSON.parse, () => ({}));
 await Deno.writeTextFile(
   new URL("bench/results.json", ROOT),
-  JSON.stringify({ machine, rows }, null, 2) + "\n",
+  JSON.stringify({ ...previous, machine, rows }, null, 2) + "\n",
 );
 const fmt = (x: number | undefined) =>
   x === undefined ? "" : x.toFixed(x < 10 ? 3 : 1);

@@ -1,0 +1,4 @@
+import { cases } from "../cases/customers.ts";
+import { handSuite } from "./_suite.ts";
+
+await handSuite("customers", cases);

@@ -1,0 +1,4 @@
+import { cases } from "../cases/invoices.ts";
+import { handSuite } from "./_suite.ts";
+
+await handSuite("invoices", cases);

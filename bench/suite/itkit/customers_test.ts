@@ -1,0 +1,4 @@
+import { cases } from "../cases/customers.ts";
+import { itkitSuite } from "./_suite.ts";
+
+itkitSuite("customers", cases);

@@ -1,0 +1,4 @@
+import { cases } from "../cases/invoices.ts";
+import { itkitSuite } from "./_suite.ts";
+
+itkitSuite("invoices", cases);

@@ -1,0 +1,4 @@
+import { cases } from "../cases/subscriptions.ts";
+import { itkitSuite } from "./_suite.ts";
+
+itkitSuite("subscriptions", cases);

@@ -1,0 +1,4 @@
+import { cases } from "../cases/sync.ts";
+import { itkitSuite } from "./_suite.ts";
+
+itkitSuite("sync", cases);

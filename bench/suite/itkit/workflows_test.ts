@@ -1,0 +1,4 @@
+import { cases } from "../cases/workflows.ts";
+import { itkitSuite } from "./_suite.ts";
+
+itkitSuite("workflows", cases);

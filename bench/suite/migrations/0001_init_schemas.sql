@@ -1,0 +1,3 @@
+create schema if not exists billing;
+create schema if not exists jobs;
+create extension if not exists pgcrypto;

@@ -1,0 +1,4 @@
+import { cases } from "../cases/customers.ts";
+import { vitestStyleSuite } from "./_suite.ts";
+
+await vitestStyleSuite("customers", cases);

@@ -1,0 +1,4 @@
+import { cases } from "../cases/subscriptions.ts";
+import { vitestStyleSuite } from "./_suite.ts";
+
+await vitestStyleSuite("subscriptions", cases);

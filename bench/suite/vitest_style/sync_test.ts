@@ -1,0 +1,4 @@
+import { cases } from "../cases/sync.ts";
+import { vitestStyleSuite } from "./_suite.ts";
+
+await vitestStyleSuite("sync", cases);

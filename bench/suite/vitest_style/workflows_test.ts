@@ -1,0 +1,4 @@
+import { cases } from "../cases/workflows.ts";
+import { vitestStyleSuite } from "./_suite.ts";
+
+await vitestStyleSuite("workflows", cases);
