@@ -39,7 +39,7 @@ import {
 } from "./_measure.ts";
 import { cases as customerCases } from "./suite/cases/customers.ts";
 import { cases as invoiceCases } from "./suite/cases/invoices.ts";
-import { INSTALL_RESET } from "../src/postgres/_truncate.ts";
+import { installReset } from "../src/postgres/_truncate.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const QUICK = Deno.args.includes("--quick");
@@ -318,7 +318,9 @@ try {
     const names = [cloneName(), cloneName(), cloneName()];
     for (const name of names) await createClone(name, "WAL_LOG");
     const apps = names.map((name) => createApp(databaseUrl(url, name)));
-    const installed = await timed(() => apps[0]!.sql.unsafe(INSTALL_RESET));
+    const installed = await timed(() =>
+      apps[0]!.sql.unsafe(installReset("itkit_reset"))
+    );
     const statements = {
       delete: await resetStatement(apps[1]!.sql, "delete"),
       truncate: await resetStatement(apps[2]!.sql, "truncate"),

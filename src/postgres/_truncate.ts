@@ -44,7 +44,7 @@ import {
  * `machinery`, for the tables and sequences of `schema` (the schema
  * substrate), else of the whole database but the system's and `machinery`.
  */
-function installReset(machinery: string, schema?: string): string {
+export function installReset(machinery: string, schema?: string): string {
   const tables = schema === undefined
     ? `ns.nspname not in ('information_schema', '${machinery}')
       and ns.nspname not like 'pg\\_%'`
