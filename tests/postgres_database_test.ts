@@ -134,18 +134,31 @@ Deno.test("probePostgres() tells refused, bad credentials and missing database a
   );
 });
 
-/** The helpers' drops files in the temp dir (`ready-drops-itkit-…`). */
-function dropsFiles(): string[] {
-  const tmp = Deno.env.get("TMPDIR") ?? "/tmp";
-  return [...Deno.readDirSync(tmp)]
-    .filter((e) => e.name.startsWith("ready-drops-itkit-"))
-    .map((e) => e.name);
+/**
+ * What a run left in its own temp dir (the helpers' drops and ready files
+ * are made there): a dir of the test's, since files running beside it share
+ * the suite's temp dir.
+ */
+function leftIn(tmp: string): string[] {
+  return [...Deno.readDirSync(tmp)].map((e) => e.name);
+}
+
+/** A temp dir for one run (world-writable: helpers may run as another user). */
+async function privateTmp(): Promise<{ path: string } & AsyncDisposable> {
+  const path = await Deno.makeTempDir({ prefix: "itkit-test-tmp-" });
+  await Deno.chmod(path, 0o1777);
+  return {
+    path,
+    [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }),
+  };
 }
 
 Deno.test("database isolation clones one template per process and leaves nothing behind", async () => {
   const before = await itkitObjects();
-  const filesBefore = dropsFiles();
-  const run = await runDenoTest(["postgres_database_mode.ts"]);
+  await using tmp = await privateTmp();
+  const run = await runDenoTest(["postgres_database_mode.ts"], {
+    env: { TMPDIR: tmp.path },
+  });
   expectRun(
     run,
     run.code === 0 && run.passed === 5,
@@ -179,7 +192,7 @@ Deno.test("database isolation clones one template per process and leaves nothing
   assert.deepEqual(run.reaperFailed, []);
   assert.deepEqual([
     ...(await itkitObjects()).filter((o) => !before.includes(o)),
-    ...dropsFiles().filter((f) => !filesBefore.includes(f)),
+    ...leftIn(tmp.path).filter((f) => !f.startsWith("itkit-reaper-")),
   ], []);
 });
 
