@@ -324,6 +324,17 @@ Deno.test("reaper: killed while its tests run, it is reported (the test that not
     )?.[1];
     assert.ok(lease, run.output);
     await removeBucket(lease);
+    // The dead reaper's ready file is removed by its parent as it ends.
+    const parent = / process (\d+) starts its reaper/.exec(
+      await Deno.readTextFile(log),
+    )?.[1];
+    const tmp = Deno.env.get("TMPDIR") ?? "/tmp";
+    assert.deepEqual(
+      [...Deno.readDirSync(tmp)].filter((e) =>
+        e.name.startsWith("ready-itkit-") && e.name.endsWith(`-${parent}`)
+      ).map((e) => e.name),
+      [],
+    );
     const held = [...run.output.matchAll(/^HELD (\S+) (\S+)$/gm)];
     assert.equal(held.length, 2, run.output);
     const buckets = await bucketNames();

@@ -179,6 +179,16 @@ function watch(reaper: Deno.ChildProcess): void {
     writer = undefined;
     reader = undefined;
     unavailable = death.message;
+    // The ready file was the reaper's to remove: ours now, as the process
+    // ends (with the module's permissions; a test's may not reach it).
+    const path = readyPath;
+    globalThis.addEventListener("unload", () => {
+      try {
+        if (Deno.lstatSync(path).isFile) Deno.removeSync(path);
+      } catch {
+        // Gone already, or not ours to remove.
+      }
+    });
   });
 }
 
