@@ -116,7 +116,11 @@ export async function runTest<F extends FixtureRecord>(
   await guard.release();
   // What fixtures want shown when the test fails (the app's output).
   const notes = takeFailureNotes(controller.signal);
-  if (guard.errors.length > 0) for (const note of notes) console.error(note);
+  if (guard.errors.length > 0) {
+    for (const note of notes) {
+      console.error(note);
+    }
+  }
   // Steps abandoned at the timeout never released their catchers.
   for (const release of run.releases) release();
   // A NotCapable failure says which permission was missing and what grants it.

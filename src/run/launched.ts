@@ -12,7 +12,7 @@
 // (a pid reused by another program carries no marker).
 
 import { uniqueSuffix } from "./naming.ts";
-import { handOff, register, reaperRunning, startReaper } from "./reaper.ts";
+import { handOff, reaperRunning, register, startReaper } from "./reaper.ts";
 import type { ReapedProcess } from "./_launched_reap.ts";
 import { raceDeadline } from "../util/deadline.ts";
 
@@ -103,13 +103,15 @@ export async function launch(options: LaunchOptions): Promise<Launched> {
   }
   // --- reaper: as soon as its pid is known (before anything waits).
   const reaped = reaperRunning()
-    ? await register({
-      remover: REMOVER,
-      what: `process ${options.what} (pid ${child.pid})`,
-      pid: child.pid,
-      marker,
-      stopTimeout: options.stopTimeout,
-    } satisfies ReapedProcess)
+    ? await register(
+      {
+        remover: REMOVER,
+        what: `process ${options.what} (pid ${child.pid})`,
+        pid: child.pid,
+        marker,
+        stopTimeout: options.stopTimeout,
+      } satisfies ReapedProcess,
+    )
     : undefined;
   // --- end reaper
   let kept = "";

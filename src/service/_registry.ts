@@ -12,7 +12,7 @@ export const DEFINITION: unique symbol = Symbol.for(
 
 /** A definition of any service (the toolkit's own code handles them alike). */
 // deno-lint-ignore no-explicit-any
-export type AnyDefinition = ServiceDefinition<any, any, any>;
+export type AnyDefinition = ServiceDefinition<any, any, any, any>;
 
 /**
  * The definition behind a service, or `undefined` for anything else.

@@ -16,7 +16,6 @@ import {
 import {
   cachedProbe,
   checkProbeOptions,
-  connectReason,
   type ProbeOptions,
   type ProbeResult,
   runProbe,
@@ -35,6 +34,7 @@ import { readEnv } from "../util/env.ts";
 import { describe, fingerprint, maskUrl } from "../util/text.ts";
 import type { ServiceDefinition } from "./definition.ts";
 import { DEFINITION } from "./_registry.ts";
+import { tcpCheck } from "./_tcp_check.ts";
 import type { ReapedSpace, ServiceLeaseResource } from "./_reap.ts";
 import {
   type ServiceServer,
@@ -132,8 +132,8 @@ const VARIABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const SPACE_REMOVER = new URL("./_reap.ts", import.meta.url).href;
 const LEASE_HOLDER = new URL("./_lease_reap.ts", import.meta.url).href;
 
-interface Prepared<O> {
-  options: O;
+interface Prepared<P> {
+  options: P;
   url: URL | undefined;
   declared: boolean;
 }
@@ -185,7 +185,8 @@ export function defineService<
   S extends object,
   C = undefined,
   O extends object = Record<never, never>,
->(definition: ServiceDefinition<S, C, O>): Service<S, O> {
+  P = O,
+>(definition: ServiceDefinition<S, C, O, P>): Service<S, O> {
   const def = checkDefinition(definition);
   const where = `Cannot use ${def.name}`;
   const parse = (value: string | URL, from: string): URL =>
@@ -195,7 +196,7 @@ export function defineService<
     return value ? parse(value, def.env) : undefined;
   };
   const check = (url: URL, signal: AbortSignal): Promise<string | void> =>
-    def.probe ? def.probe(url, signal) : tcpCheck(url, signal);
+    def.probe ? def.probe(url, signal) : tcpCheck(url, signal, def.defaultPort);
   const permissionsFor = (url: URL | undefined): Deno.PermissionOptions =>
     url === undefined
       ? "none"
@@ -205,18 +206,18 @@ export function defineService<
     ServiceFixtureOptions<O>,
     ServiceSpace<S>,
     Record<string, unknown>,
-    Prepared<O>
+    Prepared<P>
   >({
     name: def.name,
-    prepare(options, mode): Prepared<O> {
+    prepare(options, mode): Prepared<P> {
       const { url: given, ...rest } = (options ?? {}) as ServiceFixtureOptions<
         O
       >;
       const own = def.isolation.options
         ? def.isolation.options(
-          options === undefined ? undefined : rest as unknown as Partial<O>,
+          options === undefined ? undefined : rest as unknown as O,
         )
-        : rest as unknown as O;
+        : rest as unknown as P;
       const url = given === undefined ? urlFrom() : parse(given, "url");
       const declared = mode === "declared";
       if (declared && url !== undefined) {
@@ -237,7 +238,8 @@ export function defineService<
       context: FixtureContext,
     ): Promise<ServiceSpace<S>> {
       const url = prepared.url;
-      const fixtureWhere = `Cannot set up ${def.name} fixture "${context.name}"`;
+      const fixtureWhere =
+        `Cannot set up ${def.name} fixture "${context.name}"`;
       if (url === undefined) {
         throw new Error(
           `${fixtureWhere}: ${def.env} is not set (pass \`requires: [await ${def.name}.probe()]\` to ignore the test when it is not)`,
@@ -264,14 +266,16 @@ export function defineService<
       }
       const name = uniqueName("itkit", "-");
       // --- reaper: register before create
-      const reaped = await register({
-        remover: SPACE_REMOVER,
-        what: `${def.name} ${name} at ${shown}`,
-        module: def.module,
-        service: def.name,
-        url: url.href,
-        name,
-      } satisfies ReapedSpace);
+      const reaped = await register(
+        {
+          remover: SPACE_REMOVER,
+          what: `${def.name} ${name} at ${shown}`,
+          module: def.module,
+          service: def.name,
+          url: url.href,
+          name,
+        } satisfies ReapedSpace,
+      );
       // --- end reaper
       const release = async (): Promise<void> => {
         // --- reaper: hand off instead of remove (declared: nobody waits)
@@ -350,7 +354,8 @@ export function defineService<
       checkProbeOptions(`${def.name} ${target}`, options);
       return cachedProbe(
         `${def.name} ${target} ${fingerprint(url.href)}`,
-        () => runProbe(def.name, target, (signal) => check(url, signal), options),
+        () =>
+          runProbe(def.name, target, (signal) => check(url, signal), options),
         `${def.name} ${target}`,
       );
     },
@@ -373,9 +378,9 @@ export function defineService<
 }
 
 /** Checks a definition's shape; the definition, typed for internal use. */
-function checkDefinition<S extends object, C, O extends object>(
-  definition: ServiceDefinition<S, C, O>,
-): ServiceDefinition<S, C, O> {
+function checkDefinition<S extends object, C, O extends object, P>(
+  definition: ServiceDefinition<S, C, O, P>,
+): ServiceDefinition<S, C, O, P> {
   const name = definition?.name;
   if (typeof name !== "string" || !SERVICE_NAME.test(name)) {
     throw new TypeError(
@@ -385,7 +390,9 @@ function checkDefinition<S extends object, C, O extends object>(
     );
   }
   const where = `Cannot define service "${name}"`;
-  if (typeof definition.module !== "string" || !URL.canParse(definition.module)) {
+  if (
+    typeof definition.module !== "string" || !URL.canParse(definition.module)
+  ) {
     throw new TypeError(
       `${where}: module must be the URL of the module that exports it (import.meta.url), got ${
         JSON.stringify(definition.module)
@@ -424,8 +431,8 @@ function checkDefinition<S extends object, C, O extends object>(
 }
 
 /** A URL the service takes, from a variable or an option. */
-function parseServiceUrl<S extends object, C, O extends object>(
-  def: ServiceDefinition<S, C, O>,
+function parseServiceUrl<S extends object, C, O extends object, P>(
+  def: ServiceDefinition<S, C, O, P>,
   value: string | URL,
   from: string,
 ): URL {
@@ -458,36 +465,22 @@ function parseServiceUrl<S extends object, C, O extends object>(
 }
 
 /** `host:port` of a service URL. */
-function hostPort<S extends object, C, O extends object>(
-  def: ServiceDefinition<S, C, O>,
+function hostPort<S extends object, C, O extends object, P>(
+  def: ServiceDefinition<S, C, O, P>,
   url: URL,
 ): string {
   return `${url.hostname}:${url.port || def.defaultPort}`;
 }
 
-/** The default probe: a TCP connection to the URL's host and port. */
-async function tcpCheck(url: URL, signal: AbortSignal): Promise<string | void> {
-  const port = Number(url.port);
-  const hostname = url.hostname.replace(/^\[|\]$/g, "");
-  try {
-    const conn = await Deno.connect({ hostname, port, signal });
-    conn.close();
-  } catch (error) {
-    return connectReason(error, `${url.hostname}:${port}`);
-  }
-}
-
-function open<S extends object, C, O extends object>(
-  def: ServiceDefinition<S, C, O>,
+function open<S extends object, C, O extends object, P>(
+  def: ServiceDefinition<S, C, O, P>,
   url: URL,
 ): Promise<C> {
-  return def.connect
-    ? def.connect.open(url)
-    : Promise.resolve(undefined as C);
+  return def.connect ? def.connect.open(url) : Promise.resolve(undefined as C);
 }
 
-async function close<S extends object, C, O extends object>(
-  def: ServiceDefinition<S, C, O>,
+async function close<S extends object, C, O extends object, P>(
+  def: ServiceDefinition<S, C, O, P>,
   connection: C,
 ): Promise<void> {
   await def.connect?.close(connection);
@@ -502,8 +495,8 @@ let hooked = false;
  * once, at module load; `deno test` waits for it in its `beforeAll` hook, so
  * that no test's sanitizers see it open. Kept for the process's life.
  */
-function sharedConnection<S extends object, C, O extends object>(
-  def: ServiceDefinition<S, C, O>,
+function sharedConnection<S extends object, C, O extends object, P>(
+  def: ServiceDefinition<S, C, O, P>,
   url: URL,
 ): Promise<C> {
   const key = `${def.name} ${url.href}`;
@@ -523,15 +516,15 @@ function sharedConnection<S extends object, C, O extends object>(
   return connection;
 }
 
-function leaseStore<S extends object, C, O extends object>(
-  def: ServiceDefinition<S, C, O>,
+function leaseStore<S extends object, C, O extends object, P>(
+  def: ServiceDefinition<S, C, O, P>,
   url: URL,
 ): string {
   return `service ${def.name} ${url.href}`;
 }
 
-function leaseResource<S extends object, C, O extends object>(
-  def: ServiceDefinition<S, C, O>,
+function leaseResource<S extends object, C, O extends object, P>(
+  def: ServiceDefinition<S, C, O, P>,
   url: URL,
 ): () => ServiceLeaseResource {
   return (): ServiceLeaseResource => ({

@@ -96,8 +96,15 @@ export interface ServiceConnect<C> {
   close(connection: C): Promise<void>;
 }
 
-/** How each test gets a space of its own on the service. */
-export interface ServiceIsolation<S extends object, C, O> {
+/**
+ * How each test gets a space of its own on the service.
+ *
+ * @typeParam S What a test's space gives the test.
+ * @typeParam C The toolkit's connection to the service.
+ * @typeParam O The options of a declaration, as users pass them.
+ * @typeParam P The options after `options` (defaults filled in).
+ */
+export interface ServiceIsolation<S extends object, C, O, P = O> {
   /**
    * Checks a declaration's options and fills in defaults, synchronously
    * (throw a `TypeError` naming the option). They travel to nothing else:
@@ -105,14 +112,14 @@ export interface ServiceIsolation<S extends object, C, O> {
    *
    * @default {(options) => options ?? {}}
    */
-  options?(options: Partial<O> | undefined): O;
+  options?(options: O | undefined): P;
   /**
    * Makes the test's space named `context.name` and returns what the test
    * receives (a client, a key prefix, a URL for the code under test). The
    * toolkit adds `name` and `close`; a `close` of yours runs first, on
    * dispose (to close a client of the space's own).
    */
-  create(context: ServiceSpaceContext<C, O>): S | Promise<S>;
+  create(context: ServiceSpaceContext<C, P>): S | Promise<S>;
   /**
    * Removes the space named `context.name`, and nothing the toolkit did
    * not create. It runs in the test process, in the reaper (after the test,
@@ -163,12 +170,14 @@ export interface ServiceLease<C> {
  *
  * @typeParam S What a test's space gives the test.
  * @typeParam C The toolkit's connection to the service.
- * @typeParam O The options of a declaration.
+ * @typeParam O The options of a declaration, as users pass them.
+ * @typeParam P The options after `isolation.options`.
  */
 export interface ServiceDefinition<
   S extends object,
   C = undefined,
   O extends object = Record<never, never>,
+  P = O,
 > {
   /**
    * The service's name, in messages, reasons, the run summary and the
@@ -214,7 +223,7 @@ export interface ServiceDefinition<
    */
   connect?: ServiceConnect<C>;
   /** How each test gets a space of its own. */
-  isolation: ServiceIsolation<S, C, O>;
+  isolation: ServiceIsolation<S, C, O, P>;
   /** How a sweep and the leftover check find spaces. */
   sweep: ServiceSweep<C>;
   /**

@@ -9,7 +9,7 @@
 
 import type { ServerHandle } from "../services/server_handle.ts";
 import type { ServiceStart } from "./definition.ts";
-import { type Launched, launch } from "../run/launched.ts";
+import { launch, type Launched } from "../run/launched.ts";
 import { uniqueSuffix } from "../run/naming.ts";
 import { forget, handOff, register, startReaper } from "../run/reaper.ts";
 import { readEnv, systemTempDir } from "../util/env.ts";
@@ -135,9 +135,12 @@ export async function startServer(
       });
     } catch (error) {
       await removeDir();
-      throw new Error(`${where}: ${path} could not be run: ${describe(error)}`, {
-        cause: error,
-      });
+      throw new Error(
+        `${where}: ${path} could not be run: ${describe(error)}`,
+        {
+          cause: error,
+        },
+      );
     }
     const outcome = await ready(server, new URL(url), probe, startTimeout);
     if (outcome === "") {

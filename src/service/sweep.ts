@@ -24,9 +24,7 @@ export function serviceDefinition(
   const def = definitionOf(service);
   if (!def) {
     throw new TypeError(
-      `${where}: expected a service (the result of defineService()), got ${
-        typeof service
-      }`,
+      `${where}: expected a service (the result of defineService()), got ${typeof service}`,
     );
   }
   return def;
