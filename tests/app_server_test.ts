@@ -86,5 +86,9 @@ Deno.test("appServer: SIGKILL of the test process: the reaper stops the app and 
   assert.deepEqual(failed, []);
   assert.deepEqual(running([app!, child!]), [], output);
   const log = await Deno.readTextFile(run.log);
-  assert.match(log, new RegExp(`removed process app \\S+.* \\(pid ${app}\\) \\(parent ended`), log);
+  assert.match(
+    log,
+    new RegExp(`removed process app \\S+.* \\(pid ${app}\\) \\(parent ended`),
+    log,
+  );
 });

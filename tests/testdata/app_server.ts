@@ -5,7 +5,7 @@
 // crash (the app exits before it answers). Each prints the app's pid and its
 // child's (SPAWN_CHILD=1) on a PIDS line.
 import assert from "node:assert/strict";
-import { appServer, integration, tmpDir, type TmpDir } from "../../mod.ts";
+import { appServer, integration, type TmpDir, tmpDir } from "../../mod.ts";
 
 const which = Deno.env.get("APP_CASE") ?? "pass";
 const ignoreTerm = Deno.env.get("IGNORE_TERM") === "1";
@@ -16,7 +16,14 @@ integration(`app server: ${which}`, {
   fixtures: {
     dir: tmpDir.fixture(),
     app: appServer.fixture<{ dir: TmpDir }>({
-      command: ["deno", "run", "--allow-net", "--allow-env", "--allow-run", app],
+      command: [
+        "deno",
+        "run",
+        "--allow-net",
+        "--allow-env",
+        "--allow-run",
+        app,
+      ],
       env: ({ dir }) => ({
         DATA_DIR: dir.path,
         GREETING: "hello",
