@@ -16,10 +16,12 @@ import {
 import {
   cachedProbe,
   checkProbeOptions,
+  connectReason,
   type ProbeOptions,
   type ProbeResult,
   runProbe,
 } from "../core/probe.ts";
+import { mergePermissions } from "../core/permissions.ts";
 import { leaseWait, requestLease } from "../run/lease.ts";
 import { leaseBucket, RUN_ID, uniqueName } from "../run/naming.ts";
 import {
@@ -195,12 +197,24 @@ export function defineService<
     const value = env ? env[def.env] : readEnv(def.env);
     return value ? parse(value, def.env) : undefined;
   };
-  const check = (url: URL, signal: AbortSignal): Promise<string | void> =>
-    def.probe ? def.probe(url, signal) : tcpCheck(url, signal, def.defaultPort);
+  const check = async (
+    url: URL,
+    signal: AbortSignal,
+  ): Promise<string | void> => {
+    if (!def.probe) return await tcpCheck(url, signal, def.defaultPort);
+    try {
+      return await def.probe(url, signal);
+    } catch (error) {
+      // A client's "fetch failed" says less than its cause.
+      return failureReason(error, hostPort(def, url));
+    }
+  };
+  // Its variable too: a standalone space, or code under test, reads it.
   const permissionsFor = (url: URL | undefined): Deno.PermissionOptions =>
-    url === undefined
-      ? "none"
-      : def.clientPermissions?.(url) ?? { net: [hostPort(def, url)] };
+    url === undefined ? { env: [def.env] } : mergePermissions([
+      { env: [def.env] },
+      def.clientPermissions?.(url) ?? { net: [hostPort(def, url)] },
+    ]);
 
   const factory = defineFixture<
     ServiceFixtureOptions<O>,
@@ -345,7 +359,7 @@ export function defineService<
               ok: false,
               name: def.name,
               target: def.env,
-              reason: `${def.env} is not set`,
+              reason: "not set",
               durationMs: 0,
             }),
         );
@@ -462,6 +476,26 @@ function parseServiceUrl<S extends object, C, O extends object, P>(
     throw new TypeError(`${where} names no port (expected ${example})`);
   }
   return url;
+}
+
+/** Why a probe threw: a connection failure named as such, else its message. */
+function failureReason(error: unknown, target: string): string {
+  const cause = (error as { cause?: unknown })?.cause;
+  for (const candidate of [error, cause]) {
+    if (
+      candidate instanceof Deno.errors.ConnectionRefused ||
+      candidate instanceof Deno.errors.ConnectionReset ||
+      candidate instanceof Deno.errors.TimedOut ||
+      candidate instanceof Deno.errors.NotCapable
+    ) {
+      return connectReason(candidate, target);
+    }
+  }
+  const text = cause === undefined
+    ? describe(error)
+    : `${describe(error)}: ${describe(cause)}`;
+  // fetch's TypeError carries the OS error as text only.
+  return /refused/i.test(text) ? `connection refused ${target}` : text;
 }
 
 /** `host:port` of a service URL. */

@@ -22,7 +22,7 @@ import { localLiveRuns } from "../run/_local_runs.ts";
 import { describe, maskUrl } from "../util/text.ts";
 import { readEnv, systemTempDir } from "../util/env.ts";
 import { openServiceSweep, serviceDefinition } from "../service/sweep.ts";
-import type { AnyDefinition } from "../service/_registry.ts";
+import { type AnyDefinition, definitionOf } from "../service/_registry.ts";
 import type { ServiceLike } from "./provision.ts";
 
 /** Options of {@linkcode sweep}. */
@@ -275,7 +275,7 @@ async function open(
 function serviceTarget(
   entry: ServiceLike | { service: ServiceLike; url: string | URL },
 ): { def: AnyDefinition; url?: URL; reason: string } {
-  const given = "service" in entry && typeof entry.service === "object";
+  const given = definitionOf(entry) === undefined;
   const def = serviceDefinition(
     given ? (entry as { service: unknown }).service : entry,
     "Cannot sweep",
