@@ -38,6 +38,7 @@ import type { ServiceDefinition } from "./definition.ts";
 import { DEFINITION } from "./_registry.ts";
 import { tcpCheck } from "./_tcp_check.ts";
 import type { ReapedSpace, ServiceLeaseResource } from "./_reap.ts";
+import type { ReapedRun } from "./_run_reap.ts";
 import {
   type ServiceServer,
   type ServiceStartOptions,
@@ -132,6 +133,7 @@ const VARIABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** How the reaper removes a space and holds a lease. */
 const SPACE_REMOVER = new URL("./_reap.ts", import.meta.url).href;
+const RUN_REMOVER = new URL("./_run_reap.ts", import.meta.url).href;
 const LEASE_HOLDER = new URL("./_lease_reap.ts", import.meta.url).href;
 
 interface Prepared<P> {
@@ -243,6 +245,8 @@ export function defineService<
           leaseTtl(); // a malformed ITKIT_LEASE_TTL fails here
           requestLease(leaseStore(def, url), leaseResource(def, url));
         }
+        // reaper: spaces removed inline are the reaper's as a whole
+        if (def.isolation.removeInline) runRegistration(def, url);
       }
       return { options: own, url, declared };
     },
@@ -279,8 +283,11 @@ export function defineService<
         );
       }
       const name = uniqueName("itkit", "-");
-      // --- reaper: register before create
-      const reaped = await register(
+      // --- reaper: register before create (the run's spaces at once, at
+      // module load, when they are removed inline)
+      const byRun = prepared.declared && def.isolation.removeInline === true &&
+        await runRegistration(def, url) !== undefined;
+      const reaped = byRun ? undefined : await register(
         {
           remover: SPACE_REMOVER,
           what: `${def.name} ${name} at ${shown}`,
@@ -291,6 +298,7 @@ export function defineService<
         } satisfies ReapedSpace,
       );
       // --- end reaper
+      let value: S | undefined;
       const release = async (): Promise<void> => {
         // --- reaper: hand off instead of remove (declared: nobody waits)
         if (
@@ -300,13 +308,17 @@ export function defineService<
         }
         // --- end reaper
         try {
-          await def.isolation.remove({ url, name, connection });
+          await def.isolation.remove({
+            url,
+            name,
+            connection,
+            ...(value === undefined ? {} : { space: value }),
+          });
         } finally {
           if (!prepared.declared) await close(def, connection);
         }
         if (reaped !== undefined) await forget(reaped);
       };
-      let value: S;
       try {
         value = await def.isolation.create({
           url,
@@ -518,6 +530,38 @@ async function close<S extends object, C, O extends object, P>(
   connection: C,
 ): Promise<void> {
   await def.connect?.close(connection);
+}
+
+/** The reaper ids of the runs' spaces removed inline, by service and URL. */
+const runs = new Map<string, Promise<number | undefined>>();
+
+/**
+ * Registers, once per service and URL (at module load), this run's spaces
+ * there as one resource: the reaper removes every one `sweep.list` finds
+ * when the process ends, for a service whose spaces are removed inline.
+ *
+ * @returns The reaper's id, or `undefined` without a reaper.
+ */
+function runRegistration<S extends object, C, O extends object, P>(
+  def: ServiceDefinition<S, C, O, P>,
+  url: URL,
+): Promise<number | undefined> {
+  const key = `${def.name} ${url.href}`;
+  let id = runs.get(key);
+  if (!id) {
+    id = register(
+      {
+        remover: RUN_REMOVER,
+        what: `${def.name} spaces of run ${RUN_ID} at ${maskUrl(url.href)}`,
+        module: def.module,
+        service: def.name,
+        url: url.href,
+        runId: RUN_ID,
+      } satisfies ReapedRun,
+    );
+    runs.set(key, id);
+  }
+  return id;
 }
 
 /** The process's connections for declared fixtures, by service and URL. */

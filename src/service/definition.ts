@@ -27,13 +27,18 @@ export interface ServiceSpaceContext<C, O> {
 }
 
 /** What `isolation.remove` receives: the space to remove, by name. */
-export interface ServiceRemoveContext<C> {
+export interface ServiceRemoveContext<C, S = unknown> {
   /** The service's URL. */
   readonly url: URL;
   /** The space's name (`itkit-<run id>-<n>`). */
   readonly name: string;
   /** A connection to the service. */
   readonly connection: C;
+  /**
+   * What `create` returned, when the test process removes its own space (a
+   * shortcut: the reaper and a sweep know the name only).
+   */
+  readonly space?: S;
 }
 
 /** What `lease` hooks receive. */
@@ -128,7 +133,19 @@ export interface ServiceIsolation<S extends object, C, O, P = O> {
    *
    * @returns Whether there was something to remove.
    */
-  remove(context: ServiceRemoveContext<C>): Promise<boolean>;
+  remove(context: ServiceRemoveContext<C, S>): Promise<boolean>;
+  /**
+   * Remove each declared space in the test itself when it ends, instead of
+   * handing its removal to the reaper: for a removal of a round trip or two,
+   * which costs a test less than the hand-off (the reaper's work competes
+   * with the tests for the CPU). The reaper then holds the run's spaces on
+   * the service as one resource, registered at module load, and when the
+   * process ends removes every space of the run that `sweep.list` finds
+   * (what a killed or failing run left).
+   *
+   * @default {false}
+   */
+  removeInline?: boolean;
 }
 
 /** How a sweep and the leftover check find what runs left. */
