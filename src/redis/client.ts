@@ -32,11 +32,12 @@ export function loadRedis(): Promise<typeof import("npm:redis@^5.12.4")> {
  *
  * @example
  * ```ts ignore
- * import { redisClient } from "../../redis.ts";
+ * import { closeRedisClient, redis, redisClient } from "../../redis.ts";
  *
- * const client = await redisClient(new URL("redis://127.0.0.1:6379"));
+ * await using server = await redis.start();
+ * const client = await redisClient(new URL(server.url));
  * await client.set("greeting", "hello");
- * await client.close();
+ * await closeRedisClient(client);
  * ```
  */
 export async function redisClient(url: URL): Promise<RedisClient> {

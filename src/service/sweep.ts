@@ -94,7 +94,8 @@ export async function openServiceSweep(
  * import { listServiceLeftovers } from "../../services.ts";
  * import { redis } from "../../redis.ts";
  *
- * console.log(await listServiceLeftovers(redis, "redis://127.0.0.1:6379")); // []
+ * await using server = await redis.start();
+ * console.log(await listServiceLeftovers(redis, server.url)); // []
  * ```
  */
 export async function listServiceLeftovers(
