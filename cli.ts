@@ -1,16 +1,21 @@
 /**
  * The itkit command line.
  *
- * - `services`: start throwaway PostgreSQL and S3 servers (unless
- *   `DATABASE_URL` / `S3_ENDPOINT` are set), print the `export` lines that
- *   point at them, and stop them cleanly on Ctrl-C (SIGINT) or SIGTERM.
- * - `run -- <command...>`: the same services for one command (for example
- *   `deno test -A`), then a check that the run left no bucket, schema or
- *   database behind on the servers it started, then stop them.
+ * - `services`: start throwaway PostgreSQL, S3 and Redis servers (unless
+ *   `DATABASE_URL` / `S3_ENDPOINT` / `REDIS_URL` are set; Redis when
+ *   `redis-server` is installed), and the services of each
+ *   `--service <module>` (see `@itkit/core/service`), print the `export`
+ *   lines that point at them, and stop them cleanly on Ctrl-C (SIGINT) or
+ *   SIGTERM.
+ * - `run [--service <module>]... -- <command...>`: the same services for
+ *   one command (for example `deno test -A`), then a check that the run left
+ *   no bucket, schema, database or space behind on the servers it started,
+ *   then stop them.
  * - `sweep [--older-than 1h] [--dry-run]`: remove what fixtures of crashed
  *   runs left on the configured S3 store (`S3_ENDPOINT`), PostgreSQL server
- *   (`DATABASE_URL` or `PG*`) and temp dir; what is not configured is
- *   skipped, and said so.
+ *   (`DATABASE_URL` or `PG*`), Redis (`REDIS_URL`), the services of each
+ *   `--service <module>`, and temp dir; what is not configured is skipped,
+ *   and said so.
  * - `permissions [--json] [--clients] [--database-isolation]`: print the
  *   process permissions the configured services need, instead of `-A`
  *   (`--database-isolation`: `run` of deno, which isolation `"database"`
@@ -30,9 +35,14 @@
 import {
   listBuckets,
   listPostgresLeftovers,
+  listServiceLeftovers,
+  type ProvisionedServices,
   provisionServices,
+  type ServiceLike,
   sweep,
 } from "./services.ts";
+import { redis } from "./redis.ts";
+import { servicesIn } from "./src/service/_registry.ts";
 import { s3Config } from "./s3.ts";
 import { postgresConfig } from "./postgres.ts";
 import { formatSummary, mergeSummaries } from "./src/run/summary.ts";
@@ -56,22 +66,25 @@ import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { waitForReapers } from "./src/run/reaper.ts";
 
 const USAGE = `usage:
-  cli.ts services [--json] [--until-stdin-closes]
+  cli.ts services [--json] [--until-stdin-closes] [--service <module>]...
                                start services, print exports, stop on Ctrl-C or SIGTERM
-  cli.ts run -- <command...>   run a command with services, then check for leftovers;
+  cli.ts run [--service <module>]... -- <command...>
+                               run a command with services, then check for leftovers;
                                Ctrl-C and SIGTERM are passed on to the command
-  cli.ts sweep [--older-than <age>] [--dry-run]
+  cli.ts sweep [--older-than <age>] [--dry-run] [--service <module>]...
                                remove what crashed runs left on the configured servers;
                                <age> is 0, 90s, 30m, 2h or 1d (default 1h)
-  cli.ts permissions [--json] [--clients] [--database-isolation]
+  cli.ts permissions [--json] [--clients] [--database-isolation] [--service <module>]...
                                print the process permissions the configured services need
   cli.ts permissions --audit -- deno test -A <files>
                                run the tests once; print the permissions each used beyond its declarations
   cli.ts <command> --help      print this usage
 
-Options take --name=value or --name value.`;
+--service <module>: a module exporting services you defined (defineService),
+besides PostgreSQL, S3 and Redis. Options take --name=value or --name value.`;
 
 const HELP = { help: { type: "boolean", short: "h" } } as const;
+const SERVICE = { service: { type: "string", multiple: true } } as const;
 
 /** Bad command-line input: one line, then the usage, exit code 2. */
 class UsageError extends Error {}
@@ -99,6 +112,7 @@ async function dispatch(args: string[]): Promise<number> {
   if (command === "services") {
     const { values } = parse(command, rest, {
       ...HELP,
+      ...SERVICE,
       json: { type: "boolean" },
       "until-stdin-closes": { type: "boolean" },
     });
@@ -106,6 +120,7 @@ async function dispatch(args: string[]): Promise<number> {
     return await services({
       json: values.json ?? false,
       untilStdinCloses: values["until-stdin-closes"] ?? false,
+      services: await loadServices(values.service ?? []),
     });
   }
   if (command === "run") {
@@ -117,16 +132,19 @@ async function dispatch(args: string[]): Promise<number> {
         `run needs -- before the command, got ${JSON.stringify(own.join(" "))}`,
       );
     }
-    const { values } = parse(command, own, HELP);
+    const { values } = parse(command, own, { ...HELP, ...SERVICE });
     if (values.help) return help();
     if (argv.length === 0) {
       throw new UsageError("run needs a command after --");
     }
-    return await runWithServices(argv);
+    return await runWithServices(argv, {}, {
+      services: await loadServices(values.service ?? []),
+    });
   }
   if (command === "sweep") {
     const { values } = parse(command, rest, {
       ...HELP,
+      ...SERVICE,
       "older-than": { type: "string" },
       "dry-run": { type: "boolean" },
     });
@@ -134,7 +152,11 @@ async function dispatch(args: string[]): Promise<number> {
     const olderThan = values["older-than"] === undefined
       ? undefined
       : parseDuration(values["older-than"]);
-    return await sweepCommand(olderThan, values["dry-run"] ?? false);
+    return await sweepCommand(
+      olderThan,
+      values["dry-run"] ?? false,
+      await loadServices(values.service ?? []),
+    );
   }
   if (command === "permissions" && rest.includes("--audit")) {
     const dash = rest.indexOf("--");
@@ -162,6 +184,7 @@ async function dispatch(args: string[]): Promise<number> {
   if (command === "permissions") {
     const { values } = parse(command, rest, {
       ...HELP,
+      ...SERVICE,
       json: { type: "boolean" },
       clients: { type: "boolean" },
       "database-isolation": { type: "boolean" },
@@ -170,6 +193,7 @@ async function dispatch(args: string[]): Promise<number> {
     const set = processPermissions({
       clients: values.clients ?? false,
       databaseIsolation: values["database-isolation"] ?? false,
+      services: [redis, ...await loadServices(values.service ?? [])],
     });
     if (!values.json) {
       console.log(permissionFlags(set).join(" "));
@@ -227,6 +251,7 @@ const POSTGRES_SETTINGS = [
 async function sweepCommand(
   olderThan: number | undefined,
   dryRun: boolean,
+  extra: ServiceLike[],
 ): Promise<number> {
   // Only what is configured: a default (localhost:9000) is nobody's store.
   const s3 = Boolean(readEnv("S3_ENDPOINT"));
@@ -243,6 +268,8 @@ async function sweepCommand(
     ...(olderThan === undefined ? {} : { olderThan }),
     ...(s3 ? {} : { s3: false }),
     ...(postgres ? {} : { postgres: false }),
+    // Each at the URL its variable holds; skipped (and said so) unset.
+    services: [redis, ...extra],
     dryRun,
   });
   const verb = dryRun ? "would remove" : "removed";
@@ -286,9 +313,16 @@ function parseDuration(text: string): number {
 }
 
 async function services(
-  options: { json: boolean; untilStdinCloses: boolean },
+  options: {
+    json: boolean;
+    untilStdinCloses: boolean;
+    services: ServiceLike[];
+  },
 ): Promise<number> {
-  await using provisioned = await provisionServices();
+  await using provisioned = await provisionServices({
+    services: ["postgres", "s3", redis, ...options.services],
+  });
+  reportSkipped(provisioned);
   if (options.json) {
     console.log(JSON.stringify({
       env: provisioned.env,
@@ -328,17 +362,31 @@ async function services(
   return 0;
 }
 
+/** Options of {@linkcode runWithServices}. */
+export interface RunWithServicesOptions {
+  /**
+   * Services you defined, besides PostgreSQL, S3 and Redis: each started
+   * (when its variable is not set) and checked for leftovers like them.
+   *
+   * @default {[]}
+   */
+  services?: ServiceLike[];
+}
+
 /**
- * Runs a command with services provisioned (see {@linkcode provisionServices}),
- * then checks the servers it started for leftovers.
+ * Runs a command with services provisioned (see {@linkcode provisionServices}):
+ * PostgreSQL, S3, Redis and `options.services`; then checks the servers it
+ * started for leftovers.
  *
  * @param argv The command and its arguments.
  * @param env Extra variables for the command.
+ * @param options Services you defined.
  * @returns The command's exit code, or 1 when it passed but left resources behind.
  */
 export async function runWithServices(
   argv: string[],
   env: Record<string, string> = {},
+  options: RunWithServicesOptions = {},
 ): Promise<number> {
   // Settings first: a bad one is reported before any server starts.
   const summaryWanted = parseFlag(
@@ -349,7 +397,10 @@ export async function runWithServices(
   const givenLog = env.ITKIT_REAPER_LOG || readEnv("ITKIT_REAPER_LOG");
   if (givenLog) checkFileSetting("ITKIT_REAPER_LOG", givenLog);
   if (env.ITKIT_PROBE_TIMEOUT === undefined) defaultProbeTimeout();
-  await using provisioned = await provisionServices();
+  const defined = [redis, ...options.services ?? []];
+  await using provisioned = await provisionServices({
+    services: ["postgres", "s3", ...defined],
+  });
   for (const service of provisioned.services) {
     console.error(
       `itkit: ${service.kind}: ${service.origin} at ${
@@ -357,6 +408,7 @@ export async function runWithServices(
       }`,
     );
   }
+  reportSkipped(provisioned);
   const summaryFile = summaryWanted
     ? await Deno.makeTempFile({ prefix: "itkit-summary-" })
     : undefined;
@@ -398,7 +450,7 @@ export async function runWithServices(
     records.services = provisioned.services.map((s) => ({ ...s }));
     console.error(formatSummary(records));
   }
-  const leftovers = await checkLeftovers(provisioned.env);
+  const leftovers = await checkLeftovers(provisioned.env, defined);
   if (leftovers.length > 0) {
     console.error(
       `itkit: leftover check FAILED: the run left ${leftovers.length} resource(s) behind:\n${
@@ -409,7 +461,7 @@ export async function runWithServices(
   }
   if (Object.keys(provisioned.env).length > 0) {
     console.error(
-      "itkit: leftover check passed: no bucket, schema or database left behind",
+      "itkit: leftover check passed: no bucket, schema, database or space left behind",
     );
   }
   // A reaper that failed (or died) may have left something where the check
@@ -448,13 +500,65 @@ async function reportReapers(log: string): Promise<boolean> {
  * checked), listed once: the reapers and the database helpers that remove
  * what the run made have been waited for (see {@linkcode reportReapers}).
  */
-async function checkLeftovers(env: Record<string, string>): Promise<string[]> {
+async function checkLeftovers(
+  env: Record<string, string>,
+  services: ServiceLike[],
+): Promise<string[]> {
   const leftovers: string[] = [];
   if (env.S3_ENDPOINT) leftovers.push(...await listBuckets(s3Config(env)));
   if (env.DATABASE_URL) {
     leftovers.push(...await listPostgresLeftovers(postgresConfig(env)));
   }
+  for (const service of services) {
+    const url = env[service.env];
+    if (url) leftovers.push(...await listServiceLeftovers(service, url));
+  }
   return leftovers;
+}
+
+/** Says which services were neither configured nor started, and why. */
+function reportSkipped(provisioned: ProvisionedServices): void {
+  for (const { kind, reason } of provisioned.skipped) {
+    console.error(
+      `itkit: ${kind}: not started: ${reason}; tests that probe it are ignored`,
+    );
+  }
+}
+
+/**
+ * The services the modules given with `--service` export.
+ *
+ * @param specifiers Paths (relative to the working directory) or URLs.
+ * @returns Every service they export.
+ */
+async function loadServices(specifiers: string[]): Promise<ServiceLike[]> {
+  const found: ServiceLike[] = [];
+  const base = new URL(`file://${Deno.cwd()}/`);
+  for (const specifier of specifiers) {
+    const url = /^[a-z][a-z0-9+.-]*:/i.test(specifier)
+      ? new URL(specifier)
+      : new URL(specifier, base);
+    let module: Record<string, unknown>;
+    try {
+      module = await import(url.href);
+    } catch (error) {
+      throw new UsageError(
+        `--service ${JSON.stringify(specifier)}: cannot load it: ${
+          describe(error)
+        }`,
+      );
+    }
+    const services = servicesIn(module) as ServiceLike[];
+    if (services.length === 0) {
+      throw new UsageError(
+        `--service ${
+          JSON.stringify(specifier)
+        }: it exports no service (expected an export made with defineService())`,
+      );
+    }
+    found.push(...services);
+  }
+  return found;
 }
 
 function shellQuote(value: string): string {

@@ -84,6 +84,13 @@ export {
   type FetchRoute,
 } from "./src/fixtures/fetch_mock.ts";
 export {
+  type AppReadiness,
+  type AppServer,
+  appServer,
+  type AppServerFactory,
+  type AppServerOptions,
+} from "./src/fixtures/app_server.ts";
+export {
   type HttpServer,
   httpServer,
   type HttpServerOptions,

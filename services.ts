@@ -1,9 +1,9 @@
 /**
  * Local services for a test run, and what cleans up after it: throwaway
  * PostgreSQL (native binaries or embedded PGlite) and s3rver (or a Ceph
- * RADOS Gateway) on loopback,
- * provisioning that prefers what the environment configures, the sweep that
- * removes what crashed runs left, and the leftover check.
+ * RADOS Gateway) on loopback, and the services you defined (Redis among
+ * them), provisioning that prefers what the environment configures, the
+ * sweep that removes what crashed runs left, and the leftover check.
  *
  * @example
  * ```ts
@@ -28,7 +28,9 @@ export {
   type ProvisionedServices,
   type ProvisionOptions,
   provisionServices,
+  type ServiceLike,
 } from "./src/services/provision.ts";
+export { listServiceLeftovers } from "./src/service/sweep.ts";
 export {
   type PostgresServer,
   type PostgresServerOptions,

@@ -22,9 +22,14 @@ async function* sources(dir: URL): AsyncGenerator<URL> {
 
 async function extract(): Promise<{ origin: string; code: string }[]> {
   const examples: { origin: string; code: string }[] = [];
-  const files = ["mod.ts", "postgres.ts", "s3.ts", "services.ts"].map((f) =>
-    new URL(f, ROOT)
-  );
+  const files = [
+    "mod.ts",
+    "postgres.ts",
+    "s3.ts",
+    "services.ts",
+    "service.ts",
+    "redis.ts",
+  ].map((f) => new URL(f, ROOT));
   for await (const url of sources(new URL("src/", ROOT))) files.push(url);
   for (const file of files) {
     const text = await Deno.readTextFile(file);

@@ -101,6 +101,7 @@ Deno.test("cli.ts permissions --json can be committed: no port of a local servic
   const remote = await cli(["permissions", "--json"], {
     S3_ENDPOINT: "http://s3.internal:9000",
     DATABASE_URL: "postgres://app@db.internal:5432/app",
+    REDIS_URL: "",
   });
   assert.deepEqual(JSON.parse(remote.out).net, [
     "s3.internal:9000",
@@ -131,7 +132,8 @@ Deno.test("the examples set of deno.json holds every variable processPermissions
   );
   assert.deepEqual(missing, []);
   assert.deepEqual(set.net, ["127.0.0.1", "localhost"]);
-  assert.equal(set.run, undefined);
+  // The app example runs its app with `deno` (appServer).
+  assert.deepEqual(set.run, ["deno"]);
   // The examples with pools of their own run under the postgres.js 4 and pg
   // presets: a test granted more than its process fails.
   const { pgClientPermissions, postgresClientPermissions } = await import(

@@ -26,7 +26,7 @@ globalThis.addEventListener("unload", () => {
 async function serverDirs(dir = TMP): Promise<Set<string>> {
   const dirs = new Set<string>();
   for await (const entry of Deno.readDir(dir)) {
-    if (/^itkit-(pg|s3rver)-/.test(entry.name)) {
+    if (/^(?:itkit-(pg|s3rver)-|redis-itkit-)/.test(entry.name)) {
       dirs.add(`${dir}/${entry.name}`);
     }
   }
@@ -119,6 +119,7 @@ Deno.test("a test module's localServices() start once, serve its fixtures and st
     env: {
       DATABASE_URL: "",
       S3_ENDPOINT: "",
+      REDIS_URL: "",
       ITKIT_REQUIRE: "1",
       TMPDIR: TMP,
     },
@@ -133,6 +134,7 @@ Deno.test("a test module's localServices() start once, serve its fixtures and st
     [
       "postgres native",
       "s3 s3rver",
+      "redis launched",
     ],
   );
   // The helper stops the servers and removes their directories once the
@@ -154,7 +156,12 @@ Deno.test("a test module's localServices() start once, serve its fixtures and st
 Deno.test("configured endpoints win over localServices()", async () => {
   const before = await serverDirs();
   const run = await runDenoTest(["local_services.ts"], {
-    env: { ITKIT_REQUIRE: "1", TMPDIR: TMP },
+    env: {
+      ITKIT_REQUIRE: "1",
+      TMPDIR: TMP,
+      // Configured (never probed here): nothing is started for it either.
+      REDIS_URL: "redis://127.0.0.1:6379",
+    },
   });
   expectRun(
     run,
@@ -163,6 +170,7 @@ Deno.test("configured endpoints win over localServices()", async () => {
   );
   const services = JSON.parse(/^SERVICES (.*)$/m.exec(run.output)![1]!);
   assert.deepEqual(services.map((s: { origin: string }) => s.origin), [
+    "configured",
     "configured",
     "configured",
   ]);

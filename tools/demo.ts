@@ -1,6 +1,6 @@
 // `deno task demo`: runs the example suite against local services (a health
-// endpoint, PostgreSQL and S3, started here unless configured) and prints the
-// run summary. The example suite runs with the "examples" permission set of
+// endpoint, PostgreSQL, S3 and Redis, started here unless configured) and
+// prints the run summary. The example suite runs with the "examples" permission set of
 // deno.json (`deno test -P=examples`), not -A.
 import { runWithServices } from "../cli.ts";
 

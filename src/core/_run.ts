@@ -25,6 +25,7 @@ import { explainNotCapable } from "./not_capable.ts";
 import { mergePermissions } from "./permissions.ts";
 import { trackLiveScopes } from "./_interrupt.ts";
 import { takeReaperFailure } from "../run/reaper.ts";
+import { takeFailureNotes } from "./_failure_notes.ts";
 import { defaultTestTimeout } from "../run/settings.ts";
 
 /**
@@ -114,6 +115,13 @@ export async function runTest<F extends FixtureRecord>(
   const reaperDied = takeReaperFailure();
   if (reaperDied) guard.fail(reaperDied);
   await guard.release();
+  // What fixtures want shown when the test fails (the app's output).
+  const notes = takeFailureNotes(controller.signal);
+  if (guard.errors.length > 0) {
+    for (const note of notes) {
+      console.error(note);
+    }
+  }
   // Steps abandoned at the timeout never released their catchers.
   for (const release of run.releases) release();
   // A NotCapable failure says which permission was missing and what grants it.

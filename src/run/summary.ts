@@ -20,11 +20,12 @@ export type ServiceOrigin =
   | "native"
   | "pglite"
   | "s3rver"
-  | "rgw";
+  | "rgw"
+  | "launched";
 
 /** One service the run used. */
 export interface ServiceRecord {
-  /** `postgres` or `s3`. */
+  /** `postgres`, `s3`, or a service's name (`redis`). */
   kind: string;
   /** Where it came from. */
   origin: ServiceOrigin;
@@ -185,6 +186,7 @@ export function formatSummary(
     pglite: "embedded PGlite (in-process, not a PostgreSQL server)",
     s3rver: "s3rver (S3-compatible, not MinIO)",
     rgw: "throwaway Ceph RADOS Gateway (real S3: signatures, versioning)",
+    launched: "throwaway server (started from the service's definition)",
   };
   for (const s of records.services) {
     lines.push(`    ${s.kind}: ${labels[s.origin]} at ${maskUrl(s.address)}`);

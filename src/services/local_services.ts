@@ -1,5 +1,6 @@
 /**
- * Local services for a test module: PostgreSQL and S3, started once per
+ * Local services for a test module: PostgreSQL, S3 and Redis (when
+ * `redis-server` is installed), started once per
  * process in a helper process (unless `DATABASE_URL` / `S3_ENDPOINT` are
  * configured), and stopped when this process exits, however it exits.
  *
@@ -48,7 +49,8 @@ globalThis.addEventListener?.("load", () => {
 });
 
 /**
- * Provides PostgreSQL and S3 to a test module, started once per process:
+ * Provides PostgreSQL, S3 and Redis (when `redis-server` is installed) to a
+ * test module, started once per process:
  * configured endpoints (`DATABASE_URL`, `S3_ENDPOINT`) win; otherwise a
  * helper process runs a throwaway PostgreSQL (native binaries, else embedded
  * PGlite) and s3rver on loopback, and stops them when this process exits.

@@ -20,6 +20,8 @@ import {
   pgClientPermissions,
   postgresClientPermissions,
 } from "../postgres/client_permissions.ts";
+import { serviceDefinition } from "../service/sweep.ts";
+import type { ServiceLike } from "./provision.ts";
 
 /** Options of {@linkcode processPermissions}. */
 export interface ProcessPermissionsOptions {
@@ -48,6 +50,13 @@ export interface ProcessPermissionsOptions {
    * @default {false}
    */
   databaseIsolation?: boolean;
+  /**
+   * Services you defined (`@itkit/core/redis`, `defineService()`): their
+   * variable, and what their client needs at the URL it holds.
+   *
+   * @default {[]}
+   */
+  services?: ServiceLike[];
 }
 
 /** The run-wide variables the toolkit reads (`src/run/settings.ts`). */
@@ -119,6 +128,15 @@ export function processPermissions(
     options.clients ? postgresClientPermissions() : "none",
     options.clients ? pgClientPermissions() : "none",
     options.databaseIsolation ? { run: [Deno.execPath()] } : "none",
+    ...(options.services ?? []).map((service) => {
+      const def = serviceDefinition(service, "Cannot compute permissions");
+      const url = service.url(env);
+      return mergePermissions([
+        { env: [def.env] },
+        url === undefined ? "none" : def.clientPermissions?.(url) ??
+          { net: [`${url.hostname}:${url.port || def.defaultPort}`] },
+      ]);
+    }),
   ]);
   return merged as Deno.PermissionOptionsObject;
 }

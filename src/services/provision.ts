@@ -18,11 +18,32 @@ import { startRgw } from "../s3/rgw_server.ts";
 import { parseS3Engine, s3Engine } from "../run/settings.ts";
 import type { ServiceOrigin } from "../run/summary.ts";
 import { disposeOnce } from "../util/dispose_once.ts";
+import { serviceDefinition } from "../service/sweep.ts";
+import { findProgram, startServer } from "../service/launch.ts";
+import { tcpCheck } from "../service/_tcp_check.ts";
+
+/**
+ * A service you defined (`defineService()`, `@itkit/core/redis`), as
+ * provisioning, the sweep and the permissions take it.
+ */
+export interface ServiceLike {
+  /** Its name. */
+  readonly kind: string;
+  /** The variable that holds its URL. */
+  readonly env: string;
+  /**
+   * Its URL, from its variable.
+   *
+   * @param env Where to read the variable.
+   * @returns It, or `undefined` when the variable is not set.
+   */
+  url(env?: Record<string, string | undefined>): URL | undefined;
+}
 
 /** A service the run uses. */
 export interface ProvisionedService {
-  /** `postgres` or `s3`. */
-  readonly kind: "postgres" | "s3";
+  /** `postgres`, `s3`, or a service's name (`redis`). */
+  readonly kind: string;
   /** Where it came from. */
   readonly origin: ServiceOrigin;
   /** Its address, password masked. */
@@ -32,11 +53,14 @@ export interface ProvisionedService {
 /** Options of {@linkcode provisionServices}. */
 export interface ProvisionOptions {
   /**
-   * Which services to provide.
+   * Which services to provide: PostgreSQL, S3, and services you defined
+   * (started from their definition's `start` when their variable is not
+   * set and their program is installed; else left out, with the reason in
+   * `skipped`).
    *
    * @default {["postgres", "s3"]}
    */
-  services?: ("postgres" | "s3")[];
+  services?: ("postgres" | "s3" | ServiceLike)[];
   /**
    * The environment to read `DATABASE_URL`, `S3_ENDPOINT` and `ITKIT_S3`
    * from; a configured endpoint always wins over provisioning.
@@ -61,6 +85,8 @@ export interface ProvisionedServices extends AsyncDisposable {
   readonly env: Readonly<Record<string, string>>;
   /** Each service and where it came from. */
   readonly services: readonly ProvisionedService[];
+  /** Services asked for but neither configured nor started, and why. */
+  readonly skipped: readonly { kind: string; reason: string }[];
   /** Stops what was started. Idempotent. */
   close(): Promise<void>;
 }
@@ -87,6 +113,11 @@ export async function provisionServices(
   options: ProvisionOptions = {},
 ): Promise<ProvisionedServices> {
   const wanted = options.services ?? ["postgres", "s3"];
+  for (const entry of wanted) {
+    if (typeof entry !== "string") {
+      serviceDefinition(entry, "Cannot provision services");
+    }
+  }
   const env = options.env ?? {
     DATABASE_URL: readEnv("DATABASE_URL"),
     S3_ENDPOINT: readEnv("S3_ENDPOINT"),
@@ -96,6 +127,7 @@ export async function provisionServices(
   const stack = new AsyncDisposableStack();
   const exported: Record<string, string> = {};
   const services: ProvisionedService[] = [];
+  const skipped: { kind: string; reason: string }[] = [];
   try {
     if (wanted.includes("postgres")) {
       if (env.DATABASE_URL) {
@@ -138,6 +170,52 @@ export async function provisionServices(
         });
       }
     }
+    for (const wanted_ of wanted) {
+      if (typeof wanted_ === "string") continue;
+      const def = serviceDefinition(wanted_, "Cannot provision services");
+      const value = options.env ? options.env[def.env] : readEnv(def.env);
+      if (value) {
+        services.push({
+          kind: def.name,
+          origin: "configured",
+          address: maskUrl(value),
+        });
+        continue;
+      }
+      const program = def.start?.command[0];
+      if (!def.start || program === undefined) {
+        skipped.push({
+          kind: def.name,
+          reason: `${def.env} is not set and its definition has no \`start\``,
+        });
+        continue;
+      }
+      if (await findProgram(program) === undefined) {
+        skipped.push({
+          kind: def.name,
+          reason:
+            `${def.env} is not set and ${program} is not installed (not found on PATH)`,
+        });
+        continue;
+      }
+      const server = stack.use(
+        await startServer(
+          def.name,
+          def.env,
+          def.start,
+          def.probe ??
+            ((url, signal) => tcpCheck(url, signal, def.defaultPort)),
+          // Stopped here, however the run ends.
+          { reaper: false },
+        ),
+      );
+      Object.assign(exported, server.env);
+      services.push({
+        kind: def.name,
+        origin: server.origin,
+        address: maskUrl(server.url),
+      });
+    }
   } catch (error) {
     await stack.disposeAsync();
     throw error;
@@ -146,6 +224,7 @@ export async function provisionServices(
   return {
     env: exported,
     services,
+    skipped,
     ...disposeOnce(() => moved.disposeAsync()),
   };
 }

@@ -20,7 +20,10 @@ import { openTmpDirSweep } from "../fixtures/_tmp_dir_sweep.ts";
 import { InUseError, type StoreSweep } from "../run/sweep_store.ts";
 import { localLiveRuns } from "../run/_local_runs.ts";
 import { describe, maskUrl } from "../util/text.ts";
-import { systemTempDir } from "../util/env.ts";
+import { readEnv, systemTempDir } from "../util/env.ts";
+import { openServiceSweep, serviceDefinition } from "../service/sweep.ts";
+import { type AnyDefinition, definitionOf } from "../service/_registry.ts";
+import type { ServiceLike } from "./provision.ts";
 
 /** Options of {@linkcode sweep}. */
 export interface SweepOptions {
@@ -57,6 +60,14 @@ export interface SweepOptions {
    */
   tmpDir?: string | false;
   /**
+   * Services you defined to sweep (`defineService()`, `@itkit/core/redis`):
+   * each at the URL its variable holds (skipped when it is not set), or at
+   * the URL given with it.
+   *
+   * @default {[]}
+   */
+  services?: (ServiceLike | { service: ServiceLike; url: string | URL })[];
+  /**
    * List what would be removed without removing it.
    *
    * @default {false}
@@ -66,8 +77,8 @@ export interface SweepOptions {
 
 /** What {@linkcode sweep} did with one store. */
 export interface SweepStoreReport {
-  /** Which store. */
-  store: "s3" | "postgres" | "temp dir";
+  /** Which store: `s3`, `postgres`, `temp dir`, or a service's name. */
+  store: string;
   /** Where: the endpoint, the server (password masked), the directory; `""` when unknown. */
   target: string;
   /**
@@ -92,7 +103,7 @@ export interface SweepReport {
   inUse: string[];
   /** One line per resource that could not be removed, with the reason. */
   failed: string[];
-  /** One entry per store: S3, PostgreSQL, the temp dir. */
+  /** One entry per store: S3, PostgreSQL, the temp dir, each service. */
   stores: SweepStoreReport[];
 }
 
@@ -146,6 +157,9 @@ export async function sweep(options: SweepOptions = {}): Promise<SweepReport> {
     ? postgresConfig()
     : options.postgres;
   const tmp = options.tmpDir === undefined ? systemTempDir() : options.tmpDir;
+  const services = (options.services ?? []).map((entry) =>
+    serviceTarget(entry)
+  );
   // Every store lists what it holds; then each says which runs it sees
   // alive (after every listing: see src/run/sweep_store.ts). A run alive on
   // one store is alive on all.
@@ -164,6 +178,17 @@ export async function sweep(options: SweepOptions = {}): Promise<SweepReport> {
       "temp dir",
       tmp === false ? false : tmp,
       tmp !== false && (() => openTmpDirSweep(tmp)),
+    ),
+    ...services.map(({ def, url, reason }) =>
+      url === undefined
+        ? Promise.resolve<Opened>({
+          report: { store: def.name, target: "", status: "skipped", reason },
+        })
+        : open(
+          def.name,
+          maskUrl(url.href),
+          () => openServiceSweep(def, url),
+        )
     ),
   ]);
   try {
@@ -222,7 +247,7 @@ export async function sweep(options: SweepOptions = {}): Promise<SweepReport> {
 
 /** Lists a store (`false`: skipped); never throws. */
 async function open(
-  store: SweepStoreReport["store"],
+  store: string,
   target: string | false,
   list: false | (() => Promise<StoreSweep>),
 ): Promise<Opened> {
@@ -244,4 +269,30 @@ async function open(
     report.reason = describe(error);
     return { report };
   }
+}
+
+/** A service to sweep and where, or why it is skipped. */
+function serviceTarget(
+  entry: ServiceLike | { service: ServiceLike; url: string | URL },
+): { def: AnyDefinition; url?: URL; reason: string } {
+  const given = definitionOf(entry) === undefined;
+  const def = serviceDefinition(
+    given ? (entry as { service: unknown }).service : entry,
+    "Cannot sweep",
+  );
+  const raw = given
+    ? String((entry as { url: string | URL }).url)
+    : readEnv(def.env);
+  if (!raw) return { def, reason: `${def.env} is not set` };
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new TypeError(
+      `Cannot sweep ${def.name}: ${given ? "url" : def.env} ${
+        JSON.stringify(maskUrl(raw))
+      } is not a URL`,
+    );
+  }
+  return { def, url, reason: "" };
 }
