@@ -16,7 +16,7 @@ import {
   postgresUrl,
 } from "./config.ts";
 import { loadPostgres } from "./client.ts";
-import { maskDatabase, maskTarget } from "./_masked_handle.ts";
+import { maskDatabase, maskEnv, maskTarget } from "./_masked_handle.ts";
 import { disposeOnce } from "../util/dispose_once.ts";
 import { migrationKey, type MigrationPlace } from "./_migrations.ts";
 import type { Session, SessionInput } from "./_session.ts";
@@ -219,7 +219,8 @@ export interface PostgresDatabase extends AsyncDisposable {
    * The variables that point code under test at this database:
    * `DATABASE_URL` and libpq's `PGHOST`, `PGPORT`, `PGUSER`, `PGPASSWORD`,
    * `PGDATABASE`, `PGOPTIONS` (and `PGSSLMODE`, `PGSSLROOTCERT` when set).
-   * Hand them to an `env` fixture.
+   * Hand them to an `env` fixture. The values are real; printed
+   * (`console.log`, `Deno.inspect`), the password is masked.
    *
    * @returns The variables.
    */
@@ -397,7 +398,9 @@ export const postgresDatabase: FixtureFactory<
       schema: session.schema,
       config: { ...session.config },
       url,
-      env: () => connectionEnv(session.config, url, session.searchPath),
+      // Printed with the password masked, like the handle.
+      env: () =>
+        maskEnv(connectionEnv(session.config, url, session.searchPath)),
       ...disposeOnce(() =>
         withinGrace(options.config, session.close(), "the cleanup")
       ),

@@ -7,36 +7,67 @@ export function describe(error: unknown): string {
 }
 
 /**
- * Query parameters whose value is a secret (`?password=…`, `sslpassword`,
- * `X-Amz-Security-Token`, `X-Amz-Signature`, `api_key`, …).
+ * Query parameters whose value is a secret: `password`, `sslpassword` and
+ * anything else with `pass`/`pwd` in its name, `*token*`, `*secret*`,
+ * `*signature*` (`X-Amz-Security-Token`, `X-Amz-Signature`), `api_key`.
  */
 const SECRET_PARAM =
   /^(?:[^=&#]*(?:pass|pwd|secret|token|signature)[^=&#]*|api[_-]?key)$/i;
 
 /**
+ * A host with an optional port, as it follows the user info's `@`:
+ * `db.example.com`, `127.0.0.1:5432`, `[::1]:9000`.
+ */
+const HOST = /^(?:\[[0-9a-f:.]+\]|[a-z0-9._~%!$&'()*+,;=-]+)(?::\d*)?$/i;
+
+/** What may stand where the authority is when it holds no user info. */
+const AUTHORITY = /^(?:\[[0-9a-f:.]+\]|[^:@[\]]*)(?::\d*)?$/i;
+
+/**
  * `raw`, a URL or anything like one, with every secret in it replaced by
- * `***`: the password (all between the user's first `:` and the LAST `@`, so
- * an unencoded `/ @ : % #` in it is masked too) and the values of secret
- * query parameters. The user name stays (`postgres://app:***@host/db`).
- * Never throws: input that is not a URL at all is masked the same way.
+ * `***`: the password and the values of secret query parameters (see
+ * {@linkcode SECRET_PARAM}). The user name stays
+ * (`postgres://app:***@host/db`). Never throws: input that is not a URL at
+ * all is masked the same way.
+ *
+ * The password is what follows the user's first `:` in the user info. An
+ * `@` counts only in the authority (after `scheme://`, up to the first
+ * `/`, `?` or `#`): `http://host:8080/users/a@b` has no password. A password
+ * written unencoded may hold `/ @ : % # ?` all the same: an authority that
+ * is not `host[:port]` holds one, up to the last `@` followed by a host. And
+ * `postgres://app:secret`, user info without an `@` or a host, has its
+ * password masked too. (One form reads as a host and port, and is not
+ * masked: a password of digits alone up to an unencoded `/`, `?` or `#`,
+ * `postgres://app:123/x@host`; encode it, as a URL must.)
  *
  * @param raw The value as the user wrote it.
  * @returns It, masked.
  */
 export function maskUrl(raw: string): string {
   const text = typeof raw === "string" ? raw : String(raw);
-  // Userinfo runs from after `scheme://` (or the start) to the last `@`: a
-  // password's own `@`, `/` or `#` cannot end it early.
-  const slashes = text.indexOf("//");
-  const start = slashes === -1 ? 0 : slashes + 2;
-  const at = text.lastIndexOf("@");
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(text)?.[0] ??
+    (text.startsWith("//") ? "//" : "");
+  const start = scheme.length;
+  const end = endOfPart(text, start);
+  const authority = text.slice(start, end);
   let masked = text;
-  let rest = start;
-  if (at >= start) {
+  let rest = end;
+  if (authority.includes("@") || !AUTHORITY.test(authority)) {
+    // User info: up to the last "@" followed by a host, wherever a password
+    // with "/", "?" or "#" in it ends.
+    const at = lastHostAt(text, start);
     const colon = text.indexOf(":", start);
-    if (colon !== -1 && colon < at) {
-      masked = `${text.slice(0, colon)}:***${text.slice(at)}`;
-      rest = colon + 4;
+    if (at !== -1) {
+      if (colon !== -1 && colon < at) {
+        masked = `${text.slice(0, colon)}:***${text.slice(at)}`;
+        rest = endOfPart(masked, colon + 5);
+      } else {
+        rest = endOfPart(text, at + 1);
+      }
+    } else if (colon !== -1 && colon < end) {
+      // "user:password" with no host: all of it after the ":" may be the
+      // password.
+      return `${text.slice(0, colon)}:***`;
     }
   }
   const query = masked.indexOf("?", rest);
@@ -47,6 +78,25 @@ export function maskUrl(raw: string): string {
       (match, sep: string, name: string) =>
         SECRET_PARAM.test(decodeName(name)) ? `${sep}${name}=***` : match,
     );
+}
+
+/** Where the part of `text` from `from` ends: at its first `/`, `?` or `#`. */
+function endOfPart(text: string, from: number): number {
+  const i = text.slice(from).search(/[/?#]/);
+  return i === -1 ? text.length : from + i;
+}
+
+/** The last `@` after `start` that a host follows, or -1. */
+function lastHostAt(text: string, start: number): number {
+  for (
+    let at = text.lastIndexOf("@");
+    at >= start;
+    at = text.lastIndexOf("@", at - 1)
+  ) {
+    if (HOST.test(text.slice(at + 1, endOfPart(text, at + 1)))) return at;
+    if (at === 0) break;
+  }
+  return -1;
 }
 
 function decodeName(name: string): string {
