@@ -362,3 +362,19 @@ Deno.test("a malformed ITKIT_LEASE_TTL fails the module that declares a bucket, 
     /TypeError: Cannot read ITKIT_LEASE_TTL: "5s" is not a lease time \(expected a whole number of milliseconds, at least 1000, e\.g\. 30000\)/,
   );
 });
+
+Deno.test("an ITKIT_LEASE_TTL whose sixth no timer holds fails the module that declares a bucket", async () => {
+  // Its refresh interval, 2^31 ms, would fire at once: the reaper rewrote
+  // the lease in a tight loop.
+  const ttl = String(6 * 2 ** 31);
+  const run = await runDenoTest(["reaper_ahead.ts"], {
+    env: { ITKIT_LEASE_TTL: ttl },
+  });
+  assert.notEqual(run.code, 0, run.output);
+  assert.match(
+    run.output,
+    new RegExp(
+      `TypeError: Cannot read ITKIT_LEASE_TTL: "${ttl}" is too long: the lease is refreshed every sixth of it, more than a timer can hold \\(expected a whole number of milliseconds from 1000 to 12884901882, about 149 days\\)`,
+    ),
+  );
+});

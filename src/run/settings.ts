@@ -320,11 +320,19 @@ export const DEFAULT_LEASE_TTL = 30_000;
 let leaseTtlMs: number | undefined;
 
 /**
+ * The longest `ITKIT_LEASE_TTL`: its holder refreshes the lease every sixth
+ * of it, a timer that holds at most {@linkcode MAX_TIMER_MS} (beyond, it
+ * fires at once, and the holder would rewrite the lease in a tight loop).
+ */
+export const MAX_LEASE_TTL: number = 6 * MAX_TIMER_MS;
+
+/**
  * How long a run's S3 lease counts as alive after its last heartbeat
- * (`ITKIT_LEASE_TTL`, milliseconds, at least 1000; default 30000). The
- * holder refreshes it every sixth of that.
+ * (`ITKIT_LEASE_TTL`, milliseconds, at least 1000 and at most
+ * {@linkcode MAX_LEASE_TTL}; default 30000). The holder refreshes it every
+ * sixth of that.
  *
- * @throws {TypeError} When it is set but not a whole number of at least 1000.
+ * @throws {TypeError} When it is set but not a whole number in that range.
  */
 export function leaseTtl(): number {
   if (leaseTtlMs === undefined) {
@@ -336,6 +344,12 @@ export function leaseTtl(): number {
         `Cannot read ITKIT_LEASE_TTL: ${
           JSON.stringify(raw)
         } is not a lease time (expected a whole number of milliseconds, at least 1000, e.g. 30000)`,
+      );
+    } else if (Number(raw) > MAX_LEASE_TTL) {
+      throw new TypeError(
+        `Cannot read ITKIT_LEASE_TTL: ${
+          JSON.stringify(raw)
+        } is too long: the lease is refreshed every sixth of it, more than a timer can hold (expected a whole number of milliseconds from 1000 to ${MAX_LEASE_TTL}, about 149 days)`,
       );
     } else {
       leaseTtlMs = Number(raw);
