@@ -46,9 +46,10 @@ export interface SharedPool {
   /**
    * A connection of the pool for the caller alone (`sql.reserve()`): when
    * the pool has none connected, after a plain query, which fails cleanly if
-   * the server is down. (postgres.js 3.4.9 keeps a reserve that failed to
-   * connect in its queue and connects again for it once the socket has
-   * closed, with a timer: after the test that failed.)
+   * the server is down. (postgres.js keeps a reserve waiting through a
+   * connection that closed as it connected, a `CONNECTION_CLOSED` it counts
+   * as transient, and connects again for it: after the test that failed. A
+   * plain query fails instead: 4.2's src/pool.js, `attempted`.)
    */
   reserve(): Promise<postgres.ReservedSql<Record<string, unknown>>>;
   /** The pool's socket whose local port is `port` (to watch it close). */

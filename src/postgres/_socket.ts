@@ -25,11 +25,7 @@ export function serverAddress(config: PostgresConfig): string {
  * A socket to the server, handed to postgres.js while it still connects, as
  * postgres.js does with its own: a refused connection reaches it as `error`
  * then `close`, which fail the waiting query and put the connection back in
- * its pool. (A `socket` option that rejects instead leaves that connection
- * "connecting" for good in postgres.js 3.4.9: once each of a pool's
- * connections had failed so, the next query waited forever, and Deno failed
- * its test with "Promise resolution is still pending", then panicked at the
- * next test.) Writes made before it connects are sent once it has.
+ * its pool. Writes made before it connects are sent once it has.
  */
 export function connectingSocket(config: PostgresConfig): net.Socket {
   const address = serverAddress(config);
@@ -63,55 +59,17 @@ export function connectingSocket(config: PostgresConfig): net.Socket {
   if (mode === "require" || mode === "verify-ca" || mode === "verify-full") {
     refuseWithoutTls(s, address, mode);
   }
-  // Without it, a TLS connection's startup stalled on Nagle's algorithm and
-  // the server's delayed ACK: 56 ms against 10 ms (median of 150 connections
-  // to a local server, postgres.js 3.4.9, Deno 2.9.6; 8 ms in plain text).
+  // Without it, a TLS connection's startup stalls on Nagle's algorithm and
+  // the server's delayed ACK (postgres.js sets it on its own sockets once
+  // they have connected; this one is handed over before).
   s.setNoDelay(true);
-  keepOwnListeners(s);
   return s;
 }
 
 /**
- * Keeps the listeners put on `s` before postgres.js got it (this module's and
- * its caller's, e.g. a pool tracking its sockets) when postgres.js removes
- * every listener of it, which 3.4.9 does as it starts TLS on it: the socket
- * still closes when the connection ends, and a pool waiting for that close
- * (discarding its sockets) waited forever.
- */
-function keepOwnListeners(s: net.Socket): void {
-  let own: Set<unknown> | undefined;
-  // postgres.js listens once the factory's result has resolved: after this
-  // microtask, queued while the factory runs.
-  queueMicrotask(() => {
-    own = new Set(s.eventNames().flatMap((event) => s.rawListeners(event)));
-  });
-  const removeAll = s.removeAllListeners;
-  s.removeAllListeners = function (
-    this: net.Socket,
-    event?: string | symbol,
-  ): net.Socket {
-    if (event !== undefined || own === undefined) {
-      return removeAll.call(this, event);
-    }
-    const kept = s.eventNames().map((name) =>
-      [name, s.rawListeners(name).filter((l) => own!.has(l))] as const
-    );
-    removeAll.call(this);
-    for (const [name, listeners] of kept) {
-      for (const listener of listeners) {
-        s.on(name as string, listener as (...args: unknown[]) => void);
-      }
-    }
-    return this;
-  } as typeof s.removeAllListeners;
-}
-
-/**
  * Makes the server's "no" to postgres.js's SSLRequest (its first byte, `N`)
- * an error naming the server and the sslmode (postgres.js 3.4.9 started TLS
- * anyway, and failed with "Client network socket disconnected before secure
- * TLS connection was established"; 4.2 says "The server does not support
- * SSL connections", naming neither).
+ * an error naming the server and the sslmode (postgres.js 4.2 says "The
+ * server does not support SSL connections", naming neither).
  */
 function refuseWithoutTls(
   s: net.Socket,
