@@ -122,3 +122,24 @@ for (
     },
   );
 }
+
+Deno.test("after a frozen server was given up on, the run's lease still holds: a sweep of another process removes nothing of it", async () => {
+  await using server = await startPostgresServer({ password: PASSWORD });
+  const data = `${server.dir}/data`;
+  let output = "";
+  try {
+    const run = await runDenoTest(["postgres_frozen_lease.ts"], {
+      env: { ...server.env, PGDATA: data },
+    });
+    output = run.output;
+    expectRun(
+      run,
+      run.failed === 1 && run.passed === 1,
+      "the frozen test fails, the sweep's passes",
+    );
+    assert.ok(!run.output.includes(PASSWORD), "the password was printed");
+  } finally {
+    thaw(data);
+  }
+  assert.deepEqual(await listPostgresLeftovers(server.config), [], output);
+});

@@ -378,3 +378,17 @@ Deno.test("an ITKIT_LEASE_TTL whose sixth no timer holds fails the module that d
     ),
   );
 });
+
+Deno.test("a run whose S3 lease the reaper cannot take says so on stderr, once", async () => {
+  const run = await runDenoTest(["s3_lease_unheld.ts"]);
+  assert.equal(run.failed, 1, run.output);
+  const lines = run.output.split("\n").filter((l) =>
+    l.startsWith("itkit: lease of run ")
+  );
+  assert.equal(lines.length, 1, run.output);
+  assert.match(
+    lines[0]!,
+    /^itkit: lease of run \w+ on s3 http:\/\/\S+ \(no-such-shared-bucket\/itkit-\w+-0\/\) is not held: the reaper could not take it \(its log says why\)\. A sweep from another process protects what this run makes there by its age only/,
+  );
+  assert.match(run.output, /Cannot use shared bucket "no-such-shared-bucket"/);
+});

@@ -3,8 +3,8 @@
 // postgres.js does with its own; it carries the server's host and port, which
 // postgres.js names in its errors ("write CONNECT_TIMEOUT host:port"); a
 // server that answers "no" to TLS when the sslmode requires it is one clear
-// error; and every socket to a server can be closed at once when the server
-// stops answering (see _grace.ts).
+// error; and every socket to a server (but the run's lease's) can be closed at
+// once when the server stops answering (see _grace.ts).
 
 import net from "node:net";
 import type { PostgresConfig } from "./config.ts";
@@ -28,8 +28,22 @@ export function serverAddress(config: PostgresConfig): string {
  * its pool. Writes made before it connects are sent once it has.
  */
 export function connectingSocket(config: PostgresConfig): net.Socket {
+  return socketTo(config, true);
+}
+
+/**
+ * A socket to the server for a lease's connection (_lease.ts): as
+ * {@linkcode connectingSocket}, but never cut off. A lease is the run's sign
+ * of life: a server that stopped answering a test's queries still holds it
+ * while it runs, and once it answers again the lease is there.
+ */
+export function leaseSocket(config: PostgresConfig): net.Socket {
+  return socketTo(config, false);
+}
+
+function socketTo(config: PostgresConfig, cuttable: boolean): net.Socket {
   const address = serverAddress(config);
-  const refused = cut.get(address);
+  const refused = cuttable ? cut.get(address) : undefined;
   const s = refused ? new net.Socket() : net.connect({
     host: config.host,
     port: config.port,
@@ -46,15 +60,17 @@ export function connectingSocket(config: PostgresConfig): net.Socket {
   const early = () => {};
   s.once("error", early);
   s.once("connect", () => s.off("error", early));
-  let sockets = open.get(address);
-  if (!sockets) open.set(address, sockets = new Set());
-  sockets.add(s);
-  s.once("close", () => {
-    sockets.delete(s);
-    if (sockets.size === 0 && open.get(address) === sockets) {
-      open.delete(address);
-    }
-  });
+  if (cuttable) {
+    let sockets = open.get(address);
+    if (!sockets) open.set(address, sockets = new Set());
+    sockets.add(s);
+    s.once("close", () => {
+      sockets.delete(s);
+      if (sockets.size === 0 && open.get(address) === sockets) {
+        open.delete(address);
+      }
+    });
+  }
   const mode = config.sslmode;
   if (mode === "require" || mode === "verify-ca" || mode === "verify-full") {
     refuseWithoutTls(s, address, mode);
@@ -105,8 +121,8 @@ function refuseWithoutTls(
 }
 
 /**
- * Closes every socket of this process to `config`'s server, and makes new
- * ones fail at once with `error` until the returned function is called:
+ * Closes every socket of this process to `config`'s server (but its lease's),
+ * and makes new ones fail at once with `error` until the returned function is called:
  * what waits on the server fails (postgres.js rejects a connection's queries
  * with `CONNECTION_CLOSED` when its socket closes without an error; with
  * one, a query sent between the error and the close would wait forever).
