@@ -28,9 +28,14 @@ import { connectError } from "./_errors.ts";
 import { startClonePool } from "./_clone_pool.ts";
 import { startReaper } from "../run/reaper.ts";
 import { reaperSettings } from "../run/settings.ts";
-import { pinSharedPools } from "./_shared_pool.ts";
+import { pinSharedPools, sharedPoolsSettled } from "./_shared_pool.ts";
 import { refuseProduction } from "./_production_guard.ts";
-import { withinGrace, withinGraceAfterAbort } from "./_grace.ts";
+import {
+  lateSetupsClosed,
+  SERVER_GRACE,
+  withinGrace,
+  withinGraceAfterAbort,
+} from "./_grace.ts";
 import { postgresLeaseWait, requestPostgresLease } from "./_lease_request.ts";
 
 /**
@@ -366,6 +371,9 @@ export const postgresDatabase: FixtureFactory<
     const { migrate } = options;
     const start = async (): Promise<Session> => {
       try {
+        // What a setup an earlier test gave up on still held, closed.
+        const closed = lateSetupsClosed(options.config);
+        if (closed) await closed;
         // The run's lease on the server, before anything is made there.
         const leased = postgresLeaseWait(options.config);
         if (leased) await leased;
@@ -388,6 +396,12 @@ export const postgresDatabase: FixtureFactory<
       options.config,
       start(),
       context.signal,
+      async (late) => {
+        await late.close();
+        // What it ran on the process's pools, late, is over before the
+        // next test goes on.
+        await sharedPoolsSettled(options.config, SERVER_GRACE);
+      },
     );
     const url = connectionUrl(session.config, session.searchPath);
     // Printed with the password masked.
