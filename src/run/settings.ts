@@ -203,20 +203,35 @@ export function defaultTestTimeout(): TestTimeout {
   return testTimeout;
 }
 
+/** What `cli.ts permissions --audit` sets for the run it audits. */
+export interface AuditSettings {
+  /** `ITKIT_AUDIT_PERMISSIONS`: the file the tests' registrations go to. */
+  file: string;
+  /** `ITKIT_AUDIT_TOKEN`: the audit run's token, also the file's first line. */
+  token: string | undefined;
+  /** `DENO_AUDIT_PERMISSIONS`: Deno's audit log. */
+  denoLog: string | undefined;
+}
+
 /**
- * The file the toolkit writes its permission-audit records to
- * (`ITKIT_AUDIT_PERMISSIONS`, set by `cli.ts permissions --audit`), or
- * `undefined`. In audit mode every integration test runs with the process's
- * permissions, so that it runs to its end and Deno's audit log
- * (`DENO_AUDIT_PERMISSIONS`) records everything it uses.
+ * The permission-audit settings (`ITKIT_AUDIT_PERMISSIONS`, with
+ * `ITKIT_AUDIT_TOKEN` and Deno's `DENO_AUDIT_PERMISSIONS`, all set by
+ * `cli.ts permissions --audit`), or `undefined` when
+ * `ITKIT_AUDIT_PERMISSIONS` is unset. Whether they are the audit's own is
+ * checked by the caller (`core/_audit.ts`): audit mode runs every
+ * integration test with the process's permissions, which no variable alone
+ * may turn on.
  *
- * @throws {TypeError} When its directory does not exist.
+ * @throws {TypeError} When the file's directory does not exist.
  */
-export function auditFile(): string | undefined {
+export function auditSettings(): AuditSettings | undefined {
   const file = readEnv("ITKIT_AUDIT_PERMISSIONS") || undefined;
-  return file === undefined
-    ? undefined
-    : checkFileSetting("ITKIT_AUDIT_PERMISSIONS", file);
+  if (file === undefined) return undefined;
+  return {
+    file: checkFileSetting("ITKIT_AUDIT_PERMISSIONS", file),
+    token: readEnv("ITKIT_AUDIT_TOKEN") || undefined,
+    denoLog: readEnv("DENO_AUDIT_PERMISSIONS") || undefined,
+  };
 }
 
 /** Which S3 server a run starts when none is configured (`ITKIT_S3`). */
