@@ -35,8 +35,8 @@ const AUTHORITY = /^(?:\[[0-9a-f:.]+\]|[^:@[\]]*)(?::\d*)?$/i;
  * `/`, `?` or `#`): `http://host:8080/users/a@b` has no password. A password
  * written unencoded may hold `/ @ : % # ?` all the same: an authority that
  * is not `host[:port]` holds one, up to the last `@` followed by a host. And
- * `postgres://app:secret`, user info without an `@` or a host, has its
- * password masked too. (One form reads as a host and port, and is not
+ * `postgres://app:secret`, user info without an `@` or a host after a
+ * scheme, has its password masked too. (One form reads as a host and port, and is not
  * masked: a password of digits alone up to an unencoded `/`, `?` or `#`,
  * `postgres://app:123/x@host`; encode it, as a URL must.)
  *
@@ -64,9 +64,9 @@ export function maskUrl(raw: string): string {
       } else {
         rest = endOfPart(text, at + 1);
       }
-    } else if (colon !== -1 && colon < end) {
-      // "user:password" with no host: all of it after the ":" may be the
-      // password.
+    } else if (scheme !== "" && colon !== -1 && colon < end) {
+      // "scheme://user:password" with no host: all of it after the ":" may
+      // be the password. (Without a scheme, `::` or `a:b` is no URL.)
       return `${text.slice(0, colon)}:***`;
     }
   }
