@@ -30,15 +30,19 @@ const AUTHORITY = /^(?:\[[0-9a-f:.]+\]|[^:@[\]]*)(?::\d*)?$/i;
  * (`postgres://app:***@host/db`). Never throws: input that is not a URL at
  * all is masked the same way.
  *
- * The password is what follows the user's first `:` in the user info. An
- * `@` counts only in the authority (after `scheme://`, up to the first
- * `/`, `?` or `#`): `http://host:8080/users/a@b` has no password. A password
- * written unencoded may hold `/ @ : % # ?` all the same: an authority that
- * is not `host[:port]` holds one, up to the last `@` followed by a host. And
- * `postgres://app:secret`, user info without an `@` or a host after a
- * scheme, has its password masked too. (One form reads as a host and port, and is not
- * masked: a password of digits alone up to an unencoded `/`, `?` or `#`,
- * `postgres://app:123/x@host`; encode it, as a URL must.)
+ * The password is what follows the user's first `:` in the user info. In a
+ * web URL (`http`, `https`, `ws`, `wss`, `ftp`) an `@` counts only in the
+ * authority (after `scheme://`, up to the first `/`, `?` or `#`):
+ * `http://host:8080/users/a@b` has no password. A password written
+ * unencoded may hold `/ @ : % # ?` all the same: an authority that is not
+ * `host[:port]` holds one, up to the last `@` followed by a host; in a
+ * connection string (`postgres://`, or no scheme), whose path holds no `@`,
+ * so does one that reads as a host and port
+ * (`postgres://app:5432/x@host/db`). And `postgres://app:secret`, user info
+ * without an `@` or a host after a scheme, has its password masked too.
+ * (Not masked: a web URL's password of digits alone up to an unencoded `/`,
+ * `?` or `#`, `http://app:123/x@host`, which reads as a host and port; a
+ * URL must encode it.)
  *
  * @param raw The value as the user wrote it.
  * @returns It, masked.
@@ -50,9 +54,15 @@ export function maskUrl(raw: string): string {
   const start = scheme.length;
   const end = endOfPart(text, start);
   const authority = text.slice(start, end);
+  // A web URL's path may hold an "@"; a connection string's (postgres://)
+  // does not: there an "@" after a "/" ends a password written unencoded.
+  const web = /^(?:https?|wss?|ftp):\/\//i.test(scheme);
   let masked = text;
   let rest = end;
-  if (authority.includes("@") || !AUTHORITY.test(authority)) {
+  if (
+    authority.includes("@") || !AUTHORITY.test(authority) ||
+    (!web && text.includes("@", end))
+  ) {
     // User info: up to the last "@" followed by a host, wherever a password
     // with "/", "?" or "#" in it ends.
     const at = lastHostAt(text, start);
