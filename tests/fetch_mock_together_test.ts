@@ -31,6 +31,31 @@ Deno.test("the toolkit's S3 client reaches the store with a mock installed, past
   );
 });
 
+Deno.test("a route for the S3 endpoint answers the test's own request beside s3Bucket; unanswered, it goes out", () => {
+  assert.equal(
+    verdict(
+      "a route for the S3 endpoint answers the test's own request, beside s3Bucket",
+    ),
+    "ok",
+    run.output,
+  );
+  // The toolkit client's requests are not logged; the test's own are.
+  assert.match(
+    outputLine("STORE CALLS "),
+    /^\/mocked true false,\/b\/[^ ]+ false true$/,
+  );
+});
+
+Deno.test("a probe's client leaves the store mockable: after it, an unanswered request to the store fails", () => {
+  assert.equal(
+    verdict(
+      "after a probe of the store, an unanswered request to it fails like any other",
+    ),
+    "ok",
+    run.output,
+  );
+});
+
 Deno.test("an httpServer fixture is reached by fetch, axios and node:http with a mock installed", () => {
   assert.equal(verdict("fetchMock beside httpServer"), "ok", run.output);
   assert.equal(outputLine("SERVER CALLS "), "GET https://api.example.com/data");
@@ -94,6 +119,6 @@ Deno.test("api.assertAllCalled() fails naming the routes never called, added one
 
 Deno.test("the run leaks nothing and has no other failure", () => {
   assert.doesNotMatch(run.output, /Leaks detected|NotCapable/);
-  assert.equal(run.passed, 6, run.output);
+  assert.equal(run.passed, 8, run.output);
   assert.equal(run.failed, 2, run.output);
 });

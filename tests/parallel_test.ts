@@ -63,3 +63,39 @@ for (const scope of ["test", "module"]) {
     }
   });
 }
+
+Deno.test("under --parallel, the wait for another file's env fixture counts in a test's budget: it fails in time, naming the wait", async () => {
+  const gates = await Deno.makeTempDir({ prefix: "itkit-gates-" });
+  try {
+    const run = await runDenoTest([
+      "parallel_env_holder.ts",
+      "parallel_env_waiter.ts",
+    ], {
+      args: ["--parallel"],
+      env: { DENO_JOBS: "2", ITKIT_GATE_DIR: gates },
+    });
+    expectRun(
+      run,
+      /(^|=> )\[integration\] a short budget runs out waiting for the env lock \.\.\. FAILED/m
+        .test(run.output),
+      "the test with a short budget fails",
+    );
+    assert.match(
+      run.output,
+      /IntegrationTimeoutError: Test timeout of 500 ms exceeded while waiting for another file's env fixture \(deno test --parallel\)/,
+    );
+    assert.doesNotMatch(run.output, /BODY RAN/);
+    // The holder was not held up; the lock that came late was given back.
+    expectRun(
+      run,
+      /(^|=> )\[integration\] a module-scoped env fixture holds on \.\.\. ok/m
+        .test(run.output) &&
+        /(^|=> )\[integration\] a later test runs once the other file's env fixture is gone \.\.\. ok/m
+          .test(run.output) &&
+        /^LATER sees nothing$/m.test(run.output),
+      "the holder and the later test pass",
+    );
+  } finally {
+    await Deno.remove(gates, { recursive: true });
+  }
+});

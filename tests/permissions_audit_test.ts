@@ -3,6 +3,7 @@
 // read a file, an environment variable and fetch a loopback URL without
 // declaring them (tests/testdata/permissions_audit.ts).
 import assert from "node:assert/strict";
+import { runDenoTest } from "./_harness.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const PROJECT = "tests/testdata/permissions_audit.ts";
@@ -35,6 +36,16 @@ Deno.test("permissions --audit prints, per test, the permissions to declare", as
   const out = new TextDecoder().decode(stdout);
   const all = out + new TextDecoder().decode(stderr);
   assert.equal(code, 0, all);
+  // The test process says it is audited, once.
+  assert.equal(
+    all.split("\n").filter((l) =>
+      l.startsWith(
+        "itkit: permission audit (cli.ts permissions --audit): every integration test runs with the process's permissions",
+      )
+    ).length,
+    1,
+    all,
+  );
   const file = new URL(PROJECT, ROOT).pathname;
   assert.ok(
     out.includes(
@@ -75,4 +86,33 @@ Deno.test("permissions --audit refuses --parallel, whose log it cannot split", a
     new TextDecoder().decode(stderr),
     /itkit: permissions --audit: run the tests without --parallel/,
   );
+});
+
+Deno.test("ITKIT_AUDIT_PERMISSIONS set without cli.ts permissions --audit widens no test's permissions: an error naming it", async () => {
+  const file = await Deno.makeTempFile({ prefix: "itkit-audit-" });
+  try {
+    for (
+      const env of [
+        { ITKIT_AUDIT_PERMISSIONS: file },
+        // All three names, but not the audit's token in its file.
+        {
+          ITKIT_AUDIT_PERMISSIONS: file,
+          ITKIT_AUDIT_TOKEN: "guessed",
+          DENO_AUDIT_PERMISSIONS: `${file}.deno`,
+        },
+      ]
+    ) {
+      const run = await runDenoTest(["audit_variable.ts"], { env });
+      assert.notEqual(run.code, 0, run.output);
+      assert.doesNotMatch(run.output, /^READ true$/m);
+      assert.equal(run.passed, 0, run.output);
+      assert.match(
+        run.output,
+        /TypeError: Cannot read ITKIT_AUDIT_PERMISSIONS: "[^"]+" is set, but (DENO_AUDIT_PERMISSIONS is not|it does not start with the token of the audit run \(ITKIT_AUDIT_TOKEN\)): only `cli\.ts permissions --audit` turns the permission audit on/,
+      );
+    }
+  } finally {
+    await Deno.remove(file);
+    await Deno.remove(`${file}.deno`).catch(() => {});
+  }
 });

@@ -122,3 +122,53 @@ for (
     },
   );
 }
+
+Deno.test("after a frozen server was given up on, the run's lease still holds: a sweep of another process removes nothing of it", async () => {
+  await using server = await startPostgresServer({ password: PASSWORD });
+  const data = `${server.dir}/data`;
+  let output = "";
+  try {
+    const run = await runDenoTest(["postgres_frozen_lease.ts"], {
+      env: { ...server.env, PGDATA: data },
+    });
+    output = run.output;
+    expectRun(
+      run,
+      run.failed === 1 && run.passed === 1,
+      "the frozen test fails, the sweep's passes",
+    );
+    assert.ok(!run.output.includes(PASSWORD), "the password was printed");
+  } finally {
+    thaw(data);
+  }
+  assert.deepEqual(await listPostgresLeftovers(server.config), [], output);
+});
+
+Deno.test('a setup given up on that finishes later is closed: the next test of isolation "truncate" finds its copy free, sanitizers clean', async () => {
+  await using server = await startPostgresServer({ password: PASSWORD });
+  const data = `${server.dir}/data`;
+  let output = "";
+  try {
+    const run = await runDenoTest(["postgres_frozen_setup.ts"], {
+      args: SANITIZE,
+      env: { ...server.env, PGDATA: data },
+    });
+    output = run.output;
+    expectRun(
+      run,
+      run.failed === 1 && run.passed === 2,
+      "the frozen setup fails; the thaw and the next test pass",
+    );
+    expectRun(
+      run,
+      /^\[integration\] the next test of the same isolation \.\.\. ok/m
+        .test(run.output) && /^NEXT rows=1$/m.test(run.output),
+      "the next test passes, alone in the table",
+    );
+    assert.doesNotMatch(run.output, /Leaks detected|could not be closed/);
+    assert.ok(!run.output.includes(PASSWORD), "the password was printed");
+  } finally {
+    thaw(data);
+  }
+  assert.deepEqual(await listPostgresLeftovers(server.config), [], output);
+});

@@ -109,6 +109,15 @@ Deno.test('isolation "truncate" on PGlite: a schema of its one database, reset a
       "m",
     ),
   );
+  // No lease there (a lock would outlive the run): said once per process.
+  const lease = run.output.split("\n").filter((l) =>
+    l.startsWith("itkit: the run's lease on PostgreSQL")
+  );
+  assert.ok(lease.length >= 1 && lease.length <= PROJECT.length, run.output);
+  assert.match(
+    lease[0]!,
+    /^itkit: the run's lease on PostgreSQL at 127\.0\.0\.1:\d+ is not held: it could not be taken \(the server's connections share one session \(PGlite\), where a lock would outlive the run\)\. A sweep from another process protects what this run makes there by its age only \(and by this process's open connections\)\.$/,
+  );
   const where = places(run.output);
   assert.equal(where.length, 6);
   for (const place of where) {

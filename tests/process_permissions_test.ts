@@ -49,7 +49,16 @@ Deno.test("cli.ts permissions --json names the configured endpoint, the toolkit'
   const plain = JSON.parse((await cli(["permissions", "--json"])).out);
   // A local endpoint without its port: the run's services get free ports.
   assert.ok(plain.net.includes(S3.endpoint.hostname), plain.net);
-  for (const name of ["S3_ENDPOINT", "DATABASE_URL", "ITKIT_REQUIRE"]) {
+  for (
+    const name of [
+      "S3_ENDPOINT",
+      "DATABASE_URL",
+      "ITKIT_REQUIRE",
+      // Read by the S3 lease and the launchers.
+      "ITKIT_LEASE_TTL",
+      "ITKIT_CACHE_DIR",
+    ]
+  ) {
     assert.ok(plain.env.includes(name), name);
   }
   assert.equal(plain.run, undefined);

@@ -9,6 +9,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { s3Client } from "../s3.ts";
 import { listBuckets } from "../services.ts";
+import { leaseBucket } from "../src/run/naming.ts";
 import { S3 } from "./_services.ts";
 
 Deno.test("listBuckets() names a bucket left on the store, with its object count", async () => {
@@ -34,4 +35,34 @@ Deno.test("listBuckets() names a bucket left on the store, with its object count
     !(await listBuckets(S3)).some((line) => line.includes(Bucket)),
     "the bucket is gone from the list",
   );
+});
+
+Deno.test("listBuckets() counts a run alive whose lease bucket was just made, its lease not written yet, as the sweep does", async () => {
+  // Another run on the store, between its lease holder's CreateBucket and
+  // its first PutObject: its buckets are not leftovers.
+  const runId = Date.now().toString(36) + "beef";
+  const names = [leaseBucket(runId), `itkit-${runId}-1`];
+  const admin = await s3Client(S3);
+  try {
+    for (const Bucket of names) {
+      await admin.send(new CreateBucketCommand({ Bucket }));
+    }
+    const listed = await listBuckets(S3);
+    for (const name of names) {
+      assert.ok(
+        !listed.some((line) => line.includes(name)),
+        `${name} was listed: ${listed.join("; ")}`,
+      );
+    }
+    // Without the liveness rule, they are.
+    const all = await listBuckets(S3, { includeLive: true });
+    for (const name of names) {
+      assert.ok(all.some((line) => line.includes(name)), all.join("; "));
+    }
+  } finally {
+    for (const Bucket of names) {
+      await admin.send(new DeleteBucketCommand({ Bucket }));
+    }
+    admin.destroy();
+  }
 });

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { closedPort, expectRun, runDenoTest } from "./_harness.ts";
 import { PG, S3, withAdmin } from "./_services.ts";
+import { probeHttp } from "../mod.ts";
 import { postgresConfig } from "../postgres.ts";
 import { s3Config } from "../s3.ts";
 import { waitForReapers } from "../src/run/reaper.ts";
@@ -135,6 +136,7 @@ Deno.test("probes, ignored tests, thrown errors, the summary, the reaper log and
       /s3 refused .*connection refused/,
       /^db: /m,
       /^db\.sql: /m,
+      /^db\.env: \{[^}]*PGPASSWORD: "\*\*\*"/m,
       /^thrown: Error: Cannot/m,
       /itkit run summary/,
     ]
@@ -181,6 +183,31 @@ Deno.test("malformed variables are reported with every secret masked", () => {
       "S3_SECRET_KEY",
       () => s3Config({ S3_SECRET_KEY: `${S3_SECRET} x` }),
     ],
+    // A password in a parameter other than `password` (not supported).
+    [
+      "DATABASE_URL",
+      () =>
+        postgresConfig({
+          DATABASE_URL: `postgres://app@127.0.0.1:5432/app?sslpassword=${
+            encodeURIComponent(PG_PASSWORD)
+          }`,
+        }),
+    ],
+    // User info with no "@" and no host.
+    [
+      "S3_ENDPOINT",
+      () =>
+        s3Config({
+          S3_ENDPOINT: `ftp://AKID:${encodeURIComponent(S3_SECRET)}`,
+        }),
+    ],
+    [
+      "DATABASE_URL",
+      () =>
+        postgresConfig({
+          DATABASE_URL: `postgres://app:${encodeURIComponent(PG_PASSWORD)}`,
+        }),
+    ],
   ];
   for (const [variable, attempt] of attempts) {
     let error: unknown;
@@ -207,6 +234,13 @@ Deno.test("malformed variables are reported with every secret masked", () => {
     Deno.inspect(s3Config({ S3_SECRET_KEY: S3_SECRET })),
   );
   assertNoSecret(messages.join("\n"), "the errors and configs");
+});
+
+Deno.test("an @ outside a URL's authority is no password: the URL prints as it is", async () => {
+  const url = `http://127.0.0.1:${closedPort()}/users/a@b`;
+  const result = await probeHttp(url, { timeout: 1_000 });
+  assert.equal(result.ok, false);
+  assert.equal(result.target, url);
 });
 
 Deno.test("cli.ts run, services, permissions and sweep show no secret", async () => {

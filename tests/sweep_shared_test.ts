@@ -331,3 +331,70 @@ Deno.test("sweeps beside live runs on shared servers remove only what a killed r
     await Deno.remove(tmp, { recursive: true });
   }
 });
+
+/** A run id made `ago` milliseconds ago (the sweep reads its age from it). */
+function runIdFrom(ago: number): string {
+  return (Date.now() - ago).toString(36) + "dead";
+}
+
+Deno.test("the sweep reads every page of a shared bucket's key prefixes", async () => {
+  // A store that, as S3 and RGW do, answers at most 1,000 keys and prefixes
+  // a page (s3rver pages keys only): a dead run's prefix is on the second
+  // page, after 1,000 prefixes of the bucket's other users.
+  const dead = `itkit-${runIdFrom(2 * 3_600_000)}-1/`;
+  const others = Array.from(
+    { length: 1_000 },
+    (_, i) => `app-${String(i).padStart(4, "0")}/`,
+  );
+  const pages: string[][] = [others, [dead]];
+  const seen: string[] = [];
+  await using store = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    (request) => {
+      const url = new URL(request.url);
+      seen.push(`${request.method} ${url.pathname}${url.search}`);
+      const xml = (body: string) =>
+        new Response(`<?xml version="1.0" encoding="UTF-8"?>${body}`, {
+          headers: { "content-type": "application/xml" },
+        });
+      if (url.pathname === "/") {
+        return xml(
+          `<ListAllMyBucketsResult><Owner><ID>o</ID></Owner><Buckets><Bucket><Name>shared</Name><CreationDate>2020-01-01T00:00:00.000Z</CreationDate></Bucket></Buckets></ListAllMyBucketsResult>`,
+        );
+      }
+      if (url.pathname === "/shared/" && request.method === "GET") {
+        const marker = url.searchParams.get("marker");
+        const page = marker === null ? 0 : 1;
+        const truncated = page === 0;
+        return xml(
+          `<ListBucketResult><Name>shared</Name><Prefix></Prefix><Marker>${
+            marker ?? ""
+          }</Marker>${
+            truncated ? `<NextMarker>${others.at(-1)}</NextMarker>` : ""
+          }<MaxKeys>1000</MaxKeys><Delimiter>/</Delimiter><IsTruncated>${truncated}</IsTruncated>${
+            pages[page]!.map((p) =>
+              `<CommonPrefixes><Prefix>${p}</Prefix></CommonPrefixes>`
+            )
+              .join("")
+          }</ListBucketResult>`,
+        );
+      }
+      return new Response(null, { status: 404 });
+    },
+  );
+  const report = await sweep({
+    olderThan: 0,
+    dryRun: true,
+    postgres: false,
+    tmpDir: false,
+    sharedBuckets: ["shared"],
+    s3: s3Config({
+      S3_ENDPOINT: `http://127.0.0.1:${store.addr.port}`,
+      S3_ACCESS_KEY: "key",
+      S3_SECRET_KEY: "secret",
+    }),
+  });
+  const s3 = report.stores.find((s) => s.store === "s3");
+  assert.equal(s3?.status, "swept", `${s3?.reason}\n${seen.join("\n")}`);
+  assert.deepEqual(report.removed, [`prefix shared/${dead}`], seen.join("\n"));
+});

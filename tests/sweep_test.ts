@@ -362,3 +362,33 @@ Deno.test("a malformed ITKIT_LEASE_TTL fails the module that declares a bucket, 
     /TypeError: Cannot read ITKIT_LEASE_TTL: "5s" is not a lease time \(expected a whole number of milliseconds, at least 1000, e\.g\. 30000\)/,
   );
 });
+
+Deno.test("an ITKIT_LEASE_TTL whose sixth no timer holds fails the module that declares a bucket", async () => {
+  // Its refresh interval, 2^31 ms, would fire at once: the reaper rewrote
+  // the lease in a tight loop.
+  const ttl = String(6 * 2 ** 31);
+  const run = await runDenoTest(["reaper_ahead.ts"], {
+    env: { ITKIT_LEASE_TTL: ttl },
+  });
+  assert.notEqual(run.code, 0, run.output);
+  assert.match(
+    run.output,
+    new RegExp(
+      `TypeError: Cannot read ITKIT_LEASE_TTL: "${ttl}" is too long: the lease is refreshed every sixth of it, more than a timer can hold \\(expected a whole number of milliseconds from 1000 to 12884901882, about 149 days\\)`,
+    ),
+  );
+});
+
+Deno.test("a run whose S3 lease the reaper cannot take says so on stderr, once", async () => {
+  const run = await runDenoTest(["s3_lease_unheld.ts"]);
+  assert.equal(run.failed, 1, run.output);
+  const lines = run.output.split("\n").filter((l) =>
+    l.startsWith("itkit: lease of run ")
+  );
+  assert.equal(lines.length, 1, run.output);
+  assert.match(
+    lines[0]!,
+    /^itkit: lease of run \w+ on s3 http:\/\/\S+ \(no-such-shared-bucket\/itkit-\w+-0\/\) is not held: the reaper could not take it \(its log says why\)\. A sweep from another process protects what this run makes there by its age only/,
+  );
+  assert.match(run.output, /Cannot use shared bucket "no-such-shared-bucket"/);
+});

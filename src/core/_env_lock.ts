@@ -46,14 +46,41 @@ export function envLockAvailable(): boolean {
  * `flock` call), else a promise that resolves once the other workers let go.
  * A worker's holds nest: an exclusive hold covers the shared ones.
  *
+ * With a `signal` (the test's), the wait rejects with its reason when it
+ * aborts, and a hold that arrives after that is given back at once.
+ *
  * @returns Its release.
  */
-export function holdEnv(exclusively: boolean): Release | Promise<Release> {
+export function holdEnv(
+  exclusively: boolean,
+  signal?: AbortSignal,
+): Release | Promise<Release> {
   if (file === undefined) return NOTHING;
   if (waiting === undefined && take(file, exclusively)) {
     return releaser(exclusively);
   }
-  const acquired = (async () => {
+  const acquired = wait(file, exclusively);
+  if (signal === undefined) return acquired;
+  return new Promise<Release>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+    acquired.then((release) => {
+      signal.removeEventListener("abort", onAbort);
+      if (signal.aborted) {
+        release(); // nobody waits for it any more
+        reject(signal.reason);
+      } else resolve(release);
+    }, (error) => {
+      signal.removeEventListener("abort", onAbort);
+      reject(error);
+    });
+  });
+}
+
+/** Waits for the other workers, one acquisition at a time. */
+function wait(file: Deno.FsFile, exclusively: boolean): Promise<Release> {
+  return (async () => {
     while (waiting !== undefined) await waiting.catch(() => {});
     if (!take(file, exclusively)) {
       const until = file.lock(exclusively);
@@ -68,7 +95,6 @@ export function holdEnv(exclusively: boolean): Release | Promise<Release> {
     }
     return releaser(exclusively);
   })();
-  return acquired;
 }
 
 /** Takes a hold only if that needs no wait. */

@@ -27,15 +27,17 @@ import { trackLiveScopes } from "./_interrupt.ts";
 import { takeReaperFailure } from "../run/reaper.ts";
 import { takeFailureNotes } from "./_failure_notes.ts";
 import { defaultTestTimeout } from "../run/settings.ts";
+import { holdEnv, type Release } from "./_env_lock.ts";
 
 /**
- * Runs one attempt of a test: setup, body, cleanup, within the budget. From
+ * Runs one attempt of a test: the env lock (exclusive for a test with an env
+ * fixture: see _env_lock.ts), setup, body, cleanup, within the budget. From
  * the first setup to the last disposal, a stray error (unhandled rejection,
  * error thrown from a timer) fails this test instead of the module. The body
  * may go on for a grace period after one; then it is abandoned (its signal is
- * aborted) and the fixtures are disposed. Setup and body share the budget;
- * cleanup has one of its own, as large and at least 15 s, so that a test
- * stopped by its budget still cleans up.
+ * aborted) and the fixtures are disposed. The wait for the lock, setup and
+ * body share the budget; cleanup has one of its own, as large and at least
+ * 15 s, so that a test stopped by its budget still cleans up.
  */
 export async function runTest<F extends FixtureRecord>(
   t: Deno.TestContext,
@@ -43,6 +45,7 @@ export async function runTest<F extends FixtureRecord>(
   moduleScoped: Map<string, ModuleFixture>,
   testScoped: NamedFixture[],
   stepScoped: NamedFixture[],
+  exclusive: boolean,
 ): Promise<void> {
   const controller = new AbortController();
   const live: FixtureScopeRun[] = [];
@@ -56,6 +59,7 @@ export async function runTest<F extends FixtureRecord>(
     releases: [],
     steps: [],
     waiting: undefined,
+    locking: false,
     grace: 0,
     granted: () =>
       mergePermissions([
@@ -70,7 +74,19 @@ export async function runTest<F extends FixtureRecord>(
   // A fixture still starting when the test stops is waited for at most half
   // the cleanup budget: the others are disposed within it.
   run.grace = Math.min(FixtureScopeRun.GRACE_MS, cleanupMs / 2);
+  /** The env lock's release, once held (given back after cleanup). */
+  let release: Release | undefined;
   const body = (async () => {
+    // Under --parallel another file's env fixture may have its values in
+    // place: wait for it within the budget (a lock that arrives after the
+    // test stopped is given back at once).
+    const held = holdEnv(exclusive, controller.signal);
+    if (typeof held === "function") release = held;
+    else {
+      run.locking = true;
+      release = await held;
+      run.locking = false;
+    }
     // Without fixtures there is nothing to set up or dispose: skip the scope.
     let values: Record<string, unknown> = moduleScoped.size > 0
       ? await moduleValues(moduleScoped, (state) => run.waiting = state)
@@ -110,6 +126,7 @@ export async function runTest<F extends FixtureRecord>(
     }
   }
   guard.fail(...await closeWithin(run, cleanupMs));
+  release?.();
   untrack();
   // A reaper that died fails the test that notices it: what it held may leak.
   const reaperDied = takeReaperFailure();
@@ -161,6 +178,9 @@ function cleanupBudget(testMs: number): number {
 function phaseOf(run: RunState): string {
   const step = run.steps.at(-1);
   const inStep = step === undefined ? "" : ` in step "${step}"`;
+  if (run.locking) {
+    return "while waiting for another file's env fixture (deno test --parallel)";
+  }
   const current = run.live.toReversed().map((s) => s.current).find((c) => c);
   if (current) return describeInProgress(current) + inStep;
   if (run.waiting) {
@@ -323,6 +343,8 @@ interface RunState {
   steps: string[];
   /** The module-scoped fixture the test waits for, while it does. */
   waiting: ModuleFixture | undefined;
+  /** Whether it waits for the env lock (another file's env fixture). */
+  locking: boolean;
   /** How long closing a scope waits for a fixture still starting. */
   grace: number;
   /** The permissions the test runs with (for a NotCapable's hint). */

@@ -17,7 +17,7 @@ import {
   isInterrupted,
 } from "./_interrupt.ts";
 import { bindModuleFixtures } from "./_module_scope.ts";
-import { endLoadHold, holdEnv, needsExclusive } from "./_env_lock.ts";
+import { endLoadHold, needsExclusive } from "./_env_lock.ts";
 import { openGroups } from "./group.ts";
 import { atLocation, callerLocation } from "./_location.ts";
 import { escalationOf } from "./not_capable.ts";
@@ -399,12 +399,17 @@ export function integration<F extends FixtureRecord>(
       if (escalation && audit === undefined) throw escalation;
       if (audit !== undefined) auditMark("begin", audit);
       endLoadHold();
-      const held = holdEnv(exclusive);
-      const release = typeof held === "function" ? held : await held;
       try {
-        await runTest(t, definition, moduleScoped, testScoped, stepScoped);
+        // Takes the env lock first, within the test's budget.
+        await runTest(
+          t,
+          definition,
+          moduleScoped,
+          testScoped,
+          stepScoped,
+          exclusive,
+        );
       } finally {
-        release();
         if (audit !== undefined) auditMark("end", audit);
         if (isInterrupted()) await holdWhileInterrupted;
       }

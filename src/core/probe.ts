@@ -7,7 +7,7 @@
 
 import { describe, fingerprint, maskUrl } from "../util/text.ts";
 import { raceDeadline } from "../util/deadline.ts";
-import { defaultProbeTimeout } from "../run/settings.ts";
+import { defaultProbeTimeout, MAX_TIMER_MS } from "../run/settings.ts";
 
 /** What a probe found. */
 export interface ProbeResult {
@@ -60,9 +60,6 @@ export interface HttpProbeOptions extends ProbeOptions {
  * machine, needed it for servers running beside it.
  */
 export const DEFAULT_PROBE_TIMEOUT = 10_000;
-
-/** The longest budget a timer can hold (2^31 - 1 ms, about 24.8 days). */
-export const MAX_PROBE_TIMEOUT = 2 ** 31 - 1;
 
 const cache = new Map<string, Promise<ProbeResult>>();
 let loaded = false;
@@ -377,9 +374,9 @@ export function checkProbeOptions(what: string, options: ProbeOptions): number {
       }`,
     );
   }
-  if (timeout > MAX_PROBE_TIMEOUT) {
+  if (timeout > MAX_TIMER_MS) {
     throw new RangeError(
-      `Cannot probe ${what}: timeout must be at most ${MAX_PROBE_TIMEOUT} ms (what a timer can hold; about 24.8 days), got ${timeout}`,
+      `Cannot probe ${what}: timeout must be at most ${MAX_TIMER_MS} ms (what a timer can hold; about 24.8 days), got ${timeout}`,
     );
   }
   return timeout;

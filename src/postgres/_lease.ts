@@ -12,9 +12,13 @@
 // A shared lock: several processes of one run may hold it at once; nothing
 // takes it exclusively (a sweep only reads `pg_locks`).
 
+import type postgres from "npm:postgres@^4.2.0";
+import type net from "node:net";
 import type { PostgresConfig } from "./config.ts";
 import { loadPostgres, postgresOptions } from "./client.ts";
 import type { Pg } from "./_shared_pool.ts";
+import { leaseSocket } from "./_socket.ts";
+import { describe } from "../util/text.ts";
 
 /** The first key of every itkit lease ("itkt"): apart from other locks. */
 export const LEASE_CLASS = 0x69746b74;
@@ -32,10 +36,31 @@ export function leaseKey(runId: string): number {
   return hash >>> 0;
 }
 
+/** How a process holds its leases (see {@linkcode hold}). */
+export interface HoldOptions {
+  /**
+   * Whether the connection stops keeping the process alive once the leases
+   * are first held (a test process: it ends when its tests do). Until then it
+   * is referenced: a setup waits for it.
+   */
+  unref?: boolean;
+  /**
+   * Told, once per server, when a check finds the leases gone (the
+   * connection was lost) and they cannot be taken again at once; they are
+   * tried again at every check.
+   */
+  onUnheld?: (why: string) => void;
+}
+
 interface Holder {
   sql: Pg;
   runIds: Set<string>;
   timer: ReturnType<typeof setInterval> | undefined;
+  options: HoldOptions;
+  /** Once held: new connections (a lost one taken again) are unreferenced. */
+  unref: () => void;
+  /** Whether `onUnheld` was told (once per server). */
+  told: boolean;
 }
 
 /** Holders by server, one connection each. */
@@ -47,12 +72,15 @@ function serverKey(config: PostgresConfig): string {
 }
 
 /**
- * For a helper process: holds the leases of `runIds` on the server from now
- * until this process ends (or {@linkcode releaseAll}), on one connection per
- * server, checked every few seconds (taken again if the session was lost).
+ * Holds the leases of `runIds` on the server from now until this process
+ * ends (or {@linkcode releaseAll}), on one connection per server, checked
+ * every few seconds (taken again if the session was lost): for the test
+ * process (its own run, from module load) and the clone helper. The
+ * connection's socket is never cut off (`leaseSocket`).
  *
  * @param config The server.
  * @param runIds The runs.
+ * @param options For a test process; the first call for a server sets them.
  * @returns Whether they are held: `false` on a server whose connections
  *   share one session (PGlite over a socket), where a lock would outlive its
  *   holder.
@@ -61,8 +89,9 @@ function serverKey(config: PostgresConfig): string {
 export function hold(
   config: PostgresConfig,
   runIds: readonly string[],
+  options: HoldOptions = {},
 ): Promise<boolean> {
-  const result = chain.then(() => holdNow(config, runIds));
+  const result = chain.then(() => holdNow(config, runIds, options));
   chain = result.catch(() => {});
   return result;
 }
@@ -70,11 +99,12 @@ export function hold(
 async function holdNow(
   config: PostgresConfig,
   runIds: readonly string[],
+  options: HoldOptions,
 ): Promise<boolean> {
   const key = serverKey(config);
   let holder = holders.get(key);
   if (!holder) {
-    holder = open(config);
+    holder = open(config, options);
     holders.set(key, holder);
     holder.catch(() => holders.delete(key));
   }
@@ -84,16 +114,31 @@ async function holdNow(
   if (missing.length === 0) return true;
   for (const id of missing) held.runIds.add(id);
   await lock(held);
+  if (held.options.unref) held.unref();
   return true;
 }
 
-async function open(config: PostgresConfig): Promise<Holder | undefined> {
+async function open(
+  config: PostgresConfig,
+  options: HoldOptions,
+): Promise<Holder | undefined> {
   const postgres = await loadPostgres();
-  const sql = postgres(postgresOptions(config, {
-    max: 1,
-    fetch_types: false, // no arrays to read: no round trip for them
-    connection: { application_name: "itkit lease" },
-  })) as unknown as Pg;
+  const sockets = new Set<net.Socket>();
+  let unreferenced = false;
+  const sql = postgres({
+    ...postgresOptions(config, {
+      max: 1,
+      fetch_types: false, // no arrays to read: no round trip for them
+      connection: { application_name: "itkit lease" },
+    }),
+    socket: () => {
+      const s = leaseSocket(config);
+      if (unreferenced) s.unref();
+      sockets.add(s);
+      s.once("close", () => sockets.delete(s));
+      return s as unknown as postgres.SocketLike;
+    },
+  }) as unknown as Pg;
   try {
     const [row] = await sql<{ name: string }[]>`
       select current_setting('application_name') as name`;
@@ -105,11 +150,27 @@ async function open(config: PostgresConfig): Promise<Holder | undefined> {
     await sql.end({ timeout: 1 }).catch(() => {});
     throw error;
   }
-  const holder: Holder = { sql, runIds: new Set(), timer: undefined };
-  // The session may end under us (a restarted server, a DBA): postgres.js
-  // then connects again on the next query, and this takes the locks again.
+  const holder: Holder = {
+    sql,
+    runIds: new Set(),
+    timer: undefined,
+    options,
+    unref: () => {
+      unreferenced = true;
+      for (const s of sockets) s.unref();
+    },
+    told: false,
+  };
+  // The session may end under us (a restarted server, a DBA, a connection
+  // lost): postgres.js then connects again on the next query, and this takes
+  // the locks again. (Started here, at module load in a test process: no
+  // test's sanitizer sees the timer.)
   holder.timer = setInterval(() => {
-    chain = chain.then(() => check(holder)).catch(() => {});
+    chain = chain.then(() => check(holder)).catch((error) => {
+      if (holder.told) return;
+      holder.told = true;
+      holder.options.onUnheld?.(describe(error));
+    });
   }, CHECK_MS);
   holder.timer.unref(); // never what keeps this process alive
   return holder;

@@ -2,24 +2,24 @@
 // server (see _lease.ts). A module that declares a database fixture takes
 // the lease itself, at module load, on a connection of its own (opened
 // outside any test: no sanitizer sees it; its socket never keeps the process
-// alive), and the first setup on the server waits for it: a resource is never
-// made there before the run is seen alive. Once the process ends, its reaper
-// on this machine (src/run/_local_runs.ts) and its clone helper (which holds
-// the lease until it has dropped its databases) show it alive while they
-// clean up. A standalone fixture, which must not open a connection that
-// outlives its test, asks the clone helper if one runs; else the sweep sees
-// the run by its pool's `application_name` while the process lives, and by
-// the age of what it made.
+// alive once the lease is held, and is never cut off from a server that
+// stops answering), checked every few seconds and taken again if its
+// connection was lost; the first setup on the server waits for it: a
+// resource is never made there before the run is seen alive. Once the
+// process ends, its reaper on this machine (src/run/_local_runs.ts) and its
+// clone helper (which holds the lease until it has dropped its databases)
+// show it alive while they clean up. A standalone fixture, which must not
+// open a connection that outlives its test, asks the clone helper if one
+// runs; else the sweep sees the run by its pool's `application_name` while
+// the process lives, and by the age of what it made. A lease that cannot be
+// held is said on stderr, once per server.
 
-import type postgres from "npm:postgres@^4.2.0";
-import type net from "node:net";
 import { RUN_ID } from "../run/naming.ts";
 import type { PostgresConfig } from "./config.ts";
-import { loadPostgres, postgresOptions } from "./client.ts";
 import { clonePoolStarted, holdLease } from "./_clone_pool.ts";
-import { LEASE_CLASS, leaseKey } from "./_lease.ts";
-import type { Pg } from "./_shared_pool.ts";
-import { connectingSocket } from "./_socket.ts";
+import { hold } from "./_lease.ts";
+import { serverAddress } from "./_socket.ts";
+import { describe } from "../util/text.ts";
 
 function store(config: PostgresConfig): string {
   return `${config.host}:${config.port}`;
@@ -28,13 +28,16 @@ function store(config: PostgresConfig): string {
 /** The lease of this process, by server: whether it is held, once known. */
 interface Lease {
   held?: boolean;
+  /** Why it is not, once known. */
+  why?: string;
   wait: Promise<void>;
 }
 const leases = new Map<string, Lease>();
 
 /**
- * Takes this run's lease on `config`'s server now, once per server. Call
- * it at module load (a declared fixture's `prepare`), never inside a test.
+ * Takes this run's lease on `config`'s server now, once per server, and
+ * keeps it (taken again if its connection is lost). Call it at module load
+ * (a declared fixture's `prepare`), never inside a test.
  *
  * @param config The server.
  */
@@ -42,12 +45,40 @@ export function requestPostgresLease(config: PostgresConfig): void {
   const key = store(config);
   if (leases.has(key)) return;
   const lease: Lease = { wait: Promise.resolve() };
-  lease.wait = holdHere(config).then(
-    (held) => void (lease.held = held),
-    () => void (lease.held = false), // down: its tests say so
+  lease.wait = hold(config, [RUN_ID], {
+    unref: true,
+    onUnheld: (why) =>
+      warn(config, `it was lost and cannot be taken again yet (${why})`),
+  }).then(
+    (held) => {
+      lease.held = held;
+      if (!held) {
+        lease.why =
+          "the server's connections share one session (PGlite), where a lock would outlive the run";
+      }
+    },
+    (error) => {
+      // Down or refused: its tests say so.
+      lease.held = false;
+      lease.why = describe(error);
+    },
   );
   leases.set(key, lease);
   waitBeforeFirstTest();
+}
+
+const warned = new Set<string>();
+
+/** Says, once per server, that the run's lease there is not held. */
+function warn(config: PostgresConfig, why: string): void {
+  const key = store(config);
+  if (warned.has(key)) return;
+  warned.add(key);
+  console.error(
+    `itkit: the run's lease on PostgreSQL at ${
+      serverAddress(config)
+    } is not held: ${why}. A sweep from another process protects what this run makes there by its age only (and by this process's open connections).`,
+  );
 }
 
 let hooked = false;
@@ -68,44 +99,6 @@ function waitBeforeFirstTest(): void {
   });
 }
 
-/** The session name that says whose the connection is. */
-const NAME = `itkit lease ${RUN_ID}`;
-
-/**
- * Opens the connection and takes the lock on it; `false` on a server whose
- * connections share one session (PGlite over a socket ignores the startup
- * `application_name`), where a lock would outlive the run.
- */
-async function holdHere(config: PostgresConfig): Promise<boolean> {
-  const factory = await loadPostgres();
-  let socket: net.Socket | undefined;
-  const sql = factory({
-    ...postgresOptions(config, {
-      max: 1,
-      fetch_types: false, // one query, no arrays: no round trip for them
-      connection: { application_name: NAME },
-    }),
-    socket: () => Promise.resolve(socket = connectingSocket(config)),
-  } as postgres.Options<Record<string, postgres.PostgresType>>) as Pg;
-  try {
-    const [row] = await sql<{ held: boolean | null }[]>`
-      select case when current_setting('application_name') = ${NAME}
-        then pg_try_advisory_lock_shared(${LEASE_CLASS}::int4, ${
-      leaseKey(RUN_ID) | 0
-    }::int4) end as held`;
-    if (row?.held) {
-      // Referenced while the lock was asked for (a setup waits for it);
-      // from now on it must not keep the process alive.
-      socket?.unref();
-      return true;
-    }
-  } catch {
-    // Refused, or no answer: its tests report the server.
-  }
-  await sql.end({ timeout: 0 }).catch(() => {});
-  return false;
-}
-
 /** Helper leases asked for, by server (a standalone fixture's). */
 const byHelper = new Map<string, Lease>();
 
@@ -121,19 +114,26 @@ export function postgresLeaseWait(
 ): Promise<void> | undefined {
   const key = store(config);
   const own = leases.get(key);
-  if (own?.held === undefined && own) return own.wait;
-  if (own?.held) return undefined;
-  if (!clonePoolStarted()) return undefined;
-  let lease = byHelper.get(key);
-  if (lease?.held !== undefined) return undefined;
-  if (!lease) {
-    const asked: Lease = { wait: Promise.resolve() };
-    asked.wait = holdLease(config).then(
-      (held) => void (asked.held = held),
-      () => void (asked.held = false), // the helper is gone
-    );
-    byHelper.set(key, asked);
-    lease = asked;
+  if (own && own.held === undefined) {
+    return own.wait.then(() => postgresLeaseWait(config));
   }
-  return lease.wait;
+  if (own?.held) return undefined;
+  if (clonePoolStarted()) {
+    let lease = byHelper.get(key);
+    if (!lease) {
+      const asked: Lease = { wait: Promise.resolve() };
+      asked.wait = holdLease(config).then(
+        (held) => void (asked.held = held),
+        () => void (asked.held = false), // the helper is gone
+      );
+      byHelper.set(key, asked);
+      lease = asked;
+    }
+    if (lease.held === undefined) {
+      return lease.wait.then(() => postgresLeaseWait(config));
+    }
+    if (lease.held) return undefined;
+  }
+  if (own) warn(config, `it could not be taken (${own.why})`);
+  return undefined;
 }

@@ -1,6 +1,6 @@
 // Internal: how a database fixture's handle prints (console.log,
-// Deno.inspect): everything but the password, which `url`, `config` and the
-// postgres.js client (its `options.pass`) hold.
+// Deno.inspect): everything but the password, which `url`, `config`, what
+// `env()` returns and the postgres.js client (its `options.pass`) hold.
 
 import type { PostgresDatabase, PostgresMigrationTarget } from "./database.ts";
 import { postgresUrl } from "./config.ts";
@@ -33,13 +33,26 @@ export function maskTarget(
   target: PostgresMigrationTarget,
 ): PostgresMigrationTarget {
   maskFields(target.config, ["password"]);
-  const env = maskInspect(target.env, (self) => ({
-    ...self,
-    ...(self.DATABASE_URL ? { DATABASE_URL: maskUrl(self.DATABASE_URL) } : {}),
-    ...(self.PGPASSWORD ? { PGPASSWORD: "***" } : {}),
-  }));
+  const env = maskEnv(target.env);
   return maskInspect({ ...target, env }, (self) => ({
     ...self,
     url: maskUrl(self.url),
+  }));
+}
+
+/**
+ * Makes connection variables (`DATABASE_URL`, `PGPASSWORD`, …) print with
+ * the password masked; their values stay real, for use.
+ *
+ * @param env The variables, as made.
+ * @returns `env`.
+ */
+export function maskEnv<T extends Readonly<Record<string, string>>>(
+  env: T,
+): T {
+  return maskInspect(env, (self) => ({
+    ...self,
+    ...(self.DATABASE_URL ? { DATABASE_URL: maskUrl(self.DATABASE_URL) } : {}),
+    ...(self.PGPASSWORD ? { PGPASSWORD: "***" } : {}),
   }));
 }

@@ -46,9 +46,10 @@ export interface SharedPool {
   /**
    * A connection of the pool for the caller alone (`sql.reserve()`): when
    * the pool has none connected, after a plain query, which fails cleanly if
-   * the server is down. (postgres.js 3.4.9 keeps a reserve that failed to
-   * connect in its queue and connects again for it once the socket has
-   * closed, with a timer: after the test that failed.)
+   * the server is down. (postgres.js keeps a reserve waiting through a
+   * connection that closed as it connected, a `CONNECTION_CLOSED` it counts
+   * as transient, and connects again for it: after the test that failed. A
+   * plain query fails instead: 4.2's src/pool.js, `attempted`.)
    */
   reserve(): Promise<postgres.ReservedSql<Record<string, unknown>>>;
   /** The pool's socket whose local port is `port` (to watch it close). */
@@ -62,6 +63,12 @@ export interface SharedPool {
 }
 
 const pools = new Map<string, SharedPool>();
+/** Each pool's server (`host:port`). */
+const servers = new WeakMap<SharedPool, string>();
+
+function serverOf(config: PostgresConfig): string {
+  return `${config.host}:${config.port}`;
+}
 
 /** Whether the pools' sockets stay referenced (a test module). */
 let pinned = false;
@@ -153,7 +160,47 @@ export function sharedPool(
     },
   };
   pools.set(key, pool);
+  servers.set(pool, serverOf(config));
   return pool;
+}
+
+/**
+ * Resolves once no shared pool of `config`'s server has a connection opening,
+ * a query waiting or running (but on a connection a test holds), or after
+ * `ms`: for what a setup given up on ran on them once it finished, late (a
+ * cancel, a reset, and the connection postgres.js opens for the second of
+ * them, whose connect timer runs until it is ready), so that it is over
+ * before the next test goes on.
+ *
+ * @param config The server.
+ * @param ms The most to wait.
+ */
+export async function sharedPoolsSettled(
+  config: PostgresConfig,
+  ms: number,
+): Promise<void> {
+  const server = serverOf(config);
+  const busy = (): boolean =>
+    [...pools.values()].some((pool) => {
+      if (servers.get(pool) !== server) return false;
+      const stats = (pool.sql as unknown as { stats?: PoolStats }).stats;
+      return stats !== undefined &&
+        (stats.opening > 0 || stats.waiting > 0 ||
+          stats.connections - stats.idle - stats.leased > 0);
+    });
+  const until = Date.now() + ms;
+  while (busy() && Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** What postgres.js 4.2 says of its pool (`sql.stats`). */
+interface PoolStats {
+  connections: number;
+  opening: number;
+  idle: number;
+  leased: number;
+  waiting: number;
 }
 
 /**

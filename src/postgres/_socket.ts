@@ -3,8 +3,8 @@
 // postgres.js does with its own; it carries the server's host and port, which
 // postgres.js names in its errors ("write CONNECT_TIMEOUT host:port"); a
 // server that answers "no" to TLS when the sslmode requires it is one clear
-// error; and every socket to a server can be closed at once when the server
-// stops answering (see _grace.ts).
+// error; and every socket to a server (but the run's lease's) can be closed at
+// once when the server stops answering (see _grace.ts).
 
 import net from "node:net";
 import type { PostgresConfig } from "./config.ts";
@@ -25,15 +25,25 @@ export function serverAddress(config: PostgresConfig): string {
  * A socket to the server, handed to postgres.js while it still connects, as
  * postgres.js does with its own: a refused connection reaches it as `error`
  * then `close`, which fail the waiting query and put the connection back in
- * its pool. (A `socket` option that rejects instead leaves that connection
- * "connecting" for good in postgres.js 3.4.9: once each of a pool's
- * connections had failed so, the next query waited forever, and Deno failed
- * its test with "Promise resolution is still pending", then panicked at the
- * next test.) Writes made before it connects are sent once it has.
+ * its pool. Writes made before it connects are sent once it has.
  */
 export function connectingSocket(config: PostgresConfig): net.Socket {
+  return socketTo(config, true);
+}
+
+/**
+ * A socket to the server for a lease's connection (_lease.ts): as
+ * {@linkcode connectingSocket}, but never cut off. A lease is the run's sign
+ * of life: a server that stopped answering a test's queries still holds it
+ * while it runs, and once it answers again the lease is there.
+ */
+export function leaseSocket(config: PostgresConfig): net.Socket {
+  return socketTo(config, false);
+}
+
+function socketTo(config: PostgresConfig, cuttable: boolean): net.Socket {
   const address = serverAddress(config);
-  const refused = cut.get(address);
+  const refused = cuttable ? cut.get(address) : undefined;
   const s = refused ? new net.Socket() : net.connect({
     host: config.host,
     port: config.port,
@@ -50,68 +60,32 @@ export function connectingSocket(config: PostgresConfig): net.Socket {
   const early = () => {};
   s.once("error", early);
   s.once("connect", () => s.off("error", early));
-  let sockets = open.get(address);
-  if (!sockets) open.set(address, sockets = new Set());
-  sockets.add(s);
-  s.once("close", () => {
-    sockets.delete(s);
-    if (sockets.size === 0 && open.get(address) === sockets) {
-      open.delete(address);
-    }
-  });
+  if (cuttable) {
+    let sockets = open.get(address);
+    if (!sockets) open.set(address, sockets = new Set());
+    sockets.add(s);
+    s.once("close", () => {
+      sockets.delete(s);
+      if (sockets.size === 0 && open.get(address) === sockets) {
+        open.delete(address);
+      }
+    });
+  }
   const mode = config.sslmode;
   if (mode === "require" || mode === "verify-ca" || mode === "verify-full") {
     refuseWithoutTls(s, address, mode);
   }
-  // Without it, a TLS connection's startup stalled on Nagle's algorithm and
-  // the server's delayed ACK: 56 ms against 10 ms (median of 150 connections
-  // to a local server, postgres.js 3.4.9, Deno 2.9.6; 8 ms in plain text).
+  // Without it, a TLS connection's startup stalls on Nagle's algorithm and
+  // the server's delayed ACK (postgres.js sets it on its own sockets once
+  // they have connected; this one is handed over before).
   s.setNoDelay(true);
-  keepOwnListeners(s);
   return s;
 }
 
 /**
- * Keeps the listeners put on `s` before postgres.js got it (this module's and
- * its caller's, e.g. a pool tracking its sockets) when postgres.js removes
- * every listener of it, which 3.4.9 does as it starts TLS on it: the socket
- * still closes when the connection ends, and a pool waiting for that close
- * (discarding its sockets) waited forever.
- */
-function keepOwnListeners(s: net.Socket): void {
-  let own: Set<unknown> | undefined;
-  // postgres.js listens once the factory's result has resolved: after this
-  // microtask, queued while the factory runs.
-  queueMicrotask(() => {
-    own = new Set(s.eventNames().flatMap((event) => s.rawListeners(event)));
-  });
-  const removeAll = s.removeAllListeners;
-  s.removeAllListeners = function (
-    this: net.Socket,
-    event?: string | symbol,
-  ): net.Socket {
-    if (event !== undefined || own === undefined) {
-      return removeAll.call(this, event);
-    }
-    const kept = s.eventNames().map((name) =>
-      [name, s.rawListeners(name).filter((l) => own!.has(l))] as const
-    );
-    removeAll.call(this);
-    for (const [name, listeners] of kept) {
-      for (const listener of listeners) {
-        s.on(name as string, listener as (...args: unknown[]) => void);
-      }
-    }
-    return this;
-  } as typeof s.removeAllListeners;
-}
-
-/**
  * Makes the server's "no" to postgres.js's SSLRequest (its first byte, `N`)
- * an error naming the server and the sslmode (postgres.js 3.4.9 started TLS
- * anyway, and failed with "Client network socket disconnected before secure
- * TLS connection was established"; 4.2 says "The server does not support
- * SSL connections", naming neither).
+ * an error naming the server and the sslmode (postgres.js 4.2 says "The
+ * server does not support SSL connections", naming neither).
  */
 function refuseWithoutTls(
   s: net.Socket,
@@ -147,8 +121,8 @@ function refuseWithoutTls(
 }
 
 /**
- * Closes every socket of this process to `config`'s server, and makes new
- * ones fail at once with `error` until the returned function is called:
+ * Closes every socket of this process to `config`'s server (but its lease's),
+ * and makes new ones fail at once with `error` until the returned function is called:
  * what waits on the server fails (postgres.js rejects a connection's queries
  * with `CONNECTION_CLOSED` when its socket closes without an error; with
  * one, a query sent between the error and the close would wait forever).

@@ -4,6 +4,9 @@
 // see postgresOptions).
 
 import type postgres from "npm:postgres@^4.2.0";
+import type { PostgresConfig } from "./config.ts";
+import { sslOption } from "./_tls.ts";
+import { connectingSocket } from "./_socket.ts";
 
 let factory: Promise<typeof postgres> | undefined;
 
@@ -11,9 +14,6 @@ let factory: Promise<typeof postgres> | undefined;
 export function loadPostgres(): Promise<typeof postgres> {
   return factory ??= import("npm:postgres@^4.2.0").then((m) => m.default);
 }
-import type { PostgresConfig } from "./config.ts";
-import { sslOption } from "./_tls.ts";
-import { connectingSocket } from "./_socket.ts";
 
 /** postgres.js's options, as the toolkit passes them. */
 export type PostgresOptions = postgres.Options<

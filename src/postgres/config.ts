@@ -7,6 +7,7 @@
 
 import { maskFields } from "../util/masked_inspect.ts";
 import { readEnv } from "../util/env.ts";
+import { maskUrl } from "../util/text.ts";
 import { TOOLKIT_DRIVER_ENV } from "./_drivers.ts";
 
 /**
@@ -185,7 +186,7 @@ const UNSUPPORTED_TLS = [
  * Parses a connection URL as libpq does (parameters `host`, `port`, `user`,
  * `password` and `dbname` win over the URL's parts), with each rejection
  * spelled out. No message quotes the password: each quotes the URL through
- * {@linkcode maskConnectionUrl}.
+ * `maskUrl`.
  */
 function parseUrl(
   raw: string,
@@ -194,7 +195,7 @@ function parseUrl(
   const fail = (why: string, expected = EXPECTED_URL): never => {
     throw new TypeError(
       `Cannot configure PostgreSQL: DATABASE_URL ${
-        JSON.stringify(maskConnectionUrl(raw))
+        JSON.stringify(maskUrl(raw))
       } ${why} (expected ${expected})`,
     );
   };
@@ -430,25 +431,6 @@ function decode(
 
 function percent(char: string): string {
   return `%${char.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`;
-}
-
-/**
- * A connection URL as it may be printed, whether or not it parses: what the
- * user-info part holds after the user name (up to the last `@`) and any
- * `password=` parameter are replaced by `***`.
- */
-function maskConnectionUrl(raw: string): string {
-  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(raw)?.[0] ?? "";
-  let rest = raw.slice(scheme.length);
-  const at = rest.lastIndexOf("@");
-  if (at !== -1) {
-    const colon = rest.slice(0, at).indexOf(":");
-    if (colon !== -1) rest = `${rest.slice(0, colon)}:***${rest.slice(at)}`;
-  } else {
-    // No "@": a "user:password" with no host would read as host and port.
-    rest = rest.replace(/^([^/?#:]*):(?!\d*(?:[/?#]|$))[^/?#]*/, "$1:***");
-  }
-  return scheme + rest.replace(/([?&]password=)[^&#]*/gi, "$1***");
 }
 
 /**

@@ -16,7 +16,7 @@ import {
   postgresUrl,
 } from "./config.ts";
 import { loadPostgres } from "./client.ts";
-import { maskDatabase, maskTarget } from "./_masked_handle.ts";
+import { maskDatabase, maskEnv, maskTarget } from "./_masked_handle.ts";
 import { disposeOnce } from "../util/dispose_once.ts";
 import { migrationKey, type MigrationPlace } from "./_migrations.ts";
 import type { Session, SessionInput } from "./_session.ts";
@@ -28,9 +28,14 @@ import { connectError } from "./_errors.ts";
 import { startClonePool } from "./_clone_pool.ts";
 import { startReaper } from "../run/reaper.ts";
 import { reaperSettings } from "../run/settings.ts";
-import { pinSharedPools } from "./_shared_pool.ts";
+import { pinSharedPools, sharedPoolsSettled } from "./_shared_pool.ts";
 import { refuseProduction } from "./_production_guard.ts";
-import { withinGrace, withinGraceAfterAbort } from "./_grace.ts";
+import {
+  lateSetupsClosed,
+  SERVER_GRACE,
+  withinGrace,
+  withinGraceAfterAbort,
+} from "./_grace.ts";
 import { postgresLeaseWait, requestPostgresLease } from "./_lease_request.ts";
 
 /**
@@ -219,7 +224,8 @@ export interface PostgresDatabase extends AsyncDisposable {
    * The variables that point code under test at this database:
    * `DATABASE_URL` and libpq's `PGHOST`, `PGPORT`, `PGUSER`, `PGPASSWORD`,
    * `PGDATABASE`, `PGOPTIONS` (and `PGSSLMODE`, `PGSSLROOTCERT` when set).
-   * Hand them to an `env` fixture.
+   * Hand them to an `env` fixture. The values are real; printed
+   * (`console.log`, `Deno.inspect`), the password is masked.
    *
    * @returns The variables.
    */
@@ -365,6 +371,9 @@ export const postgresDatabase: FixtureFactory<
     const { migrate } = options;
     const start = async (): Promise<Session> => {
       try {
+        // What a setup an earlier test gave up on still held, closed.
+        const closed = lateSetupsClosed(options.config);
+        if (closed) await closed;
         // The run's lease on the server, before anything is made there.
         const leased = postgresLeaseWait(options.config);
         if (leased) await leased;
@@ -387,6 +396,12 @@ export const postgresDatabase: FixtureFactory<
       options.config,
       start(),
       context.signal,
+      async (late) => {
+        await late.close();
+        // What it ran on the process's pools, late, is over before the
+        // next test goes on.
+        await sharedPoolsSettled(options.config, SERVER_GRACE);
+      },
     );
     const url = connectionUrl(session.config, session.searchPath);
     // Printed with the password masked.
@@ -397,7 +412,9 @@ export const postgresDatabase: FixtureFactory<
       schema: session.schema,
       config: { ...session.config },
       url,
-      env: () => connectionEnv(session.config, url, session.searchPath),
+      // Printed with the password masked, like the handle.
+      env: () =>
+        maskEnv(connectionEnv(session.config, url, session.searchPath)),
       ...disposeOnce(() =>
         withinGrace(options.config, session.close(), "the cleanup")
       ),

@@ -53,11 +53,15 @@ export async function openPostgresSweep(
   try {
     // A CREATE DATABASE whose client was killed still runs, and its database
     // appears when it commits, after this sweep: such statements first.
-    const creating = await admin<{ pid: number; query: string }[]>`
-      select pid, query from pg_stat_activity
+    // Each with its start time: a pid alone may be another session's by the
+    // time it is terminated (the statement ended, a new backend got its pid).
+    const creating = await admin<
+      { pid: number; started: string; query: string }[]
+    >`
+      select pid, backend_start::text as started, query from pg_stat_activity
       where pid <> pg_backend_pid() and state = 'active'
         and lower(query) like 'create database %'`;
-    for (const { pid, query } of creating) {
+    for (const { pid, started, query } of creating) {
       const name = /^\s*create\s+database\s+"?([a-z0-9_]+)/i.exec(query)?.[1];
       const runId = name && runIdOf(name, "sql");
       if (!name || !runId) continue;
@@ -66,8 +70,12 @@ export async function openPostgresSweep(
         runId,
         created: createdAt(name, "sql")!,
         remove: async () => {
+          // One statement: the backend listed, if it still runs, and still
+          // runs that CREATE DATABASE.
           const [row] = await admin<{ ended: boolean }[]>`
-            select pg_terminate_backend(${pid}) as ended`;
+            select pg_terminate_backend(pid) as ended from pg_stat_activity
+            where pid = ${pid} and backend_start::text = ${started}
+              and state = 'active' and query = ${query}`;
           return row?.ended === true;
         },
       });

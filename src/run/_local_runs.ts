@@ -36,14 +36,21 @@ export function localLiveRuns(dirs: readonly string[]): Set<string> {
     }
     for (const entry of entries) {
       const owner = readyFileOwner(entry.name);
-      if (owner && running(owner.pid)) live.add(owner.runId);
+      if (owner && processRunning(owner.pid)) live.add(owner.runId);
     }
   }
   return live;
 }
 
-/** Whether `pid` runs (a zombie has exited). */
-function running(pid: number): boolean {
+/**
+ * Whether process `pid` is running: not gone, not a zombie (it has exited;
+ * its parent has not collected it yet). Linux only; elsewhere it says yes.
+ *
+ * @param pid The process id.
+ * @returns Whether it runs.
+ */
+export function processRunning(pid: number): boolean {
+  if (Deno.build.os !== "linux") return true;
   try {
     const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
     return !/^\d+ \(.*\) Z /.test(stat);

@@ -70,6 +70,12 @@ export function leaseWait(
     // Nothing made ahead (no reaper) or not made: the store's resources are
     // protected by what else the sweep sees of the run, and by their age.
     known.held = (await known.ahead?.take()) !== undefined;
+    if (!known.held && known.ahead !== undefined) {
+      // The reaper could not take it (its log says why).
+      console.error(
+        `itkit: ${make().what} is not held: the reaper could not take it (its log says why). A sweep from another process protects what this run makes there by its age only (and by its processes on this machine).`,
+      );
+    }
   })();
 }
 

@@ -203,20 +203,35 @@ export function defaultTestTimeout(): TestTimeout {
   return testTimeout;
 }
 
+/** What `cli.ts permissions --audit` sets for the run it audits. */
+export interface AuditSettings {
+  /** `ITKIT_AUDIT_PERMISSIONS`: the file the tests' registrations go to. */
+  file: string;
+  /** `ITKIT_AUDIT_TOKEN`: the audit run's token, also the file's first line. */
+  token: string | undefined;
+  /** `DENO_AUDIT_PERMISSIONS`: Deno's audit log. */
+  denoLog: string | undefined;
+}
+
 /**
- * The file the toolkit writes its permission-audit records to
- * (`ITKIT_AUDIT_PERMISSIONS`, set by `cli.ts permissions --audit`), or
- * `undefined`. In audit mode every integration test runs with the process's
- * permissions, so that it runs to its end and Deno's audit log
- * (`DENO_AUDIT_PERMISSIONS`) records everything it uses.
+ * The permission-audit settings (`ITKIT_AUDIT_PERMISSIONS`, with
+ * `ITKIT_AUDIT_TOKEN` and Deno's `DENO_AUDIT_PERMISSIONS`, all set by
+ * `cli.ts permissions --audit`), or `undefined` when
+ * `ITKIT_AUDIT_PERMISSIONS` is unset. Whether they are the audit's own is
+ * checked by the caller (`core/_audit.ts`): audit mode runs every
+ * integration test with the process's permissions, which no variable alone
+ * may turn on.
  *
- * @throws {TypeError} When its directory does not exist.
+ * @throws {TypeError} When the file's directory does not exist.
  */
-export function auditFile(): string | undefined {
+export function auditSettings(): AuditSettings | undefined {
   const file = readEnv("ITKIT_AUDIT_PERMISSIONS") || undefined;
-  return file === undefined
-    ? undefined
-    : checkFileSetting("ITKIT_AUDIT_PERMISSIONS", file);
+  if (file === undefined) return undefined;
+  return {
+    file: checkFileSetting("ITKIT_AUDIT_PERMISSIONS", file),
+    token: readEnv("ITKIT_AUDIT_TOKEN") || undefined,
+    denoLog: readEnv("DENO_AUDIT_PERMISSIONS") || undefined,
+  };
 }
 
 /** Which S3 server a run starts when none is configured (`ITKIT_S3`). */
@@ -320,11 +335,19 @@ export const DEFAULT_LEASE_TTL = 30_000;
 let leaseTtlMs: number | undefined;
 
 /**
+ * The longest `ITKIT_LEASE_TTL`: its holder refreshes the lease every sixth
+ * of it, a timer that holds at most {@linkcode MAX_TIMER_MS} (beyond, it
+ * fires at once, and the holder would rewrite the lease in a tight loop).
+ */
+export const MAX_LEASE_TTL: number = 6 * MAX_TIMER_MS;
+
+/**
  * How long a run's S3 lease counts as alive after its last heartbeat
- * (`ITKIT_LEASE_TTL`, milliseconds, at least 1000; default 30000). The
- * holder refreshes it every sixth of that.
+ * (`ITKIT_LEASE_TTL`, milliseconds, at least 1000 and at most
+ * {@linkcode MAX_LEASE_TTL}; default 30000). The holder refreshes it every
+ * sixth of that.
  *
- * @throws {TypeError} When it is set but not a whole number of at least 1000.
+ * @throws {TypeError} When it is set but not a whole number in that range.
  */
 export function leaseTtl(): number {
   if (leaseTtlMs === undefined) {
@@ -336,6 +359,12 @@ export function leaseTtl(): number {
         `Cannot read ITKIT_LEASE_TTL: ${
           JSON.stringify(raw)
         } is not a lease time (expected a whole number of milliseconds, at least 1000, e.g. 30000)`,
+      );
+    } else if (Number(raw) > MAX_LEASE_TTL) {
+      throw new TypeError(
+        `Cannot read ITKIT_LEASE_TTL: ${
+          JSON.stringify(raw)
+        } is too long: the lease is refreshed every sixth of it, more than a timer can hold (expected a whole number of milliseconds from 1000 to ${MAX_LEASE_TTL}, about 149 days)`,
       );
     } else {
       leaseTtlMs = Number(raw);

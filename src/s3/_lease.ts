@@ -18,6 +18,7 @@ import {
   runIdOf,
 } from "../run/naming.ts";
 import { DEFAULT_LEASE_TTL, leaseTtl } from "../run/settings.ts";
+import { withSignalDeadline } from "../util/deadline.ts";
 import { loadS3Sdk, s3Client, type S3ClientLike } from "./client.ts";
 import type { S3Config } from "./config.ts";
 
@@ -69,6 +70,22 @@ function holderKey(
 }
 
 /**
+ * How long one lease request may take: a store that never answers must not
+ * hold the reaper (which then cannot exit) or a sweep for ever. A lease that
+ * cannot be written leaves the run protected by the age of its names.
+ */
+const REQUEST_MS = 10_000;
+
+/** Runs one request with an abort signal that fires after REQUEST_MS. */
+function bounded<T>(send: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  return withSignalDeadline(
+    REQUEST_MS,
+    () => new Error(`the S3 store did not answer within ${REQUEST_MS} ms`),
+    send,
+  );
+}
+
+/**
  * Holds run `runId`'s lease on the store (in `bucket`, or in a bucket of its
  * own when `bucket` is `""`) until {@linkcode release}: resolves once a sweep
  * sees it.
@@ -79,32 +96,6 @@ function holderKey(
  * @throws When the store refuses (the bucket cannot be created, the object
  *   cannot be written).
  */
-/**
- * How long one lease request may take: a store that never answers must not
- * hold the reaper (which then cannot exit) or a sweep for ever. A lease that
- * cannot be written leaves the run protected by the age of its names.
- */
-const REQUEST_MS = 10_000;
-
-/** Runs one request with an abort signal that fires after REQUEST_MS. */
-async function bounded<T>(
-  send: (signal: AbortSignal) => Promise<T>,
-): Promise<T> {
-  const controller = new AbortController();
-  const timer = setTimeout(
-    () =>
-      controller.abort(
-        new Error(`the S3 store did not answer within ${REQUEST_MS} ms`),
-      ),
-    REQUEST_MS,
-  );
-  try {
-    return await send(controller.signal);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 export function hold(
   config: S3Lease["config"],
   bucket: string,

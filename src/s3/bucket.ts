@@ -159,11 +159,13 @@ export const s3Bucket: FixtureFactory<S3BucketOptions, S3Bucket> =
       const own = options.bucket === undefined;
       // Made ahead by the reaper: no CreateBucket on the test's path.
       const made = await options.ahead?.take();
+      // The run's lease (the first time: at once when made ahead, the
+      // reaper made it before the bucket), or said on stderr it is not held.
+      const leased = s3LeaseWait(options.config, options.bucket); // lease
+      if (leased) await leased;
       if (made !== undefined) {
         return handle(options, client, made.resource.bucket, "", made.id);
       }
-      const leased = s3LeaseWait(options.config, options.bucket); // lease
-      if (leased) await leased;
       const id = uniqueName(options.prefix, "-");
       const name = own ? id : options.bucket!;
       const keyPrefix = own ? "" : `${id}/`;

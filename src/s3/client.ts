@@ -8,7 +8,11 @@
 
 import type * as S3Sdk from "npm:@aws-sdk/client-s3@^3.1175.0";
 import type { S3Config } from "./config.ts";
-import { addServiceEndpoint } from "../util/service_endpoints.ts";
+import {
+  addStoreEndpoint,
+  TOOLKIT_CLIENT_HEADER,
+  TOOLKIT_CLIENT_TOKEN,
+} from "../util/service_endpoints.ts";
 
 let sdk: Promise<typeof S3Sdk> | undefined;
 
@@ -95,9 +99,7 @@ export async function createS3Client(
   maxAttempts: number,
 ): Promise<S3ClientLike> {
   const { S3Client } = await loadS3Sdk();
-  // A fetch mock lets every request to the store through, for the process.
-  addServiceEndpoint(config.endpoint);
-  return new S3Client({
+  const client = new S3Client({
     endpoint: config.endpoint.href.replace(/\/$/, ""),
     region: config.region,
     forcePathStyle: true,
@@ -120,4 +122,24 @@ export async function createS3Client(
     userAgentAppId: "itkit",
     defaultUserAgentProvider: () => Promise.resolve([["itkit"]]),
   });
+  // A fetch mock lets this client's requests out, before any route, and
+  // while it lives, an unanswered request of the test's own to the store
+  // (util/service_endpoints.ts).
+  client.middlewareStack.add(
+    (next) => (args) => {
+      const request = args.request as { headers?: Record<string, string> };
+      if (request.headers) {
+        request.headers[TOOLKIT_CLIENT_HEADER] = TOOLKIT_CLIENT_TOKEN;
+      }
+      return next(args);
+    },
+    { step: "build", name: "itkitToolkitClient" },
+  );
+  const unregister = addStoreEndpoint(config.endpoint);
+  const destroy = client.destroy.bind(client);
+  client.destroy = () => {
+    unregister();
+    destroy();
+  };
+  return client;
 }

@@ -6,8 +6,9 @@
 
 import { loadS3Sdk, s3Client } from "./client.ts";
 import type { S3Config } from "./config.ts";
-import { leaseAlive } from "./_lease.ts";
-import { isLeaseName, runIdOf } from "../run/naming.ts";
+import { storeClock } from "./_lease.ts";
+import { liveRuns, ownLeases } from "./_live_runs.ts";
+import { runIdOf } from "../run/naming.ts";
 
 /** Options of {@linkcode listBuckets}. */
 export interface ListBucketsOptions {
@@ -43,16 +44,14 @@ export async function listBuckets(
   const sdk = await loadS3Sdk();
   const client = await s3Client(config);
   try {
-    const { Buckets = [] } = await client.send(new sdk.ListBucketsCommand({}));
-    // Runs alive by their lease, read after the listing.
-    const live = new Set<string>();
-    if (!options.includeLive) {
-      for (const { Name = "" } of Buckets) {
-        const runId = runIdOf(Name, "bucket");
-        if (!isLeaseName(Name) || runId === undefined) continue;
-        if (await leaseAlive(client, runId, "")) live.add(runId);
-      }
-    }
+    const listing = new sdk.ListBucketsCommand({});
+    const now = storeClock(listing);
+    const { Buckets = [] } = await client.send(listing);
+    // Runs alive by their lease, read after the listing, as the sweep reads
+    // them.
+    const live = options.includeLive
+      ? new Set<string>()
+      : await liveRuns(client, ownLeases(Buckets, now()));
     const lines: string[] = [];
     for (const bucket of Buckets) {
       if (live.has(runIdOf(bucket.Name ?? "", "bucket") ?? "")) continue;

@@ -1,24 +1,14 @@
 // Internal: the S3 part of the sweep: buckets and shared-bucket key prefixes
-// named by fixtures, and which of their runs hold a live lease (_lease.ts).
+// named by fixtures, and which of their runs hold a live lease
+// (_live_runs.ts, as the leftover check reads them).
 
 import { loadS3Sdk, s3Client, type S3ClientLike } from "./client.ts";
 import type { S3Config } from "./config.ts";
 import { emptyBucket } from "./empty_bucket.ts";
-import { leaseAlive, storeClock } from "./_lease.ts";
+import { storeClock } from "./_lease.ts";
+import { liveRuns, ownLeases, type SeenLease } from "./_live_runs.ts";
 import { createdAt, isLeaseName, runIdOf } from "../run/naming.ts";
-import { DEFAULT_LEASE_TTL } from "../run/settings.ts";
 import type { StoreSweep, SweepCandidate } from "../run/sweep_store.ts";
-
-/** A lease seen in the listing: its run, and its shared bucket (or `""`). */
-interface SeenLease {
-  runId: string;
-  bucket: string;
-  /**
-   * An own lease bucket made less than a default ttl before the listing (by
-   * the store's clock): its holder may not have written the lease yet.
-   */
-  young?: boolean;
-}
 
 /**
  * Lists the store's toolkit buckets and, in `shared`, toolkit key prefixes.
@@ -40,20 +30,13 @@ export async function openS3Sweep(
     const listing = new sdk.ListBucketsCommand({});
     const now = storeClock(listing);
     const { Buckets = [] } = await client.send(listing);
-    const made = new Map(
-      Buckets.map((b) => [b.Name ?? "", b.CreationDate?.getTime()]),
-    );
-    const names = [...made.keys()].filter((name) => !shared.includes(name));
+    leases.push(...ownLeases(Buckets, now()));
+    const names = Buckets.map((b) => b.Name ?? "")
+      .filter((name) => !shared.includes(name));
     // A run's lease bucket after its other buckets.
     for (const name of sortLeaseLast(names)) {
       const runId = runIdOf(name, "bucket");
       if (runId === undefined) continue;
-      if (isLeaseName(name)) {
-        const age = (now() ?? NaN) - (made.get(name) ?? NaN);
-        // No clock to tell: young, to be safe.
-        const young = !(age > DEFAULT_LEASE_TTL);
-        leases.push({ runId, bucket: "", young });
-      }
       candidates.push({
         what: `bucket ${name}`,
         runId,
@@ -62,10 +45,7 @@ export async function openS3Sweep(
       });
     }
     for (const bucket of shared) {
-      const { CommonPrefixes = [] } = await client.send(
-        new sdk.ListObjectsCommand({ Bucket: bucket, Delimiter: "/" }),
-      );
-      const prefixes = CommonPrefixes.map((p) => p.Prefix ?? "");
+      const prefixes = await topPrefixes(client, bucket);
       for (const prefix of sortLeaseLast(prefixes)) {
         const runId = runIdOf(prefix, "prefix");
         if (runId === undefined) continue;
@@ -87,20 +67,49 @@ export async function openS3Sweep(
   }
   return {
     candidates,
-    async live(runIds): Promise<Set<string>> {
-      const live = new Set<string>();
-      for (const { runId, bucket, young } of leases) {
-        if (!runIds.has(runId) || live.has(runId)) continue;
-        const alive = await leaseAlive(client, runId, bucket);
-        if (alive || (alive === undefined && young)) live.add(runId);
-      }
-      return live;
-    },
+    live: (runIds) => liveRuns(client, leases, runIds),
     close(): Promise<void> {
       client.destroy();
       return Promise.resolve();
     },
   };
+}
+
+/**
+ * Every top-level key prefix of `bucket` (`itkit-<run id>-<n>/`), page after
+ * page: a listing holds at most 1,000 keys and prefixes, and a shared bucket
+ * may hold more.
+ */
+async function topPrefixes(
+  client: S3ClientLike,
+  bucket: string,
+): Promise<string[]> {
+  const sdk = await loadS3Sdk();
+  const prefixes = new Set<string>();
+  let marker: string | undefined;
+  for (;;) {
+    const page = await client.send(
+      new sdk.ListObjectsCommand({
+        Bucket: bucket,
+        Delimiter: "/",
+        ...(marker === undefined ? {} : { Marker: marker }),
+      }),
+    );
+    const found = (page.CommonPrefixes ?? []).map((p) => p.Prefix ?? "");
+    for (const prefix of found) prefixes.add(prefix);
+    if (!page.IsTruncated) return [...prefixes];
+    // With a delimiter a store says where the next page starts; else it is
+    // after the page's last key or prefix.
+    const next = page.NextMarker ||
+      [...found, ...(page.Contents ?? []).map((o) => o.Key ?? "")]
+        .sort().at(-1);
+    if (!next || next === marker) {
+      throw new Error(
+        `Cannot list the key prefixes of shared bucket "${bucket}": the store says the listing goes on, and gives no place to go on from`,
+      );
+    }
+    marker = next;
+  }
 }
 
 function sortLeaseLast(names: string[]): string[] {

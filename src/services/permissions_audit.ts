@@ -10,7 +10,7 @@
 
 import { systemTempDir } from "../util/env.ts";
 import type { AuditedTest } from "../core/_audit.ts";
-import { AUDIT_MARK } from "../core/_audit.ts";
+import { AUDIT_MARK, auditHeader } from "../core/_audit.ts";
 
 /** What one integration test used beyond its declarations. */
 export interface AuditedNeeds {
@@ -76,6 +76,7 @@ export function readPermissionAudit(
   for (const line of registrations.split("\n")) {
     if (line.trim() === "") continue;
     const test = JSON.parse(line) as AuditedTest;
+    if (typeof test.id !== "string") continue; // the run's token
     tests.set(test.id, test);
   }
   const temp = systemTempDir();
@@ -305,7 +306,9 @@ export async function auditPermissions(
   try {
     const log = `${dir}/deno.jsonl`;
     const registrations = `${dir}/itkit.jsonl`;
-    await Deno.writeTextFile(registrations, "");
+    // The run's token: audit mode is on only where it reads it back.
+    const token = crypto.randomUUID();
+    await Deno.writeTextFile(registrations, `${auditHeader(token)}\n`);
     const { code } = await new Deno.Command(program, {
       args,
       env: {
@@ -313,6 +316,7 @@ export async function auditPermissions(
         // Stacks tell a read from a write (see READ_ONLY_API).
         DENO_TRACE_PERMISSIONS: "1",
         ITKIT_AUDIT_PERMISSIONS: registrations,
+        ITKIT_AUDIT_TOKEN: token,
       },
       stdin: "inherit",
       stdout: "inherit",

@@ -63,6 +63,9 @@ export interface ProcessPermissionsOptions {
 const ITKIT_VARS = [
   "ITKIT_ALLOW_PRODUCTION_DATABASE",
   "ITKIT_AUDIT_PERMISSIONS",
+  "ITKIT_AUDIT_TOKEN",
+  "ITKIT_CACHE_DIR",
+  "ITKIT_LEASE_TTL",
   "ITKIT_PROBE_TIMEOUT",
   "ITKIT_REAPER",
   "ITKIT_REAPER_LOG",
@@ -114,6 +117,8 @@ export function processPermissions(
         ...Object.keys(S3_ENV_DEFAULTS),
         ...POSTGRES_ENV_VARS,
         ...ITKIT_VARS,
+        // Read with ITKIT_AUDIT_PERMISSIONS: the audit's own is Deno's log.
+        "DENO_AUDIT_PERMISSIONS",
         ...AWS_SDK_IMPORT_VARS,
         "TMPDIR",
         "TMP",

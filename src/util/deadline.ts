@@ -32,3 +32,23 @@ export async function raceDeadline<T, U>(
     clearTimeout(timer);
   }
 }
+
+/**
+ * Runs `work` with an abort signal that fires after `ms` milliseconds, with
+ * `reason()` as its reason: for work that stops itself when told (a request
+ * given the signal), rather than being raced. The timer is cleared once
+ * `work` settles, so nothing outlives it.
+ */
+export async function withSignalDeadline<T>(
+  ms: number,
+  reason: () => Error,
+  work: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(reason()), ms);
+  try {
+    return await work(controller.signal);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -34,22 +34,23 @@ function lockWaiter(kind: "READ" | "WRITE"): boolean {
 
 /**
  * Waits until signal `name` is written or, with `orWaiter`, a worker of this
- * process waits for the lock that way. Fails after 60 s (a loaded machine
- * starts a file's worker in a few seconds at worst).
+ * process waits for the lock that way. Fails after `ms`, 60 s unless given
+ * (a loaded machine starts a file's worker in a few seconds at worst).
  *
  * @returns What happened: `signal` or `waiter`.
  */
 export async function waitFor(
   name: string,
   orWaiter?: "READ" | "WRITE",
+  ms = 60_000,
 ): Promise<"signal" | "waiter"> {
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + ms;
   for (;;) {
     if (signalled(name)) return "signal";
     if (orWaiter && lockWaiter(orWaiter)) return "waiter";
     if (Date.now() > deadline) {
       throw new Error(
-        `waited 60 s for signal "${name}"${
+        `waited ${ms / 1000} s for signal "${name}"${
           orWaiter ? ` or a ${orWaiter} lock waiter` : ""
         }`,
       );

@@ -10,9 +10,11 @@ import axios from "axios";
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { http as msw, passthrough } from "msw";
 import { fetchMock, httpServer, integration } from "../../mod.ts";
-import { probeS3, s3Bucket } from "../../s3.ts";
+import { probeS3, s3Bucket, s3Config } from "../../s3.ts";
 
+// A probe of the store at load: its client lives for the probe only.
 const s3 = await probeS3();
+const store = s3Config().endpoint.origin;
 // axios reads the proxy variables on every request, mocked or not.
 const AXIOS_ENV = ["http_proxy", "https_proxy", "all_proxy", "no_proxy"]
   .flatMap((name) => [name, name.toUpperCase()]);
@@ -72,6 +74,63 @@ integration("fetchMock beside s3Bucket", {
   assert.equal((await fetch("https://other.example.com/")).status, 418);
   console.log(`S3 CALLS ${api.calls.map((c) => `${c.method} ${c.url}`)}`);
 });
+
+integration(
+  "a route for the S3 endpoint answers the test's own request, beside s3Bucket",
+  {
+    requires: [s3],
+    fixtures: {
+      api: fetchMock.fixture({
+        routes: [{ url: `${store}/mocked`, reply: { text: "mocked" } }],
+        passthroughLoopback: false,
+      }),
+      bucket: s3Bucket.fixture(),
+    },
+  },
+  async (_t, { api, bucket }) => {
+    // The toolkit's client goes out, past the route's origin.
+    await bucket.client.send(
+      new PutObjectCommand({
+        Bucket: bucket.name,
+        Key: bucket.key("k"),
+        Body: "v",
+      }),
+    );
+    // The test's own: the route answers; unanswered, it goes out (a toolkit
+    // client of the store lives).
+    assert.equal(await (await fetch(`${store}/mocked`)).text(), "mocked");
+    await (await fetch(`${store}/${bucket.name}/${bucket.key("k")}`)).body
+      ?.cancel();
+    console.log(
+      `STORE CALLS ${
+        api.calls.map((c) =>
+          `${
+            c.url.replace(store, "").replace(bucket.name, "b")
+          } ${c.matched} ${c.passedThrough}`
+        )
+      }`,
+    );
+  },
+);
+
+integration(
+  "after a probe of the store, an unanswered request to it fails like any other",
+  {
+    requires: [s3],
+    fixtures: {
+      api: fetchMock.fixture({
+        routes: [{ url: `${store}/mocked`, reply: { text: "mocked" } }],
+        passthroughLoopback: false,
+      }),
+    },
+  },
+  async () => {
+    assert.equal(await (await fetch(`${store}/mocked`)).text(), "mocked");
+    await assert.rejects(() => fetch(`${store}/other`), {
+      code: "ERR_FETCH_MOCK_NO_ROUTE",
+    });
+  },
+);
 
 integration("fetchMock beside httpServer", {
   fixtures: {

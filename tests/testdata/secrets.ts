@@ -50,6 +50,8 @@ integration("the database handle", {
   console.log("db deep:", Deno.inspect(db, { depth: 10 }));
   console.log("db.sql:", Deno.inspect(db.sql, { depth: 10 }));
   console.log("db.config:", db.config);
+  // The variables for the app, as a user checks them.
+  console.log("db.env:", db.env());
 });
 
 integration("the bucket handle", {
