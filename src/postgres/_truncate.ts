@@ -1,15 +1,18 @@
 // Internal: isolation "truncate": one migrated database (or schema) per
-// process, shared by the process's tests and reset to its migrated state
-// after each (database_cleaner's strategy). Statement triggers record which
+// test file (a worker of the process under `deno test --parallel`), shared by
+// its tests and reset to its migrated state after each (database_cleaner's
+// strategy). Statement triggers record which
 // tables changed; a server-side function empties those and the tables
 // referencing them (DELETE, measured much cheaper than TRUNCATE for a test's
 // few rows; TRUNCATE for tables with DELETE triggers of their own), restores
 // the rows the migration inserted and the sequences, in one round trip.
 //
-// Where the process's copy lives (the substrate), decided once per server:
-// - a database of its own, made by the clone helper, when the helper runs
-//   (--allow-run), the role may create databases and the server is not
-//   PGlite (a single database);
+// Where the file's copy lives (the substrate), decided once per server:
+// - a database of its own, cloned by the clone helper from the process's
+//   template (migrated once, the change tracking installed: see
+//   `sharedTemplate` in _cloned.ts), when the helper runs (--allow-run), the
+//   role may create databases and the server is not PGlite (a single
+//   database);
 // - else a schema of the configured database, migrated once, the whole
 //   search path of a pool of its own, when the reaper or the helper drops
 //   it at exit;
@@ -25,8 +28,9 @@ import { type PostgresConfig, postgresUrl } from "./config.ts";
 import { postgresOptions } from "./client.ts";
 import { once } from "./_migrations.ts";
 import { type Pg, type SharedPool, sharedPool } from "./_shared_pool.ts";
-import { buildTemplate } from "./_cloned.ts";
-import { clonePoolStarted } from "./_clone_pool.ts";
+import { sharedTemplate } from "./_cloned.ts";
+import { clonePoolStarted, take } from "./_clone_pool.ts";
+import { createDbError } from "./_errors.ts";
 import { shared } from "./_connection.ts";
 import { schemaSession } from "./_schema.ts";
 import {
@@ -367,19 +371,22 @@ async function decide(input: SessionInput): Promise<Substrate> {
 }
 
 /**
- * The process's database, migrated, with the reset installed. (Made directly
- * rather than cloned: a process needs one, and a template would be its own.)
+ * The worker's database: a clone of the test process's template (migrated
+ * once, with the change tracking and the reset installed, shared by the
+ * process's workers: see _cloned.ts), made by the clone helper, which drops
+ * it when the worker ends.
  */
 async function databaseForProcess(input: SessionInput): Promise<string> {
-  const database = await buildTemplate(input, "itkit");
-  const pool = sharedPool(input.factory, { ...input.config, database }, false);
-  const unhold = pool.hold();
+  const template = await sharedTemplate(
+    input,
+    "truncate",
+    (sql) => sql.unsafe(installReset("itkit_reset")),
+  );
   try {
-    await pool.sql.unsafe(installReset("itkit_reset"));
-  } finally {
-    unhold();
+    return await take(input.config, template);
+  } catch (error) {
+    throw createDbError(input.config, error);
   }
-  return database;
 }
 
 /**
