@@ -64,7 +64,8 @@ export function installReset(machinery: string, schema?: string): string {
       and ns.nspname not like 'pg\\_%'`
     : `ns.nspname = '${schema}'`;
   const sequences = schema === undefined
-    ? `ns.nspname not like 'pg\\_%' and ns.nspname <> 'information_schema'`
+    ? `ns.nspname not like 'pg\\_%'
+      and ns.nspname not in ('information_schema', '${machinery}')`
     : `ns.nspname = '${schema}'`;
   return `
 create schema ${machinery};
@@ -74,10 +75,20 @@ create table ${machinery}.seq (s regclass primary key, last_value bigint, is_cal
 create table ${machinery}.truncate_only (t regclass primary key);
 create table ${machinery}.rank (t regclass primary key, rank int not null);
 create table ${machinery}.refs (parent regclass, child regclass, primary key (parent, child));
+create sequence ${machinery}.epoch;
+-- A session remembers (in a setting of its own) which tables it marked since
+-- the last reset, whose epoch it notes: a table's later statements in that
+-- session read two settings and a sequence instead of writing the mark again
+-- (a rolled-back mark takes the setting with it).
 create function ${machinery}.mark() returns trigger language plpgsql as $f$
+declare
+  epoch text := coalesce(pg_sequence_last_value('${machinery}.epoch'), 0)::text;
+  marked text := 'itkit.marked_' || TG_RELID::oid;
 begin
-  if current_setting('itkit.resetting', true) is distinct from 'on' then
+  if current_setting('itkit.resetting', true) is distinct from 'on'
+    and current_setting(marked, true) is distinct from epoch then
     insert into ${machinery}.dirty values (TG_RELID) on conflict do nothing;
+    perform set_config(marked, epoch, false);
   end if;
   return null;
 end $f$;
@@ -147,6 +158,8 @@ begin
   end loop;
   select array_agg(d.t) into tables from ${machinery}.dirty d;
   if tables is null then return 0; end if;
+  -- What the sessions remember marking is forgotten.
+  perform nextval('${machinery}.epoch');
   perform set_config('itkit.resetting', 'on', true);
   -- The changed tables and the tables with migrated rows referencing them.
   with recursive affected(t) as (

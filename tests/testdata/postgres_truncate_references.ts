@@ -70,6 +70,13 @@ const WRITES: ((sql: PostgresSql) => Promise<unknown>)[] = [
     await sql`delete from team_badges`;
     await sql`delete from teams where id = 2`;
   },
+  // The same table on the same connections, test after test: each test's
+  // change is seen (a connection remembers what it marked only until the
+  // reset).
+  (sql) => sql`insert into notes (team, body) values (1, 'again')`,
+  (sql) => sql`insert into notes (team, body) values (1, 'again')`,
+  // The last test checks what the one before it left.
+  () => Promise.resolve(),
 ];
 
 WRITES.forEach((write, round) => {
