@@ -725,12 +725,16 @@ async function dropDatabase(
   database: string,
 ): Promise<void> {
   const sql = admin(config);
+  // Its own CREATE DATABASE only (not that of `<name>1…`, which another
+  // worker's clone may be running on a connection of ours).
+  const statement = `create database ${database}`;
   try {
     const creating = () =>
       sql`
       select pid from pg_stat_activity
       where pid <> pg_backend_pid() and state = 'active'
-        and lower(query) like ${`create database ${database}%`}`;
+        and (lower(query) = ${statement}
+          or starts_with(lower(query), ${`${statement} `}))`;
     for (let i = 0; i < 200; i++) {
       const running = await creating();
       if (running.length === 0) break;
