@@ -200,3 +200,11 @@ Deno.test("`cli.ts run` fails the run when a helper left its ready file, marker 
     }
   }
 });
+
+Deno.test("waiting for the reapers from inside a run (a nested `cli.ts run` sharing its log) does not wait for its own process's reaper, which ends after it", async () => {
+  const run = await runDenoTest(["waits_for_reapers.ts"], { args: SANITIZE });
+  expectRun(run, run.code === 0 && run.passed === 1, "the test should pass");
+  const report = /^REPORT (.*)$/m.exec(run.output)?.[1];
+  assert.ok(report, run.output);
+  assert.deepEqual(JSON.parse(report), { failed: [], removed: 0, running: [] });
+});

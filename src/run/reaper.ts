@@ -584,7 +584,9 @@ export interface ReaperReport {
  * counted from its first line: the test process notes each it spawns
  * (`spawned`) before going on, and each says `started` itself. One that is
  * gone without having said it exited did not finish its work: that is a
- * failure of the run, reported with its log.
+ * failure of the run, reported with its log. The reapers and helpers of this
+ * process and of its ancestors are not waited for (they end after it: a
+ * `cli.ts run` inside a test of a run whose log it shares).
  *
  * @param log The log file they share.
  * @param timeoutMs How long to wait at most.
@@ -603,9 +605,12 @@ export async function waitForReapers(
       return "";
     }
   };
+  // A reaper or helper of this process or of one of its ancestors (a
+  // `cli.ts run` inside a test of a run whose log it shares) ends after us.
+  const serving = ancestry();
   let text = await read();
   for (;;) {
-    const before = parseLog(text);
+    const before = parseLog(text, serving);
     const running: number[] = [];
     for (const { program, started, exited } of Object.values(before)) {
       // Until it is gone, also after its `exited` line: it may still hold a
@@ -618,7 +623,7 @@ export async function waitForReapers(
     // lines by then (one can say it exited and end between a read and the
     // look), and a process noted meanwhile is looked at in the next round.
     text = await read();
-    const kinds = parseLog(text);
+    const kinds = parseLog(text, serving);
     const noted = (k: LogKinds) =>
       Object.values(k).reduce((n, { started }) => n + started.size, 0);
     const settled = running.length === 0 && noted(kinds) === noted(before);
@@ -662,8 +667,9 @@ export async function waitForReapers(
  * temp dir `dir`: the ready and drops files of the test processes the log
  * names as their parents (`ready-[drops-]itkit-<run id>-<pid>`, also the
  * markers of their shared helpers), and their shared helpers' socket
- * directories (`itkit-<token>-<pid>`). Each is removed by its helper before
- * it exits: call once they are gone (see {@linkcode waitForReapers}).
+ * directories (`itkit-<token>-<pid>`), of the test processes that have
+ * ended (a live one's are in use). Each is removed by its helper before it
+ * exits: call once they are gone (see {@linkcode waitForReapers}).
  *
  * @param log The log file they share.
  * @param dir The temp dir they used.
@@ -679,9 +685,10 @@ export async function helperFilesLeft(
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
+  // The test processes that ended (a live one's files are in use).
   const parents = new Set(
     [...text.matchAll(/^\S+ (?:reaper|helper) \d+ \S+ \(parent (\d+)\)/gm)]
-      .map((m) => Number(m[1])),
+      .map((m) => Number(m[1])).filter((pid) => !processAlive(pid)),
   );
   if (parents.size === 0) return [];
   const left: string[] = [];
@@ -720,10 +727,22 @@ type LogKinds = Record<
   }
 >;
 
-/** Reads the lines `<time> reaper|helper <pid> <what>` of a reaper log. */
-function parseLog(text: string): LogKinds {
+/**
+ * Reads the lines `<time> reaper|helper <pid> <what>` of a reaper log,
+ * leaving out the reapers and helpers of the test processes `skip`.
+ */
+function parseLog(text: string, skip: ReadonlySet<number>): LogKinds {
+  const skipped = new Set(
+    [...text.matchAll(/^\S+ (?:reaper|helper) (\d+) \S+ \(parent (\d+)\)/gm)]
+      .filter((m) => skip.has(Number(m[2])))
+      .map((m) => Number(m[1])),
+  );
   const pids = (pattern: RegExp): Set<number> =>
-    new Set([...text.matchAll(pattern)].map((m) => Number(m[1])));
+    new Set(
+      [...text.matchAll(pattern)].map((m) => Number(m[1])).filter((pid) =>
+        !skipped.has(pid)
+      ),
+    );
   return {
     reaper: {
       program: "_reaper_main.ts",
@@ -738,6 +757,23 @@ function parseLog(text: string): LogKinds {
       reported: new Set<number>(),
     },
   };
+}
+
+/** This process and its ancestors (Linux: from /proc; elsewhere this one). */
+function ancestry(): Set<number> {
+  const pids = new Set([Deno.pid]);
+  if (Deno.build.os !== "linux") return pids;
+  let pid = Deno.pid;
+  try {
+    while (pid > 1) {
+      const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+      pid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      pids.add(pid);
+    }
+  } catch {
+    // not ours to read: the ones found so far
+  }
+  return pids;
 }
 
 /**
