@@ -201,7 +201,7 @@ Deno.test("`cli.ts run` fails the run when a helper left its ready file, marker 
   }
 });
 
-Deno.test("waiting for the reapers from inside a run (a nested `cli.ts run` sharing its log) does not wait for its own process's reaper, which ends after it", async () => {
+Deno.test("a command that a test runs and that waits for the reapers of the run's log (a nested `cli.ts run`) does not wait for the test process's reaper, which ends after it", async () => {
   const run = await runDenoTest(["waits_for_reapers.ts"], { args: SANITIZE });
   expectRun(run, run.code === 0 && run.passed === 1, "the test should pass");
   const report = /^REPORT (.*)$/m.exec(run.output)?.[1];

@@ -584,8 +584,8 @@ export interface ReaperReport {
  * counted from its first line: the test process notes each it spawns
  * (`spawned`) before going on, and each says `started` itself. One that is
  * gone without having said it exited did not finish its work: that is a
- * failure of the run, reported with its log. The reapers and helpers of this
- * process and of its ancestors are not waited for (they end after it: a
+ * failure of the run, reported with its log. The reapers and helpers of the
+ * processes this one runs under are not waited for (they end after it: a
  * `cli.ts run` inside a test of a run whose log it shares).
  *
  * @param log The log file they share.
@@ -605,8 +605,8 @@ export async function waitForReapers(
       return "";
     }
   };
-  // A reaper or helper of this process or of one of its ancestors (a
-  // `cli.ts run` inside a test of a run whose log it shares) ends after us.
+  // A reaper or helper of one of our ancestors (a `cli.ts run` inside a test
+  // of a run whose log it shares) ends after us.
   const serving = ancestry();
   let text = await read();
   for (;;) {
@@ -759,9 +759,9 @@ function parseLog(text: string, skip: ReadonlySet<number>): LogKinds {
   };
 }
 
-/** This process and its ancestors (Linux: from /proc; elsewhere this one). */
+/** The ancestors of this process (Linux: from /proc; elsewhere none). */
 function ancestry(): Set<number> {
-  const pids = new Set([Deno.pid]);
+  const pids = new Set<number>();
   if (Deno.build.os !== "linux") return pids;
   let pid = Deno.pid;
   try {

@@ -1,16 +1,23 @@
-// A test that waits for the reapers of its run's log from inside the run (as
-// a `cli.ts run` inside a test does, sharing the log): its own process's
-// reaper, which it has started, ends only after it, and is not waited for.
+// A test that runs a command waiting for the reapers of the run's log (as a
+// `cli.ts run` inside a test does, sharing the log): the reaper of this test
+// process, which it has started, ends only after it, and is not waited for.
 import { integration, tmpDir } from "../../mod.ts";
-import { waitForReapers } from "../../src/run/reaper.ts";
 
-integration("waits for the reapers of its own run", {
-  permissions: { read: true, env: true },
+const WAIT = `
+import { waitForReapers } from ${
+  JSON.stringify(new URL("../../src/run/reaper.ts", import.meta.url).href)
+};
+// More than enough for reapers that can end; the test process's cannot.
+const report = await waitForReapers(Deno.env.get("ITKIT_REAPER_LOG"), 10_000);
+console.log("REPORT " + JSON.stringify(report));`;
+
+integration("a command it runs waits for the reapers of its run", {
+  permissions: { run: true, read: true, env: true },
   fixtures: { dir: tmpDir.fixture() },
 }, async () => {
-  const report = await waitForReapers(
-    Deno.env.get("ITKIT_REAPER_LOG")!,
-    10_000, // more than enough for reapers that can end; ours cannot
-  );
-  console.log(`REPORT ${JSON.stringify(report)}`);
+  const { stdout } = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", WAIT],
+    stderr: "inherit",
+  }).output();
+  console.log(new TextDecoder().decode(stdout).trim());
 });
