@@ -56,7 +56,7 @@ async function leftovers(ready: string[][]): Promise<string[]> {
       }
     }
     const helperRun = /^itkit_([0-9a-z]+)_\d+$/.exec(cloned!)?.[1];
-    assert.ok(helperRun, cloned);
+    assert.ok(helperRun, `no run id in ${cloned}`);
     for (const object of objects) {
       if (object.includes(`_${helperRun}_`)) left.push(`${file}: ${object}`);
     }
