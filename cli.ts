@@ -63,7 +63,7 @@ import {
 import { readEnv } from "./src/util/env.ts";
 import { describe, maskUrl } from "./src/util/text.ts";
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
-import { waitForReapers } from "./src/run/reaper.ts";
+import { helperFilesLeft, waitForReapers } from "./src/run/reaper.ts";
 
 const USAGE = `usage:
   cli.ts services [--json] [--until-stdin-closes] [--service <module>]...
@@ -439,7 +439,7 @@ export async function runWithServices(
   });
   const { code } = await child.status;
   for (const stop of forwards) stop();
-  const reapersOk = await reportReapers(reaperLog);
+  const { ok: reapersOk, filesLeft } = await reportReapers(reaperLog);
 
   if (summaryFile) {
     const lines = (await Deno.readTextFile(summaryFile)).split("\n").filter(
@@ -450,7 +450,10 @@ export async function runWithServices(
     records.services = provisioned.services.map((s) => ({ ...s }));
     console.error(formatSummary(records));
   }
-  const leftovers = await checkLeftovers(provisioned.env, defined);
+  const leftovers = [
+    ...await checkLeftovers(provisioned.env, defined),
+    ...filesLeft.map((path) => `file ${path} (a helper's, in the temp dir)`),
+  ];
   if (leftovers.length > 0) {
     console.error(
       `itkit: leftover check FAILED: the run left ${leftovers.length} resource(s) behind:\n${
@@ -461,7 +464,7 @@ export async function runWithServices(
   }
   if (Object.keys(provisioned.env).length > 0) {
     console.error(
-      "itkit: leftover check passed: no bucket, schema, database or space left behind",
+      "itkit: leftover check passed: no bucket, schema, database, space or helper file left behind",
     );
   }
   // A reaper that failed (or died) may have left something where the check
@@ -474,14 +477,18 @@ export async function runWithServices(
  * finish removing what they were handed (so the summary and the leftover
  * check never race them), and says where their log is.
  *
- * @returns Whether they did all of it (no failure, none died or still runs).
+ * @returns Whether they did all of it (no failure, none died or still runs),
+ *   and the files they left in the temp dir (ready files, sockets).
  */
-async function reportReapers(log: string): Promise<boolean> {
+async function reportReapers(
+  log: string,
+): Promise<{ ok: boolean; filesLeft: string[] }> {
   const report = await waitForReapers(log);
   const ok = report.failed.length === 0 && report.running.length === 0;
+  const filesLeft = await helperFilesLeft(log);
   if (report.removed === 0 && ok) {
     await Deno.remove(log).catch(() => {});
-    return true;
+    return { ok: true, filesLeft };
   }
   for (const line of report.failed) console.error(`itkit: reaper: ${line}`);
   const still = report.running.length > 0
@@ -492,7 +499,7 @@ async function reportReapers(log: string): Promise<boolean> {
       ok ? "" : " (the run fails: what they held may be left)"
     }`,
   );
-  return ok;
+  return { ok, filesLeft };
 }
 
 /**

@@ -18,6 +18,11 @@
 // `public.schema_migrations`, which no per-test search path can separate; see
 // BENCHMARKS.md.)
 //
+// With `--base <checkout>`, the itkit variants also run from another
+// checkout of the toolkit (`base:<id>`, e.g. `main` before a change), in the
+// same rounds, so that a change is measured against what it replaces under
+// the same load.
+//
 // Variants alternate within each round (the order rotates from round to
 // round); each run records the machine's load, the processes it spawned, the
 // migrations' times and, for itkit, the fixture timings of the run summary.
@@ -27,6 +32,7 @@
 //
 //   deno run -A cli.ts run -- deno run -A bench/suite.ts [--rounds 5]
 //     [--jobs 2] [--only itkit-truncate-par,hand-migrate-par] [--no-write]
+//     [--base /path/to/another/checkout]
 
 import postgres from "postgres";
 import { databaseUrl } from "./suite/global_setup.ts";
@@ -50,6 +56,8 @@ const ROUNDS = Number(flag("--rounds") ?? 5);
 const JOBS = flag("--jobs") ?? "2";
 const ONLY = flag("--only")?.split(",");
 const WRITE = !Deno.args.includes("--no-write");
+/** Another checkout whose itkit variants run too (`base:<id>`). */
+const BASE = flag("--base");
 /** The suite's tests: 5 files of 20 cases. */
 const TESTS = 100;
 
@@ -59,6 +67,8 @@ interface Variant {
   label: string;
   /** The directory of its test files, under bench/suite/. */
   dir: "itkit" | "hand" | "vitest_style";
+  /** The checkout it runs from (default: this one). */
+  root?: URL;
   parallel: boolean;
   env: Record<string, string>;
   /**
@@ -271,10 +281,11 @@ async function deno(
   args: string[],
   env: Record<string, string>,
   onSpawn?: (pid: number) => void,
+  root = ROOT,
 ): Promise<string> {
   const child = new Deno.Command(Deno.execPath(), {
     args,
-    cwd: ROOT.pathname,
+    cwd: root.pathname,
     env: { NO_COLOR: "1", ...env },
     stdout: "piped",
     stderr: "piped",
@@ -309,6 +320,11 @@ const postmaster = await (async () => {
     await admin.end();
   }
 })();
+
+/** The suite directory of a variant's checkout. */
+function suiteOf(variant: Variant): URL {
+  return variant.root ? new URL("bench/suite/", variant.root) : SUITE;
+}
 
 /** Databases this bench made (dropped at the end if a run left them). */
 const made = new Set<string>();
@@ -355,10 +371,11 @@ async function runOnce(variant: Variant, round: number): Promise<RunRecord> {
         "-A",
         "--no-check",
         ...(variant.parallel ? ["--parallel"] : []),
-        new URL(`${variant.dir}/`, SUITE).pathname,
+        new URL(`${variant.dir}/`, suiteOf(variant)).pathname,
       ],
       env,
       (pid) => stop = watchChildren(pid),
+      variant.root,
     );
     watched = stop();
     processes++;
@@ -438,15 +455,42 @@ async function runOnce(variant: Variant, round: number): Promise<RunRecord> {
   return record;
 }
 
-const variants = VARIANTS.filter((v) => !ONLY || ONLY.includes(v.id));
+if (BASE) {
+  const root = new URL(`file://${Deno.realPathSync(BASE)}/`);
+  for (const v of VARIANTS.filter((v) => v.dir === "itkit")) {
+    VARIANTS.push({
+      ...v,
+      id: `base:${v.id}`,
+      label: `${v.label} (${BASE})`,
+      root,
+    });
+  }
+}
+const variants = VARIANTS.filter((v) =>
+  !ONLY || ONLY.includes(v.id) || ONLY.includes(v.id.replace(/^base:/, ""))
+);
 if (variants.length === 0) throw new Error(`--only matched no variant`);
 
 // The module graphs and npm packages, once, outside the timings.
 await deno([
   "cache",
-  ...variants.map((v) => new URL(`${v.dir}/customers_test.ts`, SUITE).pathname),
+  ...variants.filter((v) => !v.root).map((v) =>
+    new URL(`${v.dir}/customers_test.ts`, SUITE).pathname
+  ),
   new URL("global_setup.ts", SUITE).pathname,
 ], {});
+if (BASE) {
+  await deno(
+    [
+      "cache",
+      new URL("itkit/customers_test.ts", suiteOf(variants.find((v) => v.root)!))
+        .pathname,
+    ],
+    {},
+    undefined,
+    variants.find((v) => v.root)!.root,
+  );
+}
 
 const runs: RunRecord[] = [];
 for (let round = 0; round < ROUNDS; round++) {
@@ -531,6 +575,11 @@ const comparisons: [string, string, string, number][] = [
   ["itkit-database-par", "hand-template-par", "<= 1.0x", 1.0],
   ["itkit-database-par", "vitest-truncate-seq", "<= 0.9x", 0.9],
   ["itkit-database-par", "vitest-delete-seq", "<= 0.9x", 0.9],
+  ["itkit-truncate-par", "base:itkit-truncate-par", "", NaN],
+  ["itkit-database-par", "base:itkit-database-par", "", NaN],
+  ["itkit-truncate-seq", "base:itkit-truncate-seq", "", NaN],
+  ["base:itkit-truncate-par", "hand-migrate-par", "", NaN],
+  ["base:itkit-truncate-par", "vitest-delete-seq", "", NaN],
   ["itkit-truncate-seq", "vitest-truncate-seq", "", NaN],
   ["itkit-truncate-seq", "vitest-delete-seq", "", NaN],
   ["itkit-truncate-par", "itkit-truncate-seq", "", NaN],

@@ -13,6 +13,8 @@ export interface GroupRun extends AsyncDisposable {
   readonly log: string;
   /** Resolves with the words after `READY`, or rejects when it ends first. */
   ready(): Promise<string[]>;
+  /** Resolves once `count` READY lines came: the words after each. */
+  readyLines(count: number): Promise<string[][]>;
   /** Sends `signal` to the child only, or with `group` to its whole group. */
   kill(signal: Deno.Signal, group?: boolean): void;
   /** Waits for the child to end, then for its reapers; returns its output. */
@@ -25,7 +27,12 @@ export interface GroupRun extends AsyncDisposable {
  */
 export async function startInGroup(
   files: string[],
-  options: { env?: Record<string, string>; prefix?: string[] } = {},
+  options: {
+    env?: Record<string, string>;
+    prefix?: string[];
+    /** Extra `deno test` flags. */
+    args?: string[];
+  } = {},
 ): Promise<GroupRun> {
   const log = await Deno.makeTempFile({ prefix: "itkit-test-reaper-" });
   const child = new Deno.Command("setsid", {
@@ -35,6 +42,7 @@ export async function startInGroup(
       "test",
       "-A",
       "--no-check",
+      ...(options.args ?? []),
       ...files.map((f) => `tests/testdata/${f}`),
     ],
     cwd: ROOT,
@@ -64,17 +72,23 @@ export async function startInGroup(
     const report = await waitForReapers(log);
     return { code, output: text, failed: report.failed };
   };
+  const readyLines = async (count: number): Promise<string[][]> => {
+    for (;;) {
+      const lines = [...output.matchAll(/READY ?(.*)\n/g)];
+      if (lines.length >= count) {
+        return lines.slice(0, count).map((m) => m[1]!.split(" "));
+      }
+      if (ended) throw new Error(`not ${count} READY lines:\n${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
   return {
     pid: child.pid,
     log,
     async ready(): Promise<string[]> {
-      for (;;) {
-        const match = /READY ?(.*)\n/.exec(output);
-        if (match) return match[1]!.split(" ");
-        if (ended) throw new Error(`no READY line:\n${output}`);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      return (await readyLines(1))[0]!;
     },
+    readyLines,
     kill(signal, group = false): void {
       Deno.kill(group ? -child.pid : child.pid, signal);
     },

@@ -36,7 +36,7 @@ for (
       args: SANITIZE,
       env: { ISOLATION: isolation },
     });
-    expectRun(run, run.code === 0 && run.passed === 4, "4 tests should pass");
+    expectRun(run, run.code === 0 && run.passed === 7, "7 tests should pass");
     assert.equal(run.output.match(/^MIGRATE$/gm)?.length, migrations);
     const pids = new Set(run.output.match(/^PID \d+$/gm));
     assert.equal(pids.size, backends);
@@ -62,6 +62,15 @@ Deno.test('isolation "truncate": each test starts from the migrated rows and seq
   const before = await itkitObjects();
   const run = await runDenoTest(["postgres_truncate.ts"], { args: SANITIZE });
   expectRun(run, run.code === 0 && run.passed === 3, "3 tests should pass");
+  assert.deepEqual(await leftoversSince(before), []);
+});
+
+Deno.test('isolation "truncate": tables referencing a changed one are emptied only when they hold migrated rows, a sequence moved by a failed insert is set back, a table changed test after test on the same connections is reset each time, and the app\'s statement-level DELETE triggers never fire at the reset', async () => {
+  const before = await itkitObjects();
+  const run = await runDenoTest(["postgres_truncate_references.ts"], {
+    args: SANITIZE,
+  });
+  expectRun(run, run.code === 0 && run.passed === 7, "7 tests should pass");
   assert.deepEqual(await leftoversSince(before), []);
 });
 

@@ -92,10 +92,15 @@ for (const { isolation, createdb, place } of CASES) {
             migrator,
           );
         }
-        if (isolation === "database") {
-          // The template the tests' databases are cloned from.
+        if (place === "database") {
+          // The template the tests' databases are cloned from (in
+          // "truncate", the one database of the process).
           assert.match(migrated[0]!, /^itkit_tpl_\w+ public$/, migrator);
-          assert.notEqual(tested[0], tested[1], "a database per test");
+          if (isolation === "database") {
+            assert.notEqual(tested[0], tested[1], "a database per test");
+          } else {
+            assert.equal(tested[0], tested[1], "one database per process");
+          }
         } else {
           for (const where of [...migrated, tested[1]]) {
             assert.equal(where, tested[0], migrator);

@@ -1,16 +1,26 @@
 // Internal: the test process's side of the clone pool (see
-// _clone_pool_main.ts). Requests are serialized, and each reply is read
-// within the request's own await, so no read is left pending across tests.
+// _clone_pool_main.ts), one helper per test process, shared by its workers
+// under `deno test --parallel` (see util/helper_process.ts). Requests are
+// serialized, and each reply is read within the request's own await, so no
+// read is left pending across tests.
 
 import type { PostgresConfig } from "./config.ts";
 import { reaperLogPath, waitForHelper } from "../run/reaper.ts";
 import { RUN_ID } from "../run/naming.ts";
 import { systemTempDir } from "../util/env.ts";
-import { spawnHelper } from "../util/helper_process.ts";
+import {
+  claimHelper,
+  connectHelper,
+  type HelperConnection,
+  spawnHelper,
+} from "../util/helper_process.ts";
 
+/** The helper, when this worker spawned it. */
 let child: Deno.ChildProcess | undefined;
 let writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
 let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+/** The helper another worker of this process spawned, connected to. */
+let connection: HelperConnection | undefined;
 const decoder = new TextDecoder();
 let buffered = "";
 let chain: Promise<unknown> = Promise.resolve();
@@ -23,29 +33,42 @@ let nextId = 0;
  */
 let drops: Deno.FsFile | undefined;
 
+/** The helper's program file (as its command line names it). */
+const PROGRAM = "_clone_pool_main.ts";
+
 /**
- * Starts the helper once. Must run where the process may spawn Deno: at
- * module load for declared fixtures.
+ * Starts the helper once, or connects to the one another worker of this
+ * process started. Must run where the process may spawn Deno: at module load
+ * for declared fixtures.
  */
 export function startClonePool(): void {
-  if (child) return;
-  const main = new URL("./_clone_pool_main.ts", import.meta.url);
+  if (child || connection) return;
+  const main = new URL(`./${PROGRAM}`, import.meta.url);
   // Named like a temp dir with the prefix `ready-`: `sweep()` finds it.
   const dropsPath =
     `${systemTempDir()}/ready-drops-itkit-${RUN_ID}-${Deno.pid}`;
   try {
     // Its own session (see spawnHelper), so Ctrl-C or SIGTERM to our process
-    // group misses it and it still drops its clones when we end.
-    child = spawnHelper(main, {
-      flags: [
-        "--allow-net",
-        "--allow-env",
-        "--allow-read",
-        `--allow-write=${dropsPath},${reaperLogPath()}`,
-      ],
-      // lease: it holds our run's lease too (see _lease.ts)
-      args: [dropsPath, reaperLogPath(), RUN_ID],
-    });
+    // group misses it and it still drops its clones when we end. All
+    // permissions: it reads /proc to see the test process end, and Deno
+    // grants paths under /dev (a temp dir on /dev/shm) to nothing less.
+    const claim = claimHelper("clones", PROGRAM, (place) =>
+      spawnHelper(main, {
+        flags: ["--allow-all"],
+        // lease: it holds our run's lease too (see _lease.ts)
+        args: [
+          dropsPath,
+          reaperLogPath(),
+          RUN_ID,
+          String(Deno.pid),
+          ...(place ? [place.socket, place.marker] : []),
+        ],
+      }));
+    if ("connect" in claim) {
+      connect(claim.connect, claim.pid);
+      return;
+    }
+    child = claim.spawned;
   } catch (error) {
     throw new Error(
       `Cannot prepare isolation "database": starting its helper process failed (${error}); run deno test with --allow-run (or -A), or use isolation "truncate" or "schema"`,
@@ -76,6 +99,33 @@ export function startClonePool(): void {
 }
 
 /**
+ * Connects to the helper another worker of this process spawned. The
+ * module's first test waits for the connection (a `beforeAll` hook: outside
+ * every test's sanitizers), which the helper answers with the drops file it
+ * made for this worker; requests made before are sent once connected.
+ */
+function connect(place: { socket: string; marker: string }, pid: number): void {
+  const link = connectHelper(place, pid, PROGRAM, {
+    op: "hello",
+    id: 0,
+    runId: RUN_ID,
+  });
+  connection = link;
+  const connected = link.hello.then((answer) => {
+    if (typeof answer.drops !== "string") return;
+    try {
+      drops = Deno.openSync(answer.drops, { write: true, append: true });
+    } catch {
+      drops = undefined; // releases are messages
+    }
+  }, () => {
+    // Gone: its requests fail, naming it.
+  });
+  const hooks = Deno.test as Partial<typeof Deno.test>;
+  if (typeof hooks.beforeAll === "function") hooks.beforeAll(() => connected);
+}
+
+/**
  * Says in the reaper log, before this process goes on, that helper `pid`
  * runs: it says `started` itself only once Deno has started it, and a test
  * process killed meanwhile must not leave it unwaited for (see
@@ -101,12 +151,14 @@ function noteSpawned(pid: number): void {
 
 /** Whether the helper is running (started at module load by a declared fixture). */
 export function clonePoolStarted(): boolean {
-  return child !== undefined;
+  return child !== undefined || connection !== undefined;
 }
 
 async function send(message: Record<string, unknown>): Promise<void> {
-  if (!writer) startClonePool();
-  await writer!.write(new TextEncoder().encode(JSON.stringify(message) + "\n"));
+  if (!writer && !connection) startClonePool();
+  const bytes = new TextEncoder().encode(JSON.stringify(message) + "\n");
+  if (connection) return await connection.write(bytes);
+  await writer!.write(bytes);
 }
 
 /** The helper's answer to a request. */
@@ -120,6 +172,13 @@ interface Reply {
   held?: boolean;
 }
 
+/** Lets the link to the helper keep the event loop alive, or not. */
+function ref(on: boolean): void {
+  if (connection) on ? connection.ref() : connection.unref();
+  else if (on) child?.ref();
+  else child?.unref();
+}
+
 function request(
   message: Record<string, unknown>,
 ): Promise<Reply> {
@@ -127,11 +186,11 @@ function request(
     const id = ++nextId;
     // The helper is unref'd (it must not keep a finished test process
     // alive), which unrefs its pipes too: ref it while a reply is awaited.
-    child?.ref();
+    ref(true);
     try {
       return await exchange(message, id);
     } finally {
-      child?.unref();
+      ref(false);
     }
   });
   chain = result.catch(() => {});
@@ -152,7 +211,9 @@ async function exchange(
       if (reply.id === id) return reply;
       continue;
     }
-    const { value, done } = await reader!.read();
+    const { value, done } = connection
+      ? await connection.read()
+      : await reader!.read();
     if (done) throw await helperGone();
     buffered += decoder.decode(value, { stream: true });
   }
@@ -170,9 +231,48 @@ export async function holdLease(config: PostgresConfig): Promise<boolean> {
   return reply.held === true;
 }
 
+/** The helper's answer about a shared template (see `sharedTemplate`). */
+export interface TemplateAnswer {
+  /** The template, built. */
+  database?: string;
+  /** The name to build it under: this worker builds it. */
+  build?: string;
+  /** Its build failed and nobody builds it now: ask again. */
+  retry?: boolean;
+}
+
 /**
- * Drops `name` (a template database, or a schema in `config.database`) when
- * the test process exits.
+ * Asks the helper for the template of a migration (`key`: its kind and what
+ * identifies it) on `config`'s server, shared by every worker of the test
+ * process: its name once built (waiting while another worker builds it), or
+ * a name for this worker to build it under.
+ */
+export async function askTemplate(
+  config: PostgresConfig,
+  key: string,
+): Promise<TemplateAnswer> {
+  const reply = await request({ op: "template", config, key }) as
+    & Reply
+    & TemplateAnswer;
+  const answer: TemplateAnswer = {};
+  if (reply.database !== undefined) answer.database = reply.database;
+  if (reply.build !== undefined) answer.build = reply.build;
+  if (reply.retry !== undefined) answer.retry = reply.retry;
+  return answer;
+}
+
+/** Says how this worker's build of a template (see `askTemplate`) went. */
+export function templateBuilt(
+  config: PostgresConfig,
+  key: string,
+  ok: boolean,
+): void {
+  send({ op: "template-built", config, key, ok }).catch(() => {});
+}
+
+/**
+ * Drops `name` (a database, or a schema in `config.database`) when the
+ * worker ends (or the test process does).
  */
 export async function trackUntilExit(
   config: PostgresConfig,
@@ -300,6 +400,11 @@ export async function drop(
 
 /** The error for a helper that is gone, with what it said on stderr. */
 async function helperGone(): Promise<Error> {
+  if (connection) {
+    return new Error(
+      `the database helper process (pid ${connection.pid}) closed its connection`,
+    );
+  }
   const said = child
     ? (await new Response(child.stderr).text().catch(() => "")).trim()
     : "";

@@ -1,38 +1,55 @@
-// Internal: the helper process behind `isolation: "database"`, started once
-// per test process (see _clone_pool.ts). It keeps clones of each template
-// database ready (one per test the module declares for it, at most 64), so a
-// test gets its database without waiting for CREATE DATABASE, refills in the
-// background (in this process, out of reach
-// of the test's sanitizers), and when its stdin closes (the test process
-// ended, however it ended) drops every clone and template it knows about.
+// Internal: the helper process behind `isolation: "database"` (and the
+// database of isolation "truncate"), one per test process, shared by its
+// workers under `deno test --parallel` (see util/helper_process.ts; the
+// worker that spawned it talks over its stdin and stdout, the others over
+// its socket). For each worker it keeps clones of each template database
+// ready (one per test the worker's module declares for it, at most 64), so
+// a test gets its database without waiting for CREATE DATABASE, refills in
+// the background (in this process, out of reach of the test's sanitizers),
+// and when the worker's connection closes (it ended, or the test process
+// died, however it died) drops every clone and schema it handed that worker
+// or was told to drop; templates are dropped once no worker is connected
+// and the test process has ended, then it exits.
 //
-// Protocol: JSON lines. In: {op:"track"|"warm"|"take"|"ready"|"drop"|"drops"|
-// "lease", id, config, template?, database?, size?, total?, fill?}. Out, for
-// take: {id, database?, more?, error?}, `more` the other ready clones, handed
-// over with it; for ready: {id, more} (the ready clones, handed over, maybe
-// none); for lease: {id, held}.
-// Released clones also come as lines (one name each) appended to the drops
-// file (the first argument, which the parent creates after starting us), read
-// every 50 ms once a `drops` request says the parent created it; this process
-// removes it when it ends (the parent may be killed between creating it and
-// saying so), unless a `no-drops` request says the path is not ours.
+// Protocol (per worker): JSON lines. In: {op:"track"|"warm"|"take"|"ready"|
+// "drop"|"drops"|"lease"|"hello", id, config, template?, database?, size?,
+// total?, fill?, runId?}. Out, for take: {id, database?, more?, error?},
+// `more` the other ready clones, handed over with it; for ready: {id, more}
+// (the ready clones, handed over, maybe none); for lease: {id, held}; for
+// hello (first, from a worker that connected to the socket): {id, pid,
+// drops}, `drops` the drops file made for it.
+// Released clones also come as lines (one name each) appended to the
+// worker's drops file (for the spawning worker the first argument, which it
+// creates after starting us; for the others one made here), read every 50 ms
+// once a `drops` request (or the hello) says it is there; it is removed when
+// the worker's connection closes (the worker may be killed between creating
+// it and saying so), unless a `no-drops` request says the path is not ours.
 //
 // In the reaper log (the second argument) it says `helper <pid> started
 // (parent <pid>)` first thing, and `helper <pid> exited` once everything is
 // dropped: whoever waits for the reapers (waitForReapers) waits for it too,
 // and a helper gone without its `exited` line is a failure of the run.
+// Usage: _clone_pool_main.ts <drops file> <log> <parent run id> <parent pid>
+// [<socket> <marker>].
 
 import type postgres from "npm:postgres@^4.2.0";
 import { type PostgresConfig, postgresUrl } from "./config.ts";
 import { loadPostgres, postgresOptions } from "./client.ts";
 import { RUN_ID, uniqueName } from "../run/naming.ts";
-import { lines } from "../util/lines.ts";
+import { systemTempDir } from "../util/env.ts";
+import { serveWorkers, type WorkerLink } from "../util/_helper_workers.ts";
 import { hold, releaseAll } from "./_lease.ts";
 
-/** The drops file, and whether it is ours (unless the parent says not). */
-const DROPS_PATH: string | undefined = Deno.args[0];
+/** The spawning worker's drops file (unless it says it is not ours). */
+const DROPS_PATH: string | undefined = Deno.args[0] || undefined;
 /** The run's reaper log: where a failure to drop something is said. */
 const LOG_PATH: string | undefined = Deno.args[1];
+/** The test process. */
+const OWNER = Number(Deno.args[3] ?? Deno.ppid);
+/** The socket other workers of the test process connect to, if shared. */
+const SOCKET: string | undefined = Deno.args[4] || undefined;
+/** The marker that tells the other workers that we serve `SOCKET`. */
+const MARKER: string | undefined = Deno.args[5] || undefined;
 
 /**
  * Appends a dated `helper <pid> …` line to the reaper log (one write, with
@@ -56,8 +73,9 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
 }
 // Before loading postgres.js (seconds on a cold cache): from now on, waiting
 // for the reapers waits for us.
-log(`started (parent ${Deno.ppid})`);
-const postgresFactory = await loadPostgres();
+log(`started (parent ${OWNER})`);
+const loading = loadPostgres();
+let postgresFactory!: Awaited<typeof loading>;
 
 interface Request {
   op:
@@ -68,20 +86,133 @@ interface Request {
     | "drop"
     | "drops"
     | "no-drops"
-    | "lease";
+    | "lease"
+    | "hello"
+    | "template"
+    | "template-built";
   id?: number;
   config: PostgresConfig;
   template?: string;
   database?: string;
   schema?: string;
   size?: number;
-  /** How many clones the test process will take at most (warm). */
+  /** How many clones the worker will take at most (warm). */
   total?: number;
   /** take: first wait until the ready pool is full. */
   fill?: boolean;
   /** drop: the module's last database test ended. */
   last?: boolean;
+  /** hello: the worker's run id. */
+  runId?: string;
+  /** template: what identifies the migration (see _migrations.ts). */
+  key?: string;
+  /** template-built: whether the template was built. */
+  ok?: boolean;
 }
+
+/**
+ * A migrated template, shared by every worker of the test process: built
+ * once per server and migration (and kind: a truncate template carries the
+ * change tracking) by the first worker that asks, while the others wait.
+ */
+interface SharedTemplate {
+  config: PostgresConfig;
+  /** Its name (ours: dropped when we exit). */
+  database: string;
+  /** Set once built. */
+  built: boolean;
+  /** The worker building it. */
+  builder: Worker | undefined;
+  /** Workers waiting for it: their answer. */
+  waiting: ((answer: Record<string, unknown>) => void)[];
+}
+const sharedTemplates = new Map<string, SharedTemplate>();
+
+/**
+ * Answers a worker asking for the template of a migration: its name once
+ * built; "build it" (with a name of ours) to the first asker, or to the next
+ * one when a build failed or its builder ended; the others wait.
+ */
+function template(
+  worker: Worker,
+  request: Request,
+): Promise<Record<string, unknown>> {
+  const id = `${postgresUrl(request.config, true)}\n${request.key}`;
+  let entry = sharedTemplates.get(id);
+  if (entry?.built) return Promise.resolve({ database: entry.database });
+  if (entry && entry.builder !== undefined) {
+    const building = entry;
+    return new Promise((answer) => {
+      waitingWorkers.set(answer, worker);
+      building.waiting.push(answer);
+    });
+  }
+  entry ??= {
+    config: request.config,
+    database: "",
+    built: false,
+    builder: undefined,
+    waiting: [],
+  };
+  sharedTemplates.set(id, entry);
+  return Promise.resolve(assignBuild(entry, worker));
+}
+
+/** Makes `worker` the builder of `entry`, under a new name of ours. */
+function assignBuild(
+  entry: SharedTemplate,
+  worker: Worker,
+): Record<string, unknown> {
+  entry.builder = worker;
+  entry.database = uniqueName("itkit_tpl", "_");
+  // Before it exists: a builder killed right after CREATE DATABASE still
+  // has it dropped, by us.
+  templateNames.set(entry.database, entry.config);
+  lease(entry.config, worker).catch(() => {});
+  return { build: entry.database };
+}
+
+/** The shared templates handed out to be built and not dropped yet. */
+const templateNames = new Map<string, PostgresConfig>();
+
+/**
+ * The builder says how its build went (or it ended before saying so:
+ * `ok` false): the waiters get the template, or the next of them builds.
+ */
+function templateBuilt(worker: Worker, id: string, ok: boolean): void {
+  const entry = sharedTemplates.get(id);
+  if (!entry || entry.builder !== worker || entry.built) return;
+  entry.builder = undefined;
+  if (ok) {
+    entry.built = true;
+    for (const answer of entry.waiting.splice(0)) {
+      answer({ database: entry.database });
+    }
+    return;
+  }
+  // Failed: what it made goes (the builder drops it too), and the next
+  // waiter tries (a failure is not cached).
+  const failedName = entry.database;
+  dropDatabase(entry.config, failedName).then(() =>
+    templateNames.delete(failedName)
+  );
+  while (entry.waiting.length > 0) {
+    const next = entry.waiting.shift()!;
+    const nextWorker = waitingWorkers.get(next);
+    if (nextWorker && workers.has(nextWorker)) {
+      next(assignBuild(entry, nextWorker));
+      return;
+    }
+    next({ retry: true }); // ended meanwhile: nobody reads it
+  }
+  sharedTemplates.delete(id);
+}
+
+/** Which worker each waiting answer belongs to. */
+const waitingWorkers = new WeakMap<
+  (answer: Record<string, unknown>) => void,
+  Worker
+>();
 
 /** How CREATE DATABASE copies a template (PostgreSQL 15+). */
 type Strategy = "WAL_LOG" | "FILE_COPY";
@@ -93,16 +224,22 @@ interface Pool {
   waiting: ((name: string | Error) => void)[];
   making: number;
   failed: boolean;
-  /** How long clones took, by strategy (to pick the faster). */
-  timings: Record<Strategy, number[]>;
   /** How many clones were started. */
   made: number;
-  /** Clones the test process will take, by its count of tests. */
+  /** Clones the worker will take, by its count of tests. */
   total: number;
   /** Clones handed out so far. */
   taken: number;
   /** Takers waiting for the pool to be full (nothing left to make). */
   filling: (() => void)[];
+}
+
+/** What is known of a template: its clones' timings and its size. */
+interface TemplateInfo {
+  /** How long clones took, by strategy (to pick the faster). */
+  timings: Record<Strategy, number[]>;
+  /** How many clones were started, from any worker. */
+  made: number;
   /** The template's size on disk (asked once, with the first clone). */
   bytes?: Promise<number>;
 }
@@ -115,11 +252,36 @@ interface Tracked {
   /** A clone's size on disk (its template's), when known. */
   bytes?: number;
 }
-const tracked = new Map<string, Tracked>();
-const schemas = new Map<string, { config: PostgresConfig; schema: string }>();
-const pools = new Map<string, Pool>();
-const encoder = new TextEncoder();
+const templates = new Map<string, TemplateInfo>();
 const decoder = new TextDecoder();
+
+/** One worker of the test process and what it was handed or told to drop. */
+interface Worker {
+  link: WorkerLink;
+  /** Its run id (the spawning worker's is the third argument). */
+  runId: string | undefined;
+  /** Its clones and the databases it made, dropped when it ends. */
+  tracked: Map<string, Tracked>;
+  /** Its schemas, dropped when it ends. */
+  schemas: Map<string, { config: PostgresConfig; schema: string }>;
+  /** Its pools of clones, by template. */
+  pools: Map<string, Pool>;
+  /** Requests being handled. */
+  queue: Promise<void>[];
+  /** Clones it is done with, not dropped yet (still `tracked`). */
+  used: Tracked[];
+  /** Until its module's last database test ended: used clones wait. */
+  holding: boolean;
+  dropping: boolean;
+  /** Its drops file, if ours to read and remove. */
+  dropsPath: string | undefined;
+  /** Whether reading it may start (the worker said it is there). */
+  dropsReady: boolean;
+  dropsFile?: Deno.FsFile | undefined;
+  dropsText: string;
+  readingDrops?: Promise<void> | undefined;
+  dropsTimer?: ReturnType<typeof setInterval> | undefined;
+}
 
 function admin(config: PostgresConfig): postgres.Sql {
   const key = postgresUrl(config, true); // with its TLS settings
@@ -136,24 +298,33 @@ function admin(config: PostgresConfig): postgres.Sql {
 }
 
 /**
- * The test process's run (our second argument): what it makes is named with
- * its run id, our clones with ours. While we live, we hold both runs' leases
- * on every server we work on (see _lease.ts), taken before we first create
- * anything there: a sweep leaves our clones, and the templates and schemas of
- * the test process that we drop when it ends, alone until we are done.
+ * The spawning worker's run (our third argument): what a worker makes is
+ * named with its run id, our clones with ours. While we live, we hold the
+ * leases of every worker's run and ours on every server we work on (see
+ * _lease.ts), taken before we first create anything there: a sweep leaves
+ * our clones, and the templates and schemas of the workers that we drop when
+ * they end, alone until we are done.
  */
 const PARENT_RUN: string | undefined = Deno.args[2];
 
-function lease(config: PostgresConfig): Promise<boolean> {
-  return hold(config, PARENT_RUN ? [PARENT_RUN, RUN_ID] : [RUN_ID]);
-}
-
-async function reply(message: Record<string, unknown>): Promise<void> {
-  await Deno.stdout.write(encoder.encode(JSON.stringify(message) + "\n"));
+function lease(config: PostgresConfig, worker: Worker): Promise<boolean> {
+  const runs = [RUN_ID];
+  if (worker.runId !== undefined) runs.unshift(worker.runId);
+  return hold(config, runs);
 }
 
 /** Whether the server knows `CREATE DATABASE … STRATEGY` (PostgreSQL 15+). */
 const strategies = new Map<postgres.Sql, Promise<boolean>>();
+
+function templateInfo(pool: Pool): TemplateInfo {
+  const key = `${postgresUrl(pool.config, true)} ${pool.template}`;
+  let info = templates.get(key);
+  if (!info) {
+    info = { timings: { WAL_LOG: [], FILE_COPY: [] }, made: 0 };
+    templates.set(key, info);
+  }
+  return info;
+}
 
 /**
  * The strategy for the next clone: on PostgreSQL 15+ the first clones of a
@@ -161,7 +332,7 @@ const strategies = new Map<postgres.Sql, Promise<boolean>>();
  * whichever was faster for this template on this server.
  */
 async function strategyFor(
-  pool: Pool,
+  info: TemplateInfo,
   sql: postgres.Sql,
 ): Promise<Strategy | undefined> {
   let known = strategies.get(sql);
@@ -174,9 +345,9 @@ async function strategyFor(
     strategies.set(sql, known);
   }
   if (!await known) return undefined;
-  const made = pool.made++;
+  const made = info.made++;
   if (made < 4) return made % 2 === 0 ? "WAL_LOG" : "FILE_COPY";
-  const { WAL_LOG: wal, FILE_COPY: copy } = pool.timings;
+  const { WAL_LOG: wal, FILE_COPY: copy } = info.timings;
   if (wal.length === 0 || copy.length === 0) return "WAL_LOG";
   return median(copy) < median(wal) ? "FILE_COPY" : "WAL_LOG";
 }
@@ -186,46 +357,47 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)] ?? 0;
 }
 
-async function createClone(pool: Pool): Promise<string> {
+async function createClone(worker: Worker, pool: Pool): Promise<string> {
   const name = uniqueName("itkit", "_");
   const sql = admin(pool.config);
   const clone: Tracked = { config: pool.config, database: name };
-  tracked.set(name, clone);
+  worker.tracked.set(name, clone);
+  const info = templateInfo(pool);
   try {
-    await lease(pool.config).catch(() => {}); // else protected by age alone
-    pool.bytes ??= sql<{ bytes: string }[]>`
+    await lease(pool.config, worker).catch(() => {}); // else by age alone
+    info.bytes ??= sql<{ bytes: string }[]>`
       select pg_database_size(${pool.template}) as bytes`.then(
       (rows) => Number(rows[0]?.bytes ?? 0),
       () => 0,
     );
-    const strategy = await strategyFor(pool, sql);
+    const strategy = await strategyFor(info, sql);
     const started = performance.now();
     await sql.unsafe(
       `create database ${name} template ${pool.template}${
         strategy ? ` strategy ${strategy}` : ""
       }`,
     );
-    if (strategy) pool.timings[strategy].push(performance.now() - started);
-    clone.bytes = await pool.bytes;
+    if (strategy) info.timings[strategy].push(performance.now() - started);
+    clone.bytes = await info.bytes;
   } catch (error) {
-    tracked.delete(name);
+    worker.tracked.delete(name);
     throw error;
   }
   return name;
 }
 
 /**
- * Clones made at once per template: more only slow each other down (and the
- * first taker waits for the first of them), the server copies with a core or
- * two.
+ * Clones made at once per template and worker: more only slow each other
+ * down (and the first taker waits for the first of them), the server copies
+ * with a core or two.
  */
 const MAKING_AT_ONCE = 2;
 
-function refill(pool: Pool): void {
+function refill(worker: Worker, pool: Pool): void {
   // Create clones, a few at once, until the ready ones, the ones being made
   // and the waiting takers balance out.
-  // Never more ahead than the test process has tests left to take them
-  // (a clone nobody takes only costs the server time the last tests need).
+  // Never more ahead than the worker has tests left to take them (a clone
+  // nobody takes only costs the server time the last tests need).
   const waiting = pool.waiting.length;
   const ahead = Math.min(
     pool.size,
@@ -236,7 +408,7 @@ function refill(pool: Pool): void {
     pool.ready.length + pool.making < ahead + waiting
   ) {
     pool.making++;
-    createClone(pool).then(
+    createClone(worker, pool).then(
       (name) => {
         const waiter = pool.waiting.shift();
         if (waiter) waiter(name);
@@ -249,9 +421,9 @@ function refill(pool: Pool): void {
       },
     ).finally(() => {
       pool.making--;
-      if (!pool.failed) refill(pool);
+      if (!pool.failed) refill(worker, pool);
       if (pool.making === 0) pool.filling.splice(0).forEach((full) => full());
-      dropUsed();
+      dropUsed(worker);
     });
     if (pool.failed) break;
   }
@@ -275,7 +447,6 @@ function newPool(
     waiting: [],
     making: 0,
     failed: false,
-    timings: { WAL_LOG: [], FILE_COPY: [] },
     made: 0,
     total,
     taken: 0,
@@ -283,23 +454,72 @@ function newPool(
   };
 }
 
-async function handle(request: Request): Promise<void> {
+/** A run id as the toolkit makes them (a worker's hello names its own). */
+const RUN_ID_SHAPE = /^[0-9a-z]{8,9}[0-9a-f]{4}$/;
+
+/**
+ * Makes the drops file of a worker that connected (named for its run and
+ * the test process, like the spawning worker's): made here, so that a worker
+ * killed at any moment leaves none we do not know of.
+ */
+function makeDropsFile(runId: string | undefined): string | undefined {
+  if (runId === undefined) return undefined;
+  const path = `${systemTempDir()}/ready-drops-itkit-${runId}-${OWNER}`;
+  try {
+    Deno.openSync(path, { write: true, createNew: true, mode: 0o600 })
+      .close();
+    return path;
+  } catch (error) {
+    log(`could not make the drops file ${path}: ${error}`);
+    return undefined;
+  }
+}
+
+async function handle(worker: Worker, request: Request): Promise<void> {
   const { op, config } = request;
+  const reply = (message: Record<string, unknown>): Promise<void> =>
+    worker.link.reply(JSON.stringify(message));
+  if (op === "hello" && worker.link.n > 0) {
+    const runId = request.runId;
+    worker.runId = typeof runId === "string" && RUN_ID_SHAPE.test(runId)
+      ? runId
+      : undefined;
+    worker.dropsPath = makeDropsFile(worker.runId);
+    if (worker.dropsPath !== undefined) startReadingDrops(worker);
+    await reply({ id: request.id, pid: Deno.pid, drops: worker.dropsPath });
+    return;
+  }
+  if (op === "template") {
+    const answer = await template(worker, request);
+    await reply({ id: request.id, ...answer });
+    return;
+  }
+  if (op === "template-built") {
+    templateBuilt(
+      worker,
+      `${postgresUrl(config, true)}\n${request.key}`,
+      request.ok === true,
+    );
+    return;
+  }
   if (op === "lease") {
-    const held = await lease(config).catch(() => false);
+    const held = await lease(config, worker).catch(() => false);
     await reply({ id: request.id, held });
     return;
   }
-  if (op === "track") lease(config).catch(() => {});
+  if (op === "track") lease(config, worker).catch(() => {});
   if (op === "track" && request.schema) {
-    schemas.set(`${request.schema} ${config.database}`, {
+    worker.schemas.set(`${request.schema} ${config.database}`, {
       config,
       schema: request.schema,
     });
     return;
   }
   if (op === "track") {
-    tracked.set(request.database!, { config, database: request.database! });
+    worker.tracked.set(request.database!, {
+      config,
+      database: request.database!,
+    });
     return;
   }
   if (op === "warm") {
@@ -309,28 +529,28 @@ async function handle(request: Request): Promise<void> {
       request.size ?? 3,
       request.total,
     );
-    pools.set(request.template!, pool);
-    refill(pool);
+    worker.pools.set(request.template!, pool);
+    refill(worker, pool);
     return;
   }
   if (op === "ready") {
-    // What is ready now, without waiting: the test process asks while a
-    // test ends, so that the next one takes its clone without asking.
-    const pool = pools.get(request.template!);
+    // What is ready now, without waiting: the worker asks while a test
+    // ends, so that the next one takes its clone without asking.
+    const pool = worker.pools.get(request.template!);
     const more = pool ? pool.ready.splice(0) : [];
     if (pool) {
       pool.taken += more.length;
-      refill(pool);
+      refill(worker, pool);
     }
     await reply({ id: request.id, more });
     return;
   }
   if (op === "take") {
     // Without a warmed pool (isolation "truncate" takes one clone per
-    // process), a clone is made on demand.
-    const pool = pools.get(request.template!) ??
+    // worker), a clone is made on demand.
+    const pool = worker.pools.get(request.template!) ??
       newPool(config, request.template!, 0);
-    pools.set(request.template!, pool);
+    worker.pools.set(request.template!, pool);
     pool.failed = false;
     if (request.fill && pool.making > 0) {
       // The module's first handout: once every clone its tests will take
@@ -347,13 +567,13 @@ async function handle(request: Request): Promise<void> {
     const ready = pool.ready.shift();
     const name = ready ?? await new Promise<string | Error>((resolve) => {
       pool.waiting.push(resolve);
-      refill(pool);
+      refill(worker, pool);
     });
-    // The other ready clones go along: the test process hands them to its
-    // next tests without asking (and they are dropped here all the same).
+    // The other ready clones go along: the worker hands them to its next
+    // tests without asking (and they are dropped here all the same).
     const more = pool.ready.splice(0);
     pool.taken += 1 + more.length;
-    refill(pool);
+    refill(worker, pool);
     if (typeof name === "string") {
       await reply({ id: request.id, database: name, more });
     } else {await reply({
@@ -365,18 +585,18 @@ async function handle(request: Request): Promise<void> {
   }
   if (op === "drop") {
     // Fire and forget: the test does not wait; anything not yet dropped when
-    // this process ends is dropped then.
-    used.push(
-      tracked.get(request.database!) ??
+    // the worker ends is dropped then.
+    worker.used.push(
+      worker.tracked.get(request.database!) ??
         { config, database: request.database! },
     );
-    if (request.last) holding = false;
-    dropUsed();
+    if (request.last) worker.holding = false;
+    dropUsed(worker);
   }
-  if (op === "drops" && dropsOurs) {
-    dropsTimer ??= setInterval(() => void readDrops(), 50);
+  if (op === "drops" && worker.dropsPath !== undefined) {
+    startReadingDrops(worker);
   }
-  if (op === "no-drops") dropsOurs = false;
+  if (op === "no-drops") worker.dropsPath = undefined;
 }
 
 /**
@@ -386,49 +606,51 @@ async function handle(request: Request): Promise<void> {
 function failed(what: string, error: unknown): void {
   log(`FAILED to drop ${what}: ${(error as Error)?.message ?? error}`);
 }
-let dropsOurs = DROPS_PATH !== undefined;
-let dropsFile: Deno.FsFile | undefined;
-let dropsText = "";
-let readingDrops: Promise<void> | undefined;
-let dropsTimer: ReturnType<typeof setInterval> | undefined;
 
-/** Reads the names appended to the drops file since the last read. */
-function readDrops(): Promise<void> {
-  return readingDrops ??= (async () => {
+/** Reads the worker's drops file every 50 ms from now on. */
+function startReadingDrops(worker: Worker): void {
+  worker.dropsReady = true;
+  worker.dropsTimer ??= setInterval(() => void readDrops(worker), 50);
+}
+
+/** Reads the names appended to the worker's drops file since the last read. */
+function readDrops(worker: Worker): Promise<void> {
+  return worker.readingDrops ??= (async () => {
     try {
-      if (!dropsOurs) return;
-      if (dropsFile === undefined) {
+      const path = worker.dropsPath;
+      if (path === undefined || !worker.dropsReady) return;
+      if (worker.dropsFile === undefined) {
         // Never through a link someone else put there.
-        if (!(await Deno.lstat(DROPS_PATH!)).isFile) return;
-        dropsFile = await Deno.open(DROPS_PATH!, { read: true });
+        if (!(await Deno.lstat(path)).isFile) return;
+        worker.dropsFile = await Deno.open(path, { read: true });
       }
       const chunk = new Uint8Array(16_384);
       for (;;) {
-        const n = await dropsFile.read(chunk);
+        const n = await worker.dropsFile.read(chunk);
         if (!n) break;
-        dropsText += decoder.decode(chunk.subarray(0, n), { stream: true });
+        worker.dropsText += decoder.decode(chunk.subarray(0, n), {
+          stream: true,
+        });
       }
-      const names = dropsText.split("\n");
-      dropsText = names.pop() ?? "";
+      const names = worker.dropsText.split("\n");
+      worker.dropsText = names.pop() ?? "";
       for (const name of names) {
         if (name === FLUSH) {
-          holding = false;
+          worker.holding = false;
           continue;
         }
-        const clone = tracked.get(name);
-        if (clone) used.push(clone);
+        const clone = worker.tracked.get(name);
+        if (clone) worker.used.push(clone);
       }
-      if (names.length > 0) dropUsed();
+      if (names.length > 0) dropUsed(worker);
     } catch {
       // Gone or unreadable: whatever is left is dropped at the end.
     } finally {
-      readingDrops = undefined;
+      worker.readingDrops = undefined;
     }
   })();
 }
 
-/** Clones the tests are done with, not dropped yet (still `tracked`). */
-const used: Tracked[] = [];
 /**
  * Used clones left waiting while the module's tests run: a DROP DATABASE
  * takes a checkpoint, which competes with the tests for the machine (on 2
@@ -446,10 +668,10 @@ const USED_KEPT = 64;
 const USED_KEPT_BYTES = 512 * 1024 * 1024;
 
 /** Whether the used clones waiting exceed USED_KEPT or USED_KEPT_BYTES. */
-function tooManyUsed(): boolean {
-  if (used.length > USED_KEPT) return true;
+function tooManyUsed(worker: Worker): boolean {
+  if (worker.used.length > USED_KEPT) return true;
   let bytes = 0;
-  for (const clone of used) bytes += clone.bytes ?? 0;
+  for (const clone of worker.used) bytes += clone.bytes ?? 0;
   return bytes > USED_KEPT_BYTES;
 }
 /**
@@ -459,82 +681,60 @@ function tooManyUsed(): boolean {
  * for the machine.
  */
 const FLUSH = "*";
-let holding = true;
-let dropping = false;
 
-/** Whether a clone is being made or a test waits for one. */
+/** Whether a clone is being made or a test waits for one, for any worker. */
 function making(): boolean {
-  for (const pool of pools.values()) {
-    if (pool.making > 0 || pool.waiting.length > 0) return true;
+  for (const worker of workers) {
+    for (const pool of worker.pools.values()) {
+      if (pool.making > 0 || pool.waiting.length > 0) return true;
+    }
   }
   return false;
 }
 
 /** Drops used clones while nothing is being made (or too many wait). */
-function dropUsed(): void {
-  if (dropping) return;
-  dropping = true;
+function dropUsed(worker: Worker): void {
+  if (worker.dropping) return;
+  worker.dropping = true;
   (async () => {
     while (
-      used.length > 0 && ((!making() && !holding) || tooManyUsed())
+      worker.used.length > 0 &&
+      ((!making() && !worker.holding) || tooManyUsed(worker))
     ) {
-      const { config, database } = used.shift()!;
+      const { config, database } = worker.used.shift()!;
       const sql = admin(config);
       try {
         await sql`drop database if exists ${sql(database)} with (force)`;
-        tracked.delete(database);
+        worker.tracked.delete(database);
       } catch (error) {
         failed(`database ${database}`, error);
       }
     }
   })().finally(() => {
-    dropping = false;
+    worker.dropping = false;
   });
 }
 
-const queue: Promise<void>[] = [];
-for await (const line of lines(Deno.stdin.readable)) {
-  if (line.trim()) queue.push(handle(JSON.parse(line)).catch(() => {}));
-}
-
-// Our parent is gone: drop everything, schemas first, then clones before
-// their templates.
-if (dropsTimer !== undefined) clearInterval(dropsTimer);
-await readingDrops;
-dropsFile?.close();
-if (dropsOurs) {
-  // A file (never a link someone else put there) the parent made.
-  const file = await Deno.lstat(DROPS_PATH!).catch(() => undefined);
-  if (file?.isFile) await Deno.remove(DROPS_PATH!).catch(() => {});
-}
-for (const { config, schema } of schemas.values()) {
+/**
+ * Drops a database, stopping first a CREATE DATABASE of it that a worker
+ * sent just before it died (invisible to DROP until it commits: it then
+ * rolls back), and waiting until its backend is gone.
+ */
+async function dropDatabase(
+  config: PostgresConfig,
+  database: string,
+): Promise<void> {
   const sql = admin(config);
+  // Its own CREATE DATABASE only (not that of `<name>1…`, which another
+  // worker's clone may be running on a connection of ours).
+  const statement = `create database ${database}`;
   try {
-    await sql`drop schema if exists ${sql(schema)} cascade`;
-  } catch (error) {
-    failed(`schema ${schema}`, error);
-  }
-}
-await Promise.allSettled(queue);
-for (const pool of pools.values()) {
-  pool.size = 0;
-  while (pool.making > 0) await new Promise((r) => setTimeout(r, 20));
-}
-const templates = new Set([...pools.keys()]);
-const order = [...tracked.values()].sort((a, b) =>
-  Number(templates.has(a.database)) - Number(templates.has(b.database))
-);
-for (const { config, database } of order) {
-  const sql = admin(config);
-  try {
-    // A CREATE DATABASE our parent sent just before it died may still be
-    // running: invisible to DROP until it commits. Stop it first (it then
-    // rolls back), and wait until its backend is gone.
     const creating = () =>
       sql`
       select pid from pg_stat_activity
       where pid <> pg_backend_pid() and state = 'active'
-        and lower(query) like ${`create database ${database}%`}`;
+        and (lower(query) = ${statement}
+          or starts_with(lower(query), ${`${statement} `}))`;
     for (let i = 0; i < 200; i++) {
       const running = await creating();
       if (running.length === 0) break;
@@ -546,6 +746,93 @@ for (const { config, database } of order) {
   } catch (error) {
     failed(`database ${database}`, error);
   }
+}
+
+/** The workers connected now. */
+const workers = new Set<Worker>();
+
+/**
+ * Serves one worker until its connection closes, then drops what it was
+ * handed or told to drop: its schemas first, then its clones before the
+ * templates it made.
+ */
+async function serve(link: WorkerLink): Promise<void> {
+  const worker: Worker = {
+    link,
+    runId: link.n === 0 ? PARENT_RUN : undefined,
+    tracked: new Map(),
+    schemas: new Map(),
+    pools: new Map(),
+    queue: [],
+    used: [],
+    holding: true,
+    dropping: false,
+    dropsPath: link.n === 0 ? DROPS_PATH : undefined,
+    dropsReady: false,
+    dropsText: "",
+  };
+  workers.add(worker);
+  postgresFactory = await loading;
+  try {
+    for await (const line of link.lines) {
+      if (!line.trim()) continue;
+      let request: Request;
+      try {
+        request = JSON.parse(line);
+      } catch {
+        continue;
+      }
+      worker.queue.push(handle(worker, request).catch(() => {}));
+    }
+  } finally {
+    workers.delete(worker);
+  }
+  // Templates it was building and never said it built: the next waiter's.
+  for (const [id, entry] of sharedTemplates) {
+    if (entry.builder === worker) templateBuilt(worker, id, false);
+  }
+  if (worker.dropsTimer !== undefined) clearInterval(worker.dropsTimer);
+  await worker.readingDrops;
+  worker.dropsFile?.close();
+  if (worker.dropsPath !== undefined) {
+    // A file (never a link someone else put there) of ours.
+    const path = worker.dropsPath;
+    const file = await Deno.lstat(path).catch(() => undefined);
+    if (file?.isFile) await Deno.remove(path).catch(() => {});
+  }
+  for (const { config, schema } of worker.schemas.values()) {
+    const sql = admin(config);
+    try {
+      await sql`drop schema if exists ${sql(schema)} cascade`;
+    } catch (error) {
+      failed(`schema ${schema}`, error);
+    }
+  }
+  await Promise.allSettled(worker.queue);
+  for (const pool of worker.pools.values()) {
+    pool.size = 0;
+    while (pool.making > 0) await new Promise((r) => setTimeout(r, 20));
+  }
+  const made = new Set([...worker.pools.keys()]);
+  const order = [...worker.tracked.values()].sort((a, b) =>
+    Number(made.has(a.database)) - Number(made.has(b.database))
+  );
+  for (const { config, database } of order) {
+    await dropDatabase(config, database);
+  }
+}
+
+await serveWorkers({
+  socket: SOCKET,
+  marker: MARKER,
+  owner: OWNER,
+  handle: serve,
+  log,
+});
+// Every worker is gone, with its clones: the shared templates (also those
+// whose failed build is being dropped: again, if need be).
+for (const [database, config] of templateNames) {
+  await dropDatabase(config, database);
 }
 // Only now, with everything dropped: the leases.
 await releaseAll();

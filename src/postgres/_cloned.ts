@@ -1,8 +1,8 @@
 // Internal: isolation "database": a database per test, cloned ahead of time
-// by the helper process from a template migrated once per process.
+// by the helper process from a template migrated once per test process
+// (shared by its workers under `deno test --parallel`).
 
 import { describe } from "../util/text.ts";
-import { uniqueName } from "../run/naming.ts";
 import { postgresOptions } from "./client.ts";
 import { once } from "./_migrations.ts";
 import type postgres from "npm:postgres@^4.2.0";
@@ -11,12 +11,13 @@ import { type PostgresConfig, postgresUrl } from "./config.ts";
 import type { Pg } from "./_shared_pool.ts";
 import { connectingSocket } from "./_socket.ts";
 import {
+  askTemplate,
   drop,
   nextHandedOver,
   startClonePool,
   take,
   takeReady,
-  trackUntilExit,
+  templateBuilt,
   warm,
 } from "./_clone_pool.ts";
 import { createDbError } from "./_errors.ts";
@@ -48,7 +49,43 @@ export function registerDatabaseTest(
 
 /** The migrated template for `input`'s server and migration, built once. */
 export function templateFor(input: SessionInput): Promise<string> {
-  return once(input.config, "template", input.key, () => buildTemplate(input));
+  return once(
+    input.config,
+    "template",
+    input.key,
+    () => sharedTemplate(input, "database"),
+  );
+}
+
+/**
+ * The template of `input`'s migration on its server, shared by every worker
+ * of the test process through the clone helper, which drops it when the
+ * process has ended: built by the first worker that asks (in its test's
+ * setup, with that test's permissions), while the others wait; if its build
+ * fails (or its worker ends first), the next waiting worker builds it (a
+ * failure is not shared: each test reports its own). `kind` keeps templates
+ * apart that differ beyond the migration (`finish` runs after it).
+ */
+export async function sharedTemplate(
+  input: SessionInput,
+  kind: string,
+  finish?: (sql: Pg) => Promise<unknown>,
+): Promise<string> {
+  startClonePool();
+  const key = `${kind}\n${input.key}`;
+  for (;;) {
+    const answer = await askTemplate(input.config, key);
+    if (answer.database !== undefined) return answer.database;
+    if (answer.build === undefined) continue; // another build failed: again
+    try {
+      await buildTemplate(input, answer.build, finish);
+    } catch (error) {
+      templateBuilt(input.config, key, false);
+      throw error;
+    }
+    templateBuilt(input.config, key, true);
+    return answer.build;
+  }
 }
 
 /** Starts a database-isolated session. */
@@ -229,19 +266,16 @@ function closingSocket(config: PostgresConfig): Promise<net.Socket> {
 }
 
 /**
- * Creates a database named `<prefix>_<run id>_<n>`, tracked for the helper to
- * drop when the process ends, and migrates it on one connection.
+ * Creates database `name` (the clone helper's: it drops it when the test
+ * process has ended, also if this worker is killed right after CREATE
+ * DATABASE) and migrates it on one connection, then runs `finish` there.
  */
-export async function buildTemplate(
+async function buildTemplate(
   input: SessionInput,
-  prefix = "itkit_tpl",
-): Promise<string> {
+  name: string,
+  finish?: (sql: Pg) => Promise<unknown>,
+): Promise<void> {
   const { factory, config } = input;
-  const name = uniqueName(prefix, "_");
-  startClonePool();
-  // Tracked before it exists: a process killed right after CREATE DATABASE
-  // still has its template dropped by the helper.
-  await trackUntilExit(config, name);
   // Not on the process's pool: a timed-out test cancels what that pool runs.
   const admin = factory(postgresOptions(config, { max: 1 }));
   try {
@@ -261,7 +295,7 @@ export async function buildTemplate(
           await input.migrate(sql, { config: { ...config, database: name } });
         } catch (error) {
           throw new Error(
-            prefix === "itkit_tpl"
+            finish === undefined
               ? `Cannot build template database "${name}": migration failed: ${
                 describe(error)
               } (the template was dropped)`
@@ -272,6 +306,7 @@ export async function buildTemplate(
           );
         }
       }
+      await finish?.(sql);
     } catch (error) {
       await sql.end({ timeout: 1 });
       await admin.unsafe(`drop database if exists ${name} with (force)`)
@@ -279,7 +314,6 @@ export async function buildTemplate(
       throw error;
     }
     await sql.end({ timeout: 1 });
-    return name;
   } finally {
     await admin.end({ timeout: 1 });
   }

@@ -1,15 +1,19 @@
 // Internal: isolation "truncate": one migrated database (or schema) per
-// process, shared by the process's tests and reset to its migrated state
-// after each (database_cleaner's strategy). Statement triggers record which
-// tables changed; a server-side function empties those and the tables
-// referencing them (DELETE, measured much cheaper than TRUNCATE for a test's
-// few rows; TRUNCATE for tables with DELETE triggers of their own), restores
-// the rows the migration inserted and the sequences, in one round trip.
+// test file (a worker of the process under `deno test --parallel`), shared by
+// its tests and reset to its migrated state after each (database_cleaner's
+// strategy). Statement triggers record which
+// tables changed; a server-side function empties those and the tables with
+// migrated rows referencing them (DELETE, measured much cheaper than
+// TRUNCATE for a test's few rows; TRUNCATE for tables with DELETE triggers of
+// their own), restores the rows the migration inserted and the sequences, in
+// one round trip.
 //
-// Where the process's copy lives (the substrate), decided once per server:
-// - a database of its own, made by the clone helper, when the helper runs
-//   (--allow-run), the role may create databases and the server is not
-//   PGlite (a single database);
+// Where the file's copy lives (the substrate), decided once per server:
+// - a database of its own, cloned by the clone helper from the process's
+//   template (migrated once, the change tracking installed: see
+//   `sharedTemplate` in _cloned.ts), when the helper runs (--allow-run), the
+//   role may create databases and the server is not PGlite (a single
+//   database);
 // - else a schema of the configured database, migrated once, the whole
 //   search path of a pool of its own, when the reaper or the helper drops
 //   it at exit;
@@ -25,8 +29,9 @@ import { type PostgresConfig, postgresUrl } from "./config.ts";
 import { postgresOptions } from "./client.ts";
 import { once } from "./_migrations.ts";
 import { type Pg, type SharedPool, sharedPool } from "./_shared_pool.ts";
-import { buildTemplate } from "./_cloned.ts";
-import { clonePoolStarted } from "./_clone_pool.ts";
+import { sharedTemplate } from "./_cloned.ts";
+import { clonePoolStarted, take } from "./_clone_pool.ts";
+import { createDbError } from "./_errors.ts";
 import { shared } from "./_connection.ts";
 import { schemaSession } from "./_schema.ts";
 import {
@@ -43,6 +48,15 @@ import {
  * The SQL that installs change tracking and the reset function in schema
  * `machinery`, for the tables and sequences of `schema` (the schema
  * substrate), else of the whole database but the system's and `machinery`.
+ *
+ * What the reset empties: the tables that changed, and the tables holding
+ * migrated rows that reference them (their rows would block the DELETE, and
+ * are put back with the others). A referencing table that holds no migrated
+ * rows and did not change is empty: it is left alone (emptying it cost a
+ * DELETE each; an app's tables mostly reference a few central ones). The
+ * foreign keys and the order tables are emptied in (referencing tables
+ * first) are read from the catalog once, here. Every sequence that moved is
+ * set back, whatever moved it.
  */
 export function installReset(machinery: string, schema?: string): string {
   const tables = schema === undefined
@@ -50,22 +64,31 @@ export function installReset(machinery: string, schema?: string): string {
       and ns.nspname not like 'pg\\_%'`
     : `ns.nspname = '${schema}'`;
   const sequences = schema === undefined
-    ? `ns.nspname not like 'pg\\_%' and ns.nspname <> 'information_schema'`
+    ? `ns.nspname not like 'pg\\_%'
+      and ns.nspname not in ('information_schema', '${machinery}')`
     : `ns.nspname = '${schema}'`;
-  // Only the schema's own tables are emptied with those that changed.
-  const referencing = schema === undefined
-    ? ""
-    : `\n    join pg_class rc on rc.oid = c.conrelid and rc.relnamespace = '${schema}'::regnamespace`;
   return `
 create schema ${machinery};
 create unlogged table ${machinery}.dirty (t regclass primary key);
 create table ${machinery}.seed (t regclass primary key, cols text, rows jsonb);
 create table ${machinery}.seq (s regclass primary key, last_value bigint, is_called boolean);
 create table ${machinery}.truncate_only (t regclass primary key);
+create table ${machinery}.rank (t regclass primary key, rank int not null);
+create table ${machinery}.refs (parent regclass, child regclass, primary key (parent, child));
+create sequence ${machinery}.epoch;
+-- A session remembers (in a setting of its own) which tables it marked since
+-- the last reset, whose epoch it notes: a table's later statements in that
+-- session read two settings and a sequence instead of writing the mark again
+-- (a rolled-back mark takes the setting with it).
 create function ${machinery}.mark() returns trigger language plpgsql as $f$
+declare
+  epoch text := coalesce(pg_sequence_last_value('${machinery}.epoch'), 0)::text;
+  marked text := 'itkit.marked_' || TG_RELID::oid;
 begin
-  if current_setting('itkit.resetting', true) is distinct from 'on' then
+  if current_setting('itkit.resetting', true) is distinct from 'on'
+    and current_setting(marked, true) is distinct from epoch then
     insert into ${machinery}.dirty values (TG_RELID) on conflict do nothing;
+    perform set_config(marked, epoch, false);
   end if;
   return null;
 end $f$;
@@ -78,13 +101,16 @@ begin
     where c.relkind in ('r', 'p') and not c.relispartition
       and ${tables}
   loop
+    -- A DELETE trigger of the app's (row or statement level) must not fire
+    -- at the reset: such a table is truncated.
     if exists (
       select from pg_trigger g where g.tgrelid = r.t and not g.tgisinternal
-        and g.tgtype & 1 = 1 and g.tgtype & 8 = 8
+        and g.tgtype & 8 = 8
     ) then
       insert into ${machinery}.truncate_only values (r.t);
     end if;
     execute format('create trigger itkit_mark after insert or update or delete or truncate on %s for each statement execute function ${machinery}.mark()', r.t);
+    insert into ${machinery}.rank values (r.t, 0);
     execute format('select count(*) from %s', r.t) into n;
     if n > 0 then
       select string_agg(quote_ident(attname), ', ' order by attnum) into cols
@@ -93,6 +119,22 @@ begin
       execute format('insert into ${machinery}.seed select %L::regclass, %L, jsonb_agg(x) from %s x', r.t, cols, r.t);
     end if;
   end loop;
+  -- A table's rank is above those of the tables referencing it: emptied in
+  -- ascending rank, referencing tables go first (a cycle stops at the cap,
+  -- and the reset falls back to retrying).
+  for n in 1..(select count(*) from ${machinery}.rank) loop
+    update ${machinery}.rank p set rank = sub.rank from (
+      select c.confrelid::regclass as parent, max(k.rank) + 1 as rank
+      from pg_constraint c join ${machinery}.rank k on k.t = c.conrelid::regclass
+      where c.contype = 'f' and c.conrelid <> c.confrelid
+      group by c.confrelid
+    ) sub where p.t = sub.parent and p.rank < sub.rank;
+    exit when not found;
+  end loop;
+  insert into ${machinery}.refs
+    select distinct c.confrelid::regclass, c.conrelid::regclass
+    from pg_constraint c join ${machinery}.seed s on s.t = c.conrelid::regclass
+    where c.contype = 'f';
   for r in
     select c.oid::regclass as s from pg_class c
     join pg_namespace ns on ns.oid = c.relnamespace
@@ -103,56 +145,76 @@ begin
 end $d$;
 create function ${machinery}.reset() returns int language plpgsql as $f$
 declare
-  tables regclass[]; pending regclass[]; t regclass; r record;
+  tables regclass[]; pending regclass[]; rel regclass; r record;
   progress boolean; truncated text;
 begin
+  -- Every sequence that moved (also by a nextval() or an insert that failed,
+  -- which mark no table): one read of each.
+  for r in select q.* from ${machinery}.seq q
+    where pg_sequence_last_value(q.s) is distinct from
+      case when q.is_called then q.last_value end
+  loop
+    perform setval(r.s, r.last_value, r.is_called);
+  end loop;
   select array_agg(d.t) into tables from ${machinery}.dirty d;
   if tables is null then return 0; end if;
+  -- What the sessions remember marking is forgotten.
+  perform nextval('${machinery}.epoch');
   perform set_config('itkit.resetting', 'on', true);
-  -- The changed tables and those referencing them (what TRUNCATE CASCADE
-  -- would empty too).
+  -- The changed tables and the tables with migrated rows referencing them.
   with recursive affected(t) as (
     select unnest(tables)
     union
-    select c.conrelid::regclass from pg_constraint c
-    join affected a on c.confrelid = a.t${referencing} where c.contype = 'f'
-  ) select array_agg(distinct a.t) into tables from affected a;
+    select f.child from ${machinery}.refs f join affected a on f.parent = a.t
+  ) select array_agg(a.t) into tables from affected a;
   -- DELETE is far cheaper than TRUNCATE for a test's few rows; tables with
-  -- row triggers of their own on DELETE are truncated (no trigger fires).
-  -- Referenced tables are emptied after those referencing them.
+  -- DELETE triggers of their own are truncated (no trigger fires).
   select string_agg(x::text, ', ') into truncated from unnest(tables) x
   where x in (select o.t from ${machinery}.truncate_only o);
   if truncated is not null then
     execute 'truncate ' || truncated || ' cascade';
   end if;
-  select coalesce(array_agg(x), '{}') into pending from unnest(tables) x
-  where x not in (select o.t from ${machinery}.truncate_only o);
-  loop
-    exit when cardinality(pending) = 0;
-    progress := false;
-    foreach t in array pending loop
-      begin
-        execute format('delete from %s', t);
-        pending := array_remove(pending, t);
-        progress := true;
-      exception when foreign_key_violation then
-        null;
-      end;
+  pending := array(
+    select x from unnest(tables) x left join ${machinery}.rank k on k.t = x
+    where x not in (select o.t from ${machinery}.truncate_only o)
+    order by k.rank nulls first);
+  begin
+    -- Referencing tables first: one pass, in one subtransaction.
+    foreach rel in array pending loop
+      execute format('delete from %s', rel);
     end loop;
-    if not progress then
-      execute 'truncate ' || (select string_agg(x::text, ', ') from unnest(pending) x) || ' cascade';
-      exit;
-    end if;
-  end loop;
+  exception when foreign_key_violation then
+    -- An order the ranks did not foresee (a cycle): in passes.
+    loop
+      exit when cardinality(pending) = 0;
+      progress := false;
+      foreach rel in array pending loop
+        begin
+          execute format('delete from %s', rel);
+          pending := array_remove(pending, rel);
+          progress := true;
+        exception when foreign_key_violation then
+          null;
+        end;
+      end loop;
+      if not progress then
+        execute 'truncate ' || (select string_agg(x::text, ', ') from unnest(pending) x) || ' cascade';
+        exit;
+      end if;
+    end loop;
+  end;
   -- The migrated rows, referenced tables first (retried in passes).
-  pending := array(select s.t from ${machinery}.seed s where s.t = any(tables));
+  pending := array(
+    select s.t from ${machinery}.seed s left join ${machinery}.rank k on k.t = s.t
+    where s.t = any(tables) order by k.rank desc nulls last);
   loop
     exit when cardinality(pending) = 0;
     progress := false;
-    for r in select * from ${machinery}.seed s where s.t = any(pending) loop
+    foreach rel in array pending loop
+      select * into r from ${machinery}.seed s where s.t = rel;
       begin
         execute format('insert into %s (%s) overriding system value select %s from jsonb_populate_recordset(null::%s, $1)', r.t, r.cols, r.cols, r.t) using r.rows;
-        pending := array_remove(pending, r.t);
+        pending := array_remove(pending, rel);
         progress := true;
       exception when foreign_key_violation then
         null;
@@ -161,12 +223,6 @@ begin
     if not progress then
       raise exception 'itkit: cannot restore the migrated rows of %', pending;
     end if;
-  end loop;
-  for r in select q.* from ${machinery}.seq q
-    join pg_depend d on d.objid = q.s and d.deptype in ('a', 'i')
-    where d.refobjid = any(tables::oid[])
-  loop
-    perform setval(r.s, r.last_value, r.is_called);
   end loop;
   delete from ${machinery}.dirty;
   perform set_config('itkit.resetting', 'off', true);
@@ -367,19 +423,22 @@ async function decide(input: SessionInput): Promise<Substrate> {
 }
 
 /**
- * The process's database, migrated, with the reset installed. (Made directly
- * rather than cloned: a process needs one, and a template would be its own.)
+ * The worker's database: a clone of the test process's template (migrated
+ * once, with the change tracking and the reset installed, shared by the
+ * process's workers: see _cloned.ts), made by the clone helper, which drops
+ * it when the worker ends.
  */
 async function databaseForProcess(input: SessionInput): Promise<string> {
-  const database = await buildTemplate(input, "itkit");
-  const pool = sharedPool(input.factory, { ...input.config, database }, false);
-  const unhold = pool.hold();
+  const template = await sharedTemplate(
+    input,
+    "truncate",
+    (sql) => sql.unsafe(installReset("itkit_reset")),
+  );
   try {
-    await pool.sql.unsafe(installReset("itkit_reset"));
-  } finally {
-    unhold();
+    return await take(input.config, template);
+  } catch (error) {
+    throw createDbError(input.config, error);
   }
-  return database;
 }
 
 /**

@@ -136,17 +136,19 @@ export interface PostgresDatabaseOptions {
    *   after its test ended throws.
    * - `"schema"`: a fresh schema per test, the search path of the process's
    *   pool, migrated inline, dropped on dispose.
-   * - `"truncate"`: one database per process, migrated once, reset to its
-   *   migrated state after each test (the tables that changed are emptied
-   *   and their migrated rows and sequences restored). For code that commits
-   *   and opens its own pools. Where the role may not create databases
+   * - `"truncate"`: one database per test file, cloned from a template
+   *   migrated once per process (shared by the files of a
+   *   `deno test --parallel` run), reset to its migrated state after each
+   *   test (the tables that changed are emptied and their migrated rows and
+   *   sequences restored). For code that commits and opens its own pools. Where the role may not create databases
    *   (`CREATEDB`), on PGlite, or for a standalone fixture, a schema of the
    *   configured database instead (the whole search path, as in `"schema"`);
    *   without `--allow-run`, a fresh schema per test. Said on stderr, once
    *   per process, when it is not a database.
    * - `"database"`: a fresh database per test cloned from a template migrated
-   *   once per process. A helper process clones one database per test the
-   *   module declares with the same server and migration (at most 64); the
+   *   once per process (shared by the files of a `deno test --parallel`
+   *   run). A helper process clones one database per test the module
+   *   declares with the same server and migration (at most 64); the
    *   first such test's setup waits for them (5 s at most), so the later ones
    *   take theirs at once (a `--filter` selecting one test of a large module
    *   still waits for the others' clones: a module cannot see the filter).
@@ -160,16 +162,18 @@ export interface PostgresDatabaseOptions {
   isolation?: PostgresIsolation;
   /**
    * Creates the tables the test needs, on one connection (it may use
-   * `BEGIN`/`COMMIT` or `sql.begin()`). It runs once per process for each
-   * server and migration in every level but `"schema"` (once per test there),
-   * in the setup of the first test that needs it, with that test's
-   * permissions. A migration is identified by `name`, else by its source
-   * text: two inline arrows with the same text are the same migration.
+   * `BEGIN`/`COMMIT` or `sql.begin()`). It runs once per test file for each
+   * server and migration in `"transaction"`, once per test process in
+   * `"truncate"` and `"database"` (into a template its files share), and
+   * once per test in `"schema"`; in the setup of the first test that needs
+   * it, with that test's permissions. A migration is identified by `name`,
+   * else by its source text: two inline arrows with the same text are the
+   * same migration.
    *
    * The second argument says where it runs (`url`, `env`, `config`), for a
    * migrator of the app's own: a pool it opens from `url` (end it before
-   * returning: in `"database"` isolation the database is then cloned), or a
-   * subprocess given `env`.
+   * returning: in `"database"` and `"truncate"` the migrated template is then
+   * cloned), or a subprocess given `env`.
    *
    * @default {undefined} (nothing)
    */

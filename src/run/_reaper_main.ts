@@ -1,44 +1,41 @@
-// Internal: the reaper process, one per test process (see reaper.ts). It
-// keeps the resources its parent registered; removes a handed-off one at
-// once; and when its stdin closes (the parent ended, however it ended)
-// removes every one still registered, newest first, then exits. It runs in
-// its own session and ignores SIGINT, SIGTERM and SIGHUP, so a signal to the
-// parent's process group does not stop it. Everything it does, and every
-// failure, goes to the log file (its stderr is closed; its stdout carries only
-// the answers to `take`).
+// Internal: the reaper process, one per test process (see reaper.ts),
+// shared by its workers under `deno test --parallel` (see
+// util/helper_process.ts). It keeps the resources each worker registered;
+// removes a handed-off one at once; and when a worker's connection closes
+// (the worker ended, or the process died, however it died) removes every
+// one that worker still has registered, newest first. It exits once no
+// worker is connected and the test process has ended. It runs in its own
+// session and ignores SIGINT, SIGTERM and SIGHUP, so a signal to the parent's
+// process group does not stop it. Everything it does, and every failure,
+// goes to the log file (its stderr is closed; what it writes to a worker is
+// only the answers to `take` and to `hello`).
 //
 // It also prepares resources ahead: an `add` with `create: true` has it
 // create the resource at once (the remover module's `create`), and a later
-// `take` is answered on stdout, one JSON line `{id, ok}`, once that creation
-// has ended, so that a test's setup is a round trip instead of the creation.
+// `take` is answered, one JSON line `{id, ok}`, once that creation has ended,
+// so that a test's setup is a round trip instead of the creation.
 //
-// Protocol: JSON lines on stdin: {op:"add", id, resource, create?} |
-// {op:"take", id} | {op:"remove", id} | {op:"forget", id} | {op:"helper", id}
-// | {op:"no-ready"} (the parent could not create the ready file).
-// When it made a resource ahead it also appends its id to the ready file,
-// which the parent reads synchronously (no round trip when it is there).
-// Usage: _reaper_main.ts <log file> <parent pid> [<ready file>] (the
-// parent creates the ready file after starting us).
+// Protocol (per worker; ids are the worker's own): JSON lines
+// {op:"add", id, resource, create?} | {op:"take", id} | {op:"remove", id} |
+// {op:"forget", id} | {op:"helper", id} | {op:"no-ready"} (the spawning
+// worker could not create its ready file) | {op:"hello", runId} (first, from
+// a worker that connected to the socket: answered {hello:true, pid, ready},
+// `ready` the ready file made for it).
+// When it made a resource ahead it also appends its id to the worker's ready
+// file, which the worker reads synchronously (no round trip when it is
+// there).
+// Usage: _reaper_main.ts <log file> <parent pid> [<ready file> [<socket>
+// <marker>]]
+// (the spawning worker creates its ready file after starting us).
 
 import { processAlive as alive, type ReapedResource } from "./reaper.ts";
-import { lines } from "../util/lines.ts";
+import { readyFileOwner } from "./naming.ts";
 import { systemTempDir } from "../util/env.ts";
+import { serveWorkers, type WorkerLink } from "../util/_helper_workers.ts";
 
 const [logFile, parent] = Deno.args;
-/** Unset by a `no-ready` request: the parent could not create the file. */
-let readyFile: string | undefined = Deno.args[2];
-/**
- * Where the id of each resource made ahead is appended (see reaper.ts),
- * opened when first needed: the parent creates it after starting us. Not
- * there (the parent could not create it): the parent asks over the pipe.
- */
-let ready: Promise<Deno.FsFile | undefined> | undefined;
-function readyFileOpen(): Promise<Deno.FsFile | undefined> {
-  return ready ??= (async () => {
-    if (readyFile === undefined || !await isPlainFile(readyFile)) return;
-    return await Deno.open(readyFile, { append: true }).catch(() => undefined);
-  })();
-}
+const SOCKET: string | undefined = Deno.args[3] || undefined;
+const MARKER: string | undefined = Deno.args[4] || undefined;
 
 /** Whether `path` is a regular file (a symlink is not followed). */
 async function isPlainFile(path: string): Promise<boolean> {
@@ -87,14 +84,42 @@ interface RemoverModule {
   create?: (resource: ReapedResource, signal: AbortSignal) => Promise<void>;
 }
 const removers = new Map<string, Promise<RemoverModule>>();
-const registered = new Map<number, ReapedResource>();
-/** Resources being created ahead: resolve to whether that succeeded. */
-const creating = new Map<number, Promise<boolean>>();
-const removing = new Set<Promise<void>>();
 /** Helper processes (pids) that clean up on their own: waited for at exit. */
 const helpers = new Set<number>();
 let removed = 0;
 let failed = 0;
+
+/** One worker of the test process and what it registered. */
+interface Worker {
+  /** How the log names it. */
+  name: string;
+  link: WorkerLink;
+  registered: Map<number, ReapedResource>;
+  /** Resources being created ahead: resolve to whether that succeeded. */
+  creating: Map<number, Promise<boolean>>;
+  /** Its handed-off removals still running. */
+  removing: Set<Promise<void>>;
+  /**
+   * Where the id of each resource made ahead is appended (see reaper.ts);
+   * unset when the worker has none (it asks over the connection instead).
+   */
+  readyFile: string | undefined;
+  /** The ready file, opened when first needed. */
+  ready?: Promise<Deno.FsFile | undefined>;
+}
+
+/**
+ * The worker's ready file, opened when first needed: the spawning worker
+ * creates its own after starting us; a worker that connected got one made
+ * by us. Not there (it could not be created): the worker asks instead.
+ */
+function readyFileOpen(worker: Worker): Promise<Deno.FsFile | undefined> {
+  return worker.ready ??= (async () => {
+    const path = worker.readyFile;
+    if (path === undefined || !await isPlainFile(path)) return;
+    return await Deno.open(path, { append: true }).catch(() => undefined);
+  })();
+}
 
 /**
  * Changes to the temp dir if our working directory (the parent's) is gone: a
@@ -142,7 +167,7 @@ const CREATE_TIMEOUT_MS = 10_000;
 const unusable = new Map<string, string>();
 
 /** Creates a resource ahead, at most {@linkcode CONCURRENCY} at once. */
-function create(id: number, resource: ReapedResource): void {
+function create(worker: Worker, id: number, resource: ReapedResource): void {
   const store = `${resource.remover} ${JSON.stringify(resource.config ?? "")}`;
   const first = firstCreation.get(store);
   const work = (async () => {
@@ -165,7 +190,7 @@ function create(id: number, resource: ReapedResource): void {
       // on a cold cache) is not the store's time.
       signal = AbortSignal.timeout(CREATE_TIMEOUT_MS);
       await module.create(resource, signal);
-      await noteReady(id, resource);
+      await noteReady(worker, id, resource);
       log(
         `created ${resource.what} (ahead, ${
           (performance.now() - started).toFixed(1)
@@ -179,7 +204,7 @@ function create(id: number, resource: ReapedResource): void {
       // creation tries it.
       if (signal?.aborted !== true) {
         unusable.set(store, String(error));
-        registered.delete(id);
+        worker.registered.delete(id);
       }
       log(`could not create ${resource.what} ahead: ${error}`);
       return false;
@@ -188,7 +213,7 @@ function create(id: number, resource: ReapedResource): void {
       createQueue.shift()?.();
     }
   })();
-  creating.set(id, work);
+  worker.creating.set(id, work);
   if (!first) firstCreation.set(store, work);
 }
 const firstCreation = new Map<string, Promise<boolean>>();
@@ -196,13 +221,18 @@ let creatingNow = 0;
 const createQueue: (() => void)[] = [];
 
 /**
- * Says in the ready file that `id` was made. A failure (a full disk) costs
- * the parent a round trip (its `take` asks over the pipe instead) and
- * nothing else: the resource stays registered and is removed in due time.
+ * Says in the worker's ready file that `id` was made. A failure (a full
+ * disk) costs the worker a round trip (its `take` asks over the connection
+ * instead) and nothing else: the resource stays registered and is removed in
+ * due time.
  */
-async function noteReady(id: number, resource: ReapedResource): Promise<void> {
+async function noteReady(
+  worker: Worker,
+  id: number,
+  resource: ReapedResource,
+): Promise<void> {
   try {
-    const file = await readyFileOpen();
+    const file = await readyFileOpen(worker);
     if (file) await writeAllTo(file, encoder.encode(`${id}\n`));
   } catch (error) {
     log(`could not note ${resource.what} in the ready file: ${error}`);
@@ -217,23 +247,17 @@ async function writeAllTo(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
 }
 
 /** Answers a `take`: whether the resource is there, once its creation ended. */
-async function answerTake(id: number): Promise<void> {
-  const ok = (await creating.get(id)) ?? false;
-  creating.delete(id);
-  answers = answers.then(() =>
-    writeAll(encoder.encode(JSON.stringify({ id, ok }) + "\n"))
-  ).catch(() => {});
-}
-let answers: Promise<unknown> = Promise.resolve();
-
-async function writeAll(bytes: Uint8Array): Promise<void> {
-  let written = 0;
-  while (written < bytes.length) {
-    written += await Deno.stdout.write(bytes.subarray(written));
-  }
+async function answerTake(worker: Worker, id: number): Promise<void> {
+  const ok = (await worker.creating.get(id)) ?? false;
+  worker.creating.delete(id);
+  await worker.link.reply(JSON.stringify({ id, ok })).catch(() => {});
 }
 
-function remove(resource: ReapedResource, why: string): Promise<void> {
+function remove(
+  worker: Worker,
+  resource: ReapedResource,
+  why: string,
+): Promise<void> {
   const work = (async () => {
     if (active >= CONCURRENCY) {
       await new Promise<void>((resolve) => queue.push(resolve));
@@ -261,17 +285,39 @@ function remove(resource: ReapedResource, why: string): Promise<void> {
       queue.shift()?.();
     }
   })();
-  removing.add(work);
-  work.finally(() => removing.delete(work));
+  worker.removing.add(work);
+  work.finally(() => worker.removing.delete(work));
   return work;
 }
 
-function handle(line: string): void {
+/** A run id as the toolkit makes them (a worker's hello names its own). */
+const RUN_ID_SHAPE = /^[0-9a-z]{8,9}[0-9a-f]{4}$/;
+
+/**
+ * Makes the ready file of a worker that connected (named for its run and
+ * the test process, like the spawning worker's): created here, so that a
+ * worker killed at any moment leaves none we do not know of.
+ */
+function makeReadyFile(runId: unknown): string | undefined {
+  if (typeof runId !== "string" || !RUN_ID_SHAPE.test(runId)) return;
+  const path = `${systemTempDir()}/ready-itkit-${runId}-${parent}`;
+  try {
+    Deno.openSync(path, { write: true, createNew: true, mode: 0o600 })
+      .close();
+    return path;
+  } catch (error) {
+    log(`could not make the ready file ${path}: ${error}`);
+    return undefined;
+  }
+}
+
+function handle(worker: Worker, line: string): void {
   let message: {
     op: string;
     id: number;
     resource?: ReapedResource;
     create?: boolean;
+    runId?: unknown;
   };
   try {
     message = JSON.parse(line);
@@ -281,11 +327,12 @@ function handle(line: string): void {
     return;
   }
   const { op, id } = message;
+  const { registered, creating } = worker;
   if (op === "add" && message.resource) {
     registered.set(id, message.resource);
-    if (message.create) create(id, message.resource);
+    if (message.create) create(worker, id, message.resource);
   } else if (op === "take") {
-    answerTake(id);
+    answerTake(worker, id);
   } else if (op === "remove") {
     const resource = registered.get(id);
     registered.delete(id);
@@ -293,48 +340,94 @@ function handle(line: string): void {
     if (resource) {
       const made = creating.get(id);
       creating.delete(id);
-      if (made) made.then(() => remove(resource, "handed off"));
-      else remove(resource, "handed off");
+      if (made) made.then(() => remove(worker, resource, "handed off"));
+      else remove(worker, resource, "handed off");
     }
   } else if (op === "forget") {
     registered.delete(id);
   } else if (op === "helper") {
     helpers.add(id);
   } else if (op === "no-ready") {
-    readyFile = undefined; // not the parent's: neither written nor removed
+    worker.readyFile = undefined; // not the worker's: neither written nor removed
+  } else if (op === "hello" && worker.link.n > 0) {
+    worker.readyFile = makeReadyFile(message.runId);
+    worker.name = `worker ${worker.link.n} (run ${message.runId})`;
+    worker.link.reply(
+      JSON.stringify({
+        hello: true,
+        pid: Deno.pid,
+        ready: worker.readyFile ?? null,
+      }),
+    ).catch(() => {});
+  }
+}
+
+/**
+ * Serves one worker until its connection closes, then removes what it left:
+ * its creations finish first (what is removed must exist by then), then its
+ * handed-off removals (including those that waited for a creation, started
+ * by their creation's earlier `then`), then what is still registered,
+ * newest first (a parent directory after its contents); its ready file last.
+ */
+async function serve(link: WorkerLink): Promise<void> {
+  const first = Deno.args[2];
+  const worker: Worker = {
+    name: link.n === 0
+      ? `parent ${parent}`
+      : `worker ${link.n} of parent ${parent}`,
+    link,
+    registered: new Map(),
+    creating: new Map(),
+    removing: new Set(),
+    readyFile: link.n === 0 ? first : undefined,
+  };
+  if (link.n === 0 && first !== undefined) {
+    const run = readyFileOwner(first.replace(/^.*\//, ""))?.runId;
+    if (run && SOCKET) {
+      worker.name = `worker 0 (run ${run}) of parent ${parent}`;
+    }
+  }
+  try {
+    for await (const line of link.lines) {
+      if (line.trim()) handle(worker, line);
+    }
+  } catch (error) {
+    log(`FAILED to read from ${worker.name}: ${error}`);
+  }
+  log(
+    `${worker.name} ended; ${worker.registered.size} resource(s) still registered`,
+  );
+  await Promise.allSettled([...worker.creating.values()]);
+  while (worker.removing.size > 0) {
+    await Promise.allSettled([...worker.removing]);
+  }
+  for (const [id, resource] of [...worker.registered].toReversed()) {
+    worker.registered.delete(id);
+    await remove(worker, resource, "parent ended");
+  }
+  const ready = await worker.ready;
+  ready?.close();
+  if (worker.readyFile !== undefined && await isPlainFile(worker.readyFile)) {
+    await Deno.remove(worker.readyFile).catch(() => {});
   }
 }
 
 log(`started (parent ${parent})`);
-try {
-  for await (const line of lines(Deno.stdin.readable)) {
-    if (line.trim()) handle(line);
-  }
-} catch (error) {
-  log(`FAILED to read from the parent: ${error}`);
-}
+await serveWorkers({
+  socket: SOCKET,
+  marker: MARKER,
+  owner: Number(parent),
+  handle: serve,
+  log,
+});
 
-// The parent is gone. Finish the handed-off removals, then remove what is
-// still registered, newest first (a parent directory after its contents).
-log(`parent ${parent} ended; ${registered.size} resource(s) still registered`);
-// Creations first (what is removed must exist by then), then handed-off
-// removals, including those that waited for a creation (started by their
-// creation's earlier `then`, before this wait ends).
-await Promise.allSettled([...creating.values()]);
-while (removing.size > 0) await Promise.allSettled([...removing]);
-for (const [id, resource] of [...registered].toReversed()) {
-  registered.delete(id);
-  await remove(resource, "parent ended");
-}
+// Every worker is gone, and with them the test process.
 for (const pid of helpers) {
   const until = Date.now() + 120_000;
   while (alive(pid) && Date.now() < until) {
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
   log(`helper ${pid} ${alive(pid) ? "still running after 120 s" : "ended"}`);
-}
-if (readyFile !== undefined && await isPlainFile(readyFile)) {
-  await Deno.remove(readyFile).catch(() => {});
 }
 log(`exited: removed ${removed}, failed ${failed}`);
 await logging;

@@ -83,7 +83,10 @@ export function isLeaseName(name: string): boolean {
 /**
  * The run and process a ready file in the temp dir belongs to: the reaper's
  * (`ready-itkit-<run id>-<pid>`) or the clone helper's
- * (`ready-drops-itkit-<run id>-<pid>`), both named for the test process.
+ * (`ready-drops-itkit-<run id>-<pid>`), both named for the test process (one
+ * per worker); the markers of the process's shared reaper and clone helper
+ * have the same names, with the process's token as the run id (see
+ * util/helper_process.ts).
  *
  * @param name A file name in the temp dir.
  * @returns The run id and the test process's pid, or `undefined`.

@@ -2,7 +2,10 @@
 // helper process that removes every resource fixtures registered with it when
 // the test process ends, however it ends (normal exit, SIGKILL, Ctrl-C or
 // SIGTERM to the whole process group), and removes handed-off resources off
-// the test's path.
+// the test's path. One reaper serves every worker of a `deno test --parallel`
+// process (see util/helper_process.ts): the first spawns it and talks to it
+// over its stdin and stdout, the others connect to its socket; what a worker
+// registered is removed when that worker ends (its connection closes).
 //
 // A fixture registers a resource (a name and the module that removes it)
 // BEFORE creating it, then, on dispose, either hands it off (the reaper
@@ -11,10 +14,15 @@
 // fixture's `prepare`), when the process still may spawn it; where it cannot
 // be started, fixtures clean up inline as before.
 
-import { RUN_ID } from "./naming.ts";
+import { readyFileOwner, RUN_ID } from "./naming.ts";
 import { isReaperEnabled, reaperLogSetting } from "./settings.ts";
 import { systemTempDir } from "../util/env.ts";
-import { spawnHelper } from "../util/helper_process.ts";
+import {
+  claimHelper,
+  connectHelper,
+  type HelperConnection,
+  spawnHelper,
+} from "../util/helper_process.ts";
 import { ReaperError } from "./reaper_error.ts";
 
 /** A resource the reaper can remove: a plain JSON record. */
@@ -27,14 +35,17 @@ export interface ReapedResource {
   [field: string]: unknown;
 }
 
+/** The reaper, when this worker spawned it. */
 let child: Deno.ChildProcess | undefined;
 let writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
 let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+/** The reaper another worker of this process spawned, connected to. */
+let connection: HelperConnection | undefined;
 /**
  * The file the reaper appends the id of each resource it made ahead to,
- * opened here at module load: reading it is synchronous and needs no
- * permission inside a test, so a setup whose resource is ready makes no
- * round trip to the reaper.
+ * opened here at module load (by a worker that connected: before its first
+ * test): reading it is synchronous and needs no permission inside a test,
+ * so a setup whose resource is ready makes no round trip to the reaper.
  */
 let ready: Deno.FsFile | undefined;
 let readyPath = "";
@@ -45,23 +56,32 @@ let nextId = 0;
 let logPath: string | undefined;
 const encoder = new TextEncoder();
 
+/** The reaper's program file (as its command line names it). */
+const PROGRAM = "_reaper_main.ts";
+
 /** The log file of this process's reaper (`ITKIT_REAPER_LOG`, else a temp file). */
 export function reaperLogPath(): string {
   return logPath ??= reaperLogSetting() ??
     `${systemTempDir()}/itkit-reaper-${RUN_ID}.log`;
 }
 
+/** Whether this worker has a reaper (spawned, or connected to). */
+function running(): boolean {
+  return child !== undefined || connection !== undefined;
+}
+
 /**
- * Starts the reaper once, if this process may spawn it. Call it where the
- * process still has its permissions: at module load, from `prepare`.
+ * Starts the reaper once, if this process may spawn it, or connects to the
+ * one another worker of this process started. Call it where the process
+ * still has its permissions: at module load, from `prepare`.
  *
  * @returns Whether the reaper is running.
  * @throws {TypeError} When `ITKIT_REAPER` or `ITKIT_REAPER_LOG` is malformed.
  */
 export function startReaper(): boolean {
-  if (child) return true;
+  if (running()) return true;
   if (unavailable !== undefined) return false;
-  const main = new URL("./_reaper_main.ts", import.meta.url);
+  const main = new URL(`./${PROGRAM}`, import.meta.url);
   // A malformed ITKIT_REAPER or ITKIT_REAPER_LOG is the user's error to
   // see, not a reason to run without a reaper: it throws here.
   if (!isReaperEnabled()) {
@@ -90,12 +110,24 @@ export function startReaper(): boolean {
     }
     // Named like a temp dir with the prefix `ready-`: `sweep()` finds it.
     readyPath = `${systemTempDir()}/ready-itkit-${RUN_ID}-${Deno.pid}`;
-    // All permissions: it removes what any fixture made, and reads
-    // /proc/<pid> (which Deno grants only with --allow-all) to wait for helpers.
-    child = spawnHelper(main, {
-      flags: ["--allow-all"],
-      args: [reaperLogPath(), String(Deno.pid), readyPath],
-    });
+    const claim = claimHelper("reaper", PROGRAM, (place) =>
+      // All permissions: it removes what any fixture made, and reads
+      // /proc/<pid> (which Deno grants only with --allow-all) to wait for
+      // helpers.
+      spawnHelper(main, {
+        flags: ["--allow-all"],
+        args: [
+          reaperLogPath(),
+          String(Deno.pid),
+          readyPath,
+          ...(place ? [place.socket, place.marker] : []),
+        ],
+      }));
+    if ("connect" in claim) {
+      connect(claim.connect, claim.pid);
+      return true;
+    }
+    child = claim.spawned;
   } catch (error) {
     unavailable = String(error);
     return false;
@@ -122,6 +154,33 @@ export function startReaper(): boolean {
     send({ op: "no-ready" }).catch(() => {}); // the path is not ours
   }
   return true;
+}
+
+/**
+ * Connects to the reaper another worker of this process spawned. The
+ * module's first test waits for the connection (a `beforeAll` hook: outside
+ * every test's sanitizers), which the reaper answers with the ready file it
+ * made for this worker; requests made before are sent once connected.
+ */
+function connect(place: { socket: string; marker: string }, pid: number): void {
+  const link = connectHelper(place, pid, PROGRAM, {
+    op: "hello",
+    runId: RUN_ID,
+  });
+  connection = link;
+  const connected = link.hello.then((answer) => {
+    if (typeof answer.ready !== "string") return;
+    readyPath = answer.ready;
+    try {
+      ready = Deno.openSync(readyPath, { read: true });
+    } catch {
+      ready = undefined; // `take` asks the reaper
+    }
+  }, (error) => {
+    if (connection === link) noticeDeath(`could not be reached: ${error}`);
+  });
+  const hooks = Deno.test as Partial<typeof Deno.test>;
+  if (typeof hooks.beforeAll === "function") hooks.beforeAll(() => connected);
 }
 
 /**
@@ -167,20 +226,29 @@ function watch(reaper: Deno.ChildProcess): void {
       ? `was killed by ${status.signal}`
       : `exited with code ${status.code}`;
     const said = stderr.trim().split("\n").slice(-5).join(" | ");
-    death = new ReaperError(
-      `the reaper (pid ${reaper.pid}) ${how} while this test process was running${
-        said ? `: ${said}` : ""
-      }; from now on fixtures remove what they create themselves, and ${alive.size} resource(s) it held may be left (${
-        [...alive.values()].map((r) => r.what).join(", ") || "none"
-      }); its log: ${reaperLogPath()}`,
+    noticeDeath(
+      `${how} while this test process was running${said ? `: ${said}` : ""}`,
+      reaper.pid,
     );
-    noteInLog(`reaper ${reaper.pid} FAILED: ${death.message}`);
-    child = undefined;
-    writer = undefined;
-    reader = undefined;
-    unavailable = death.message;
-    // The ready file was the reaper's to remove: ours now, as the process
-    // ends (with the module's permissions; a test's may not reach it).
+  });
+}
+
+/**
+ * Describes the reaper's early end (`how` it ended) and turns fixtures to
+ * removing inline.
+ */
+function noticeDeath(how: string, pid = connection?.pid): void {
+  if (death !== undefined) return;
+  death = new ReaperError(
+    `the reaper (pid ${pid}) ${how}; from now on fixtures remove what they create themselves, and ${alive.size} resource(s) it held may be left (${
+      [...alive.values()].map((r) => r.what).join(", ") || "none"
+    }); its log: ${reaperLogPath()}`,
+  );
+  noteInLog(`reaper ${pid} FAILED: ${death.message}`);
+  if (child) {
+    // The ready file was the reaper's to remove: ours now (we made it), as
+    // the process ends (with the module's permissions; a test's may not
+    // reach it).
     const path = readyPath;
     globalThis.addEventListener("unload", () => {
       try {
@@ -189,16 +257,26 @@ function watch(reaper: Deno.ChildProcess): void {
         // Gone already, or not ours to remove.
       }
     });
-  });
+  }
+  child = undefined;
+  writer = undefined;
+  reader = undefined;
+  connection = undefined;
+  unavailable = death.message;
 }
 
 /**
  * The reaper's early end, once: the integration test that notices it fails
- * with it (a run must not pass while what the reaper held may leak).
+ * with it (a run must not pass while what the reaper held may leak). A
+ * worker that connected to another worker's reaper looks whether it still
+ * runs (a read of a /proc file it holds open).
  *
  * @returns The error to fail the current test with, or `undefined`.
  */
 export function takeReaperFailure(): ReaperError | undefined {
+  if (connection && !connection.alive()) {
+    noticeDeath("ended while this test process was running");
+  }
   if (death === undefined || deathReported) return undefined;
   deathReported = true;
   return death;
@@ -251,7 +329,7 @@ function writeLine(line: string): void {
 
 /** Whether the reaper is running for this process. */
 export function reaperRunning(): boolean {
-  return child !== undefined;
+  return running();
 }
 
 /**
@@ -261,8 +339,10 @@ export function reaperRunning(): boolean {
 const alive = new Map<number, ReapedResource>();
 
 async function send(message: Record<string, unknown>): Promise<void> {
+  const bytes = encoder.encode(JSON.stringify(message) + "\n");
+  if (connection) return await connection.write(bytes);
   if (!writer) throw new Error(unavailable ?? "the reaper is not running");
-  await writer.write(encoder.encode(JSON.stringify(message) + "\n"));
+  await writer.write(bytes);
 }
 
 /**
@@ -272,11 +352,12 @@ async function send(message: Record<string, unknown>): Promise<void> {
  * @returns Whether the reaper received it.
  */
 async function delivered(message: Record<string, unknown>): Promise<boolean> {
-  if (!child) return false;
+  if (!running()) return false;
   try {
     await send(message);
     return true;
-  } catch {
+  } catch (error) {
+    if (connection) noticeDeath(`could not be reached: ${error}`);
     await deathNoticed;
     return false;
   }
@@ -292,7 +373,7 @@ async function delivered(message: Record<string, unknown>): Promise<boolean> {
 export async function register(
   resource: ReapedResource,
 ): Promise<number | undefined> {
-  if (!child) return undefined;
+  if (!running()) return undefined;
   const id = ++nextId;
   if (!await delivered({ op: "add", id, resource })) return undefined;
   alive.set(id, resource);
@@ -301,7 +382,7 @@ export async function register(
 
 /** Registers a resource and has the reaper create it now; its id. */
 function prepareAhead(resource: ReapedResource): number | undefined {
-  if (!child) return undefined;
+  if (!running()) return undefined;
   const id = ++nextId;
   alive.set(id, resource);
   send({ op: "add", id, resource, create: true }).catch(() => {});
@@ -340,7 +421,7 @@ export interface MadeAhead<R extends ReapedResource> {
 export function madeAhead<R extends ReapedResource>(
   make: () => R,
 ): MadeAhead<R> | undefined {
-  if (!child) return undefined;
+  if (!running()) return undefined;
   const queue: TakenResource<R>[] = [];
   const prepare = (): void => {
     const resource = make();
@@ -373,7 +454,9 @@ function pumpAnswers(): Promise<void> {
     let gone = false;
     try {
       while (waiting.size > 0) {
-        const { value, done } = await reader!.read();
+        const { value, done } = connection
+          ? await connection.read()
+          : await reader!.read();
         if (done) {
           gone = true;
           break;
@@ -395,6 +478,8 @@ function pumpAnswers(): Promise<void> {
     } finally {
       pumping = undefined;
       if (gone) {
+        // Its connection closed while this worker lives: it died.
+        if (connection) noticeDeath("closed its connection");
         for (const resolve of waiting.values()) resolve(false);
         waiting.clear();
       }
@@ -418,6 +503,13 @@ function inReadyFile(id: number): boolean {
   return readyIds.has(id);
 }
 
+/** Lets the link to the reaper keep the event loop alive, or not. */
+function ref(on: boolean): void {
+  if (connection) on ? connection.ref() : connection.unref();
+  else if (on) child?.ref();
+  else child?.unref();
+}
+
 /** Whether the resource made ahead as `id` exists, once its creation ended. */
 async function take(id: number): Promise<boolean> {
   // Said made: the caller's, also when the reaper has died since (its
@@ -426,7 +518,7 @@ async function take(id: number): Promise<boolean> {
     readyIds.delete(id);
     return true;
   }
-  if (!child) return false;
+  if (!running()) return false;
   const answer = new Promise<boolean>((resolve) => waiting.set(id, resolve));
   try {
     await send({ op: "take", id });
@@ -436,16 +528,16 @@ async function take(id: number): Promise<boolean> {
   }
   // An unref'd child's pipes do not keep the event loop alive: ref it while
   // an answer is awaited.
-  if (waiting.size === 1) child.ref();
+  if (waiting.size === 1) ref(true);
   pumpAnswers();
   try {
     const made = await answer;
     // Not made (or the reaper is gone before answering: then it stays named
     // in the report of the reaper's death).
-    if (!made && child) alive.delete(id);
+    if (!made && running()) alive.delete(id);
     return made;
   } finally {
-    if (waiting.size === 0) child?.unref();
+    if (waiting.size === 0) ref(false);
   }
 }
 
@@ -505,7 +597,9 @@ export interface ReaperReport {
  * counted from its first line: the test process notes each it spawns
  * (`spawned`) before going on, and each says `started` itself. One that is
  * gone without having said it exited did not finish its work: that is a
- * failure of the run, reported with its log.
+ * failure of the run, reported with its log. The reapers and helpers of the
+ * processes this one runs under are not waited for (they end after it: a
+ * `cli.ts run` inside a test of a run whose log it shares).
  *
  * @param log The log file they share.
  * @param timeoutMs How long to wait at most.
@@ -524,9 +618,12 @@ export async function waitForReapers(
       return "";
     }
   };
+  // A reaper or helper of one of our ancestors (a `cli.ts run` inside a test
+  // of a run whose log it shares) ends after us.
+  const serving = ancestry();
   let text = await read();
   for (;;) {
-    const before = parseLog(text);
+    const before = parseLog(text, serving);
     const running: number[] = [];
     for (const { program, started, exited } of Object.values(before)) {
       // Until it is gone, also after its `exited` line: it may still hold a
@@ -539,7 +636,7 @@ export async function waitForReapers(
     // lines by then (one can say it exited and end between a read and the
     // look), and a process noted meanwhile is looked at in the next round.
     text = await read();
-    const kinds = parseLog(text);
+    const kinds = parseLog(text, serving);
     const noted = (k: LogKinds) =>
       Object.values(k).reduce((n, { started }) => n + started.size, 0);
     const settled = running.length === 0 && noted(kinds) === noted(before);
@@ -578,6 +675,56 @@ export async function waitForReapers(
   }
 }
 
+/**
+ * The files the reapers and clone helpers that wrote to `log` left in the
+ * temp dir `dir`: the ready and drops files of the test processes the log
+ * names as their parents (`ready-[drops-]itkit-<run id>-<pid>`, also the
+ * markers of their shared helpers), and their shared helpers' socket
+ * directories (`itkit-<token>-<pid>`), of the test processes that have
+ * ended (a live one's are in use). Each is removed by its helper before it
+ * exits: call once they are gone (see {@linkcode waitForReapers}).
+ *
+ * @param log The log file they share.
+ * @param dir The temp dir they used.
+ * @returns The paths left.
+ */
+export async function helperFilesLeft(
+  log: string,
+  dir: string = systemTempDir(),
+): Promise<string[]> {
+  let text = "";
+  try {
+    text = await Deno.readTextFile(log);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  // The test processes that ended (a live one's files are in use).
+  const parents = new Set(
+    [...text.matchAll(/^\S+ (?:reaper|helper) \d+ \S+ \(parent (\d+)\)/gm)]
+      .map((m) => Number(m[1])).filter((pid) => !processAlive(pid)),
+  );
+  if (parents.size === 0) return [];
+  const left: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      const owner = readyFileOwner(entry.name)?.pid ??
+        (entry.isDirectory ? helperDirOwner(entry.name) : undefined);
+      if (owner !== undefined && parents.has(owner)) {
+        left.push(`${dir}/${entry.name}`);
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  return left.sort();
+}
+
+/** The test process whose helpers' socket directory `name` is, if it is one. */
+function helperDirOwner(name: string): number | undefined {
+  const match = /^itkit-[0-9a-z]{8,9}[0-9a-f]{4}-(\d+)$/.exec(name);
+  return match ? Number(match[1]) : undefined;
+}
+
 /** The reapers and helpers a log names, by kind. */
 type LogKinds = Record<
   "reaper" | "helper",
@@ -593,10 +740,22 @@ type LogKinds = Record<
   }
 >;
 
-/** Reads the lines `<time> reaper|helper <pid> <what>` of a reaper log. */
-function parseLog(text: string): LogKinds {
+/**
+ * Reads the lines `<time> reaper|helper <pid> <what>` of a reaper log,
+ * leaving out the reapers and helpers of the test processes `skip`.
+ */
+function parseLog(text: string, skip: ReadonlySet<number>): LogKinds {
+  const skipped = new Set(
+    [...text.matchAll(/^\S+ (?:reaper|helper) (\d+) \S+ \(parent (\d+)\)/gm)]
+      .filter((m) => skip.has(Number(m[2])))
+      .map((m) => Number(m[1])),
+  );
   const pids = (pattern: RegExp): Set<number> =>
-    new Set([...text.matchAll(pattern)].map((m) => Number(m[1])));
+    new Set(
+      [...text.matchAll(pattern)].map((m) => Number(m[1])).filter((pid) =>
+        !skipped.has(pid)
+      ),
+    );
   return {
     reaper: {
       program: "_reaper_main.ts",
@@ -611,6 +770,23 @@ function parseLog(text: string): LogKinds {
       reported: new Set<number>(),
     },
   };
+}
+
+/** The ancestors of this process (Linux: from /proc; elsewhere none). */
+function ancestry(): Set<number> {
+  const pids = new Set<number>();
+  if (Deno.build.os !== "linux") return pids;
+  let pid = Deno.pid;
+  try {
+    while (pid > 1) {
+      const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+      pid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      pids.add(pid);
+    }
+  } catch {
+    // not ours to read: the ones found so far
+  }
+  return pids;
 }
 
 /**
