@@ -21,6 +21,7 @@ import {
   claimHelper,
   connectHelper,
   type HelperConnection,
+  type SharedHelperPlace,
   spawnHelper,
 } from "../util/helper_process.ts";
 import { ReaperError } from "./reaper_error.ts";
@@ -37,6 +38,8 @@ export interface ReapedResource {
 
 /** The reaper, when this worker spawned it. */
 let child: Deno.ChildProcess | undefined;
+/** Where the reaper this worker spawned serves the process's other workers. */
+let spawnedPlace: SharedHelperPlace | undefined;
 let writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
 let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
 /** The reaper another worker of this process spawned, connected to. */
@@ -110,11 +113,12 @@ export function startReaper(): boolean {
     }
     // Named like a temp dir with the prefix `ready-`: `sweep()` finds it.
     readyPath = `${systemTempDir()}/ready-itkit-${RUN_ID}-${Deno.pid}`;
-    const claim = claimHelper("reaper", PROGRAM, (place) =>
+    const claim = claimHelper("reaper", PROGRAM, (place) => {
+      spawnedPlace = place;
       // All permissions: it removes what any fixture made, and reads
       // /proc/<pid> (which Deno grants only with --allow-all) to wait for
       // helpers.
-      spawnHelper(main, {
+      return spawnHelper(main, {
         flags: ["--allow-all"],
         args: [
           reaperLogPath(),
@@ -122,7 +126,8 @@ export function startReaper(): boolean {
           readyPath,
           ...(place ? [place.socket, place.marker] : []),
         ],
-      }));
+      });
+    });
     if ("connect" in claim) {
       connect(claim.connect, claim.pid);
       return true;
@@ -246,15 +251,26 @@ function noticeDeath(how: string, pid = connection?.pid): void {
   );
   noteInLog(`reaper ${pid} FAILED: ${death.message}`);
   if (child) {
-    // The ready file was the reaper's to remove: ours now (we made it), as
-    // the process ends (with the module's permissions; a test's may not
-    // reach it).
-    const path = readyPath;
+    // What the reaper was to remove when it ended (its ready file; the
+    // marker and socket directory other workers found it by) is ours now,
+    // we spawned it: removed as the process ends (with the module's
+    // permissions; a test's may not reach them).
+    const files = [readyPath, ...(spawnedPlace ? [spawnedPlace.marker] : [])];
+    const socket = spawnedPlace?.socket;
     globalThis.addEventListener("unload", () => {
+      for (const path of files) {
+        try {
+          if (Deno.lstatSync(path).isFile) Deno.removeSync(path);
+        } catch {
+          // Gone already, or not ours to remove.
+        }
+      }
+      if (socket === undefined) return;
       try {
-        if (Deno.lstatSync(path).isFile) Deno.removeSync(path);
+        Deno.removeSync(socket);
+        Deno.removeSync(socket.replace(/\/[^/]+$/, "")); // only when empty
       } catch {
-        // Gone already, or not ours to remove.
+        // Gone already, or another helper's socket is still there.
       }
     });
   }
