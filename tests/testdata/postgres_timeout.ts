@@ -4,14 +4,19 @@ import { postgresDatabase, type PostgresIsolation } from "../../postgres.ts";
 
 const isolation = Deno.env.get("ISOLATION") as PostgresIsolation;
 
+const db = postgresDatabase.fixture({
+  isolation,
+  migrate: (sql) => sql`create table t (x int)`,
+});
+
+// First, what the process does once (the migration, a template and its
+// clone, the helpers): the budget below is for the body, not for them.
+integration(`warms up (${isolation})`, { fixtures: { db } }, () => {});
+
 integration(`stuck in pg_sleep (${isolation})`, {
-  timeout: 1000,
-  fixtures: {
-    db: postgresDatabase.fixture({
-      isolation,
-      migrate: (sql) => sql`create table t (x int)`,
-    }),
-  },
+  // Setup is a handout once warm; 3 s leave it room on a loaded machine.
+  timeout: 3000,
+  fixtures: { db },
 }, async (_t, { db }) => {
   // Holding a lock that cleanup (DROP SCHEMA) would wait for.
   await db.sql.begin(async (tx) => {
