@@ -1,20 +1,53 @@
-// README snippets are copies of example files: this keeps them identical.
+// README and docs snippets are copies of example files: this keeps them
+// identical.
 import assert from "node:assert/strict";
 import { EXCLUDE_INTEGRATION_FILTER } from "../mod.ts";
 import { runDenoTest } from "./_harness.ts";
 
 const ROOT = new URL("../", import.meta.url);
 
-Deno.test("every README snippet is identical to the example file it names", async () => {
-  const readme = await Deno.readTextFile(new URL("README.md", ROOT));
-  const snippets = [
-    ...readme.matchAll(/<!-- snippet: (\S+) -->\n\n```ts\n([\s\S]*?)```/g),
-  ];
-  assert.ok(snippets.length >= 3, `found ${snippets.length} snippets`);
-  for (const [, path, code] of snippets) {
-    const file = await Deno.readTextFile(new URL(path!, ROOT));
-    assert.equal(code, file, `README snippet of ${path} differs from the file`);
+/** The pages that may carry snippets, relative to the repository root. */
+async function pages(): Promise<string[]> {
+  const found = ["README.md", "CONTRIBUTING.md"];
+  for await (const entry of Deno.readDir(new URL("docs/", ROOT))) {
+    if (entry.isFile && entry.name.endsWith(".md")) {
+      found.push(`docs/${entry.name}`);
+    }
   }
+  return found.sort();
+}
+
+Deno.test("every snippet of the README, docs/*.md and CONTRIBUTING.md is identical to the example file it names", async () => {
+  const counts: Record<string, number> = {};
+  for (const page of await pages()) {
+    const text = await Deno.readTextFile(new URL(page, ROOT));
+    const markers = text.match(/^<!-- snippet: \S+ -->$/gm) ?? [];
+    const snippets = [
+      ...text.matchAll(/^<!-- snippet: (\S+) -->\n\n```ts\n([\s\S]*?)^```$/gm),
+    ];
+    assert.equal(
+      snippets.length,
+      markers.length,
+      `${page}: a snippet marker is not followed by a blank line and a ts block`,
+    );
+    counts[page] = snippets.length;
+    for (const [, path, code] of snippets) {
+      const file = await Deno.readTextFile(new URL(path!, ROOT));
+      assert.equal(
+        code,
+        file,
+        `${page}: the snippet of ${path} differs from the file`,
+      );
+    }
+  }
+  assert.ok(
+    counts["README.md"]! >= 3,
+    `README.md has ${counts["README.md"]} snippets`,
+  );
+  const inDocs = Object.entries(counts)
+    .filter(([page]) => page.startsWith("docs/"))
+    .reduce((sum, [, n]) => sum + n, 0);
+  assert.ok(inDocs >= 5, `docs/*.md have ${inDocs} snippets`);
 });
 
 Deno.test("the README shows the exact exclude filter and the .env task works", async () => {

@@ -3,7 +3,7 @@
  * key prefixes in shared buckets, schemas, databases, temp dirs), and nothing
  * else. Every such resource is named `<prefix><sep><run id><sep><n>`; the
  * run id starts with its creation time, and while the run is alive its lease
- * says so to any sweep, on any host (see the README's "The sweep").
+ * says so to any sweep, on any host (see docs/crash-recovery.md, "The sweep").
  *
  * @module
  */
