@@ -60,7 +60,12 @@ export {
   probeTcp,
 } from "./src/core/probe.ts";
 export { delay } from "./src/core/delay.ts";
-export { FixtureError } from "./src/core/errors.ts";
+export {
+  FixtureError,
+  IntegrationTimeoutError,
+  ServiceUnavailableError,
+  UncaughtInTestError,
+} from "./src/core/errors.ts";
 export { ReaperError } from "./src/run/reaper_error.ts";
 export {
   type TmpDir,

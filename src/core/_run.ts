@@ -27,7 +27,7 @@ import { trackLiveScopes } from "./_interrupt.ts";
 import { takeReaperFailure } from "../run/reaper.ts";
 import { takeFailureNotes } from "./_failure_notes.ts";
 import { defaultTestTimeout } from "../run/settings.ts";
-import { holdEnv, type Release } from "./_env_lock.ts";
+import { holdEnv, type Release } from "../util/_env_lock.ts";
 
 /**
  * Runs one attempt of a test: the env lock (exclusive for a test with an env

@@ -6,7 +6,8 @@
  * @module
  */
 
-import { checkRequires, type ProbeResult } from "./probe.ts";
+import type { ProbeResult } from "./probe.ts";
+import { checkRequires } from "./_options_check.ts";
 import { catchStrays, settleStrays } from "./_stray.ts";
 import { throwAll } from "./_run.ts";
 import { UncaughtInTestError } from "./errors.ts";

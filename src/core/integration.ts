@@ -7,7 +7,8 @@
  */
 
 import type { Fixture, FixtureScope } from "./fixture.ts";
-import { checkRequires, type ProbeResult } from "./probe.ts";
+import type { ProbeResult } from "./probe.ts";
+import { checkSharedOptions } from "./_options_check.ts";
 import { mergePermissions } from "./permissions.ts";
 import { orderFixtures } from "./_scope.ts";
 import { runTest } from "./_run.ts";
@@ -17,17 +18,13 @@ import {
   isInterrupted,
 } from "./_interrupt.ts";
 import { bindModuleFixtures } from "./_module_scope.ts";
-import { endLoadHold, needsExclusive } from "./_env_lock.ts";
-import { openGroups } from "./group.ts";
+import { endLoadHold, needsExclusive } from "../util/_env_lock.ts";
+import { openGroups } from "./_open_groups.ts";
 import { atLocation, callerLocation } from "./_location.ts";
 import { escalationOf } from "./not_capable.ts";
 import { auditMark, auditRegistration, isAuditing } from "./_audit.ts";
 import { ServiceUnavailableError } from "./errors.ts";
-import {
-  defaultTestTimeout,
-  isRequireMode,
-  MAX_TIMER_MS,
-} from "../run/settings.ts";
+import { defaultTestTimeout, isRequireMode } from "../run/settings.ts";
 import { shardOf } from "../run/shard.ts";
 import { recordIgnored } from "../run/summary.ts";
 
@@ -537,39 +534,6 @@ function validateOptions<F extends FixtureRecord>(
     throw new TypeError(`${where}: fn must be a function`);
   }
   checkSharedOptions(where, definition);
-}
-
-/**
- * Checks the options a test shares with a group: `timeout`, `requires`,
- * `fixtures`.
- *
- * @throws {RangeError} For a timeout that is not a positive number a timer
- *   can hold, or `Infinity`.
- * @throws {TypeError} For bad `requires` or `fixtures`.
- */
-export function checkSharedOptions(
-  where: string,
-  options: { timeout?: number; requires?: unknown; fixtures?: unknown },
-): void {
-  const { timeout, requires, fixtures } = options;
-  if (
-    timeout !== undefined && timeout !== Infinity &&
-    (typeof timeout !== "number" || !(timeout > 0) || timeout > MAX_TIMER_MS)
-  ) {
-    throw new RangeError(
-      `${where}: timeout must be a positive number of milliseconds up to ${MAX_TIMER_MS} (or Infinity for none), got ${timeout}`,
-    );
-  }
-  if (requires !== undefined) checkRequires(where, requires);
-  if (
-    fixtures !== undefined &&
-    (typeof fixtures !== "object" || fixtures === null ||
-      Array.isArray(fixtures))
-  ) {
-    throw new TypeError(
-      `${where}: fixtures must be an object of fixture declarations ({ dir: tmpDir.fixture() })`,
-    );
-  }
 }
 
 /** A regex (as a `/.../` filter) matching names that do not start with `prefix`. */
