@@ -6,7 +6,7 @@ import type {
   IntegrationDefinition,
   IntegrationFn,
   StepDefinition,
-} from "./integration.ts";
+} from "./integration_types.ts";
 import {
   describeInProgress,
   FixtureScopeRun,
@@ -16,6 +16,7 @@ import { type ModuleFixture, moduleValues } from "./_module_scope.ts";
 import {
   FixtureError,
   IntegrationTimeoutError,
+  throwAll,
   UncaughtInTestError,
 } from "./errors.ts";
 import { catchStrays, settleStrays } from "./_stray.ts";
@@ -313,19 +314,6 @@ class StrayGuard {
   /** Stops catching now. */
   releaseNow(): void {
     this.#release();
-  }
-}
-
-/** Throws nothing, the one error, or all of them together. */
-export function throwAll(errors: unknown[], where: string): void {
-  if (errors.length === 1) throw errors[0];
-  if (errors.length > 1) {
-    throw new AggregateError(
-      errors,
-      `${errors.length} failures in ${where}:\n${
-        errors.map((e, i) => `  ${i + 1}. ${describe(e)}`).join("\n")
-      }`,
-    );
   }
 }
 
