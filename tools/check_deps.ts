@@ -13,10 +13,12 @@
 //
 // - layer: a file imports from its own group and the groups its group lists
 //   in `deps.json` `groups` (a group is a path prefix; the longest matches).
-// - private: an entry point never imports a file whose name starts with `_`.
+// - private: an entry point never imports a file whose name starts with `_`,
+//   and a file of another folder imports one only through a seam.
 // - public: a file an entry point imports exports only what the entry points
-//   re-export from it (what else its folder needs goes in a `_` file).
-// - seam: each seam (an import a group's rule does not allow, listed with the
+//   re-export from it (what else its folder needs goes in a `_` file), or
+//   the names `deps.json` `internal` lists for it with the reason.
+// - seam: each seam (an import the rules above do not allow, listed with the
 //   reason) is still used, and only for the names it lists.
 // - rule: every file the rules cover is in a group.
 
@@ -339,6 +341,11 @@ interface Rules {
   /** Folders the rules leave alone. */
   skip?: string[];
   seams: Seam[];
+  /**
+   * Names a file an entry point imports may export without an entry point
+   * re-exporting them, each with the reason.
+   */
+  internal?: Array<{ file: string; names: string[]; why: string }>;
 }
 
 const ENTRIES = "<entries>";
@@ -459,7 +466,9 @@ export function checkDeps(root: string): string[] {
       }
       const targetGroup = groupOf(target);
       if (targetGroup === group && group !== ENTRIES) continue;
-      if (allowed.some((g) => inGroup(target, g))) continue;
+      const isPrivate = basename(target).startsWith("_") &&
+        group !== ENTRIES && target.startsWith("src/");
+      if (!isPrivate && allowed.some((g) => inGroup(target, g))) continue;
       const seam = rules.seams.find((s) =>
         s.to === target &&
         (s.from.endsWith("/") ? file.startsWith(s.from) : file === s.from)
@@ -480,7 +489,11 @@ export function checkDeps(root: string): string[] {
       report(
         file,
         ref.line,
-        `imports ${target}: layer: ${group} may import ${describe(allowed)}`,
+        isPrivate && allowed.some((g) => inGroup(target, g))
+          ? `imports ${target}: private: a file whose name starts with _ is imported only from its own folder (${targetGroup}) or through a seam of deps.json`
+          : `imports ${target}: layer: ${group} may import ${
+            describe(allowed)
+          }`,
       );
     }
   }
@@ -488,7 +501,10 @@ export function checkDeps(root: string): string[] {
   for (const [file, names] of [...reexported].sort()) {
     if (names.has("*")) continue;
     const own = scans.get(file)?.exports ?? [];
-    const internal = own.filter((name) => !names.has(name));
+    const shared = rules.internal?.find((i) => i.file === file);
+    const internal = own.filter((name) =>
+      !names.has(name) && !(shared?.names.includes(name) ?? false)
+    );
     if (internal.length === 0) continue;
     report(
       file,

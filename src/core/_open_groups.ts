@@ -1,20 +1,22 @@
-// Internal: the groups whose bodies are running, while they register tests.
-// `group.ts` opens them; `integration.ts` applies their names and options to
-// each test registered meanwhile.
+// Internal: the groups whose bodies are running, while they register tests,
+// and what they give each test registered inside. `group.ts` opens them;
+// `integration.ts` applies them; neither imports the other for it.
 
-import type { ProbeResult } from "./probe_types.ts";
+import type {
+  FixtureRecord,
+  IntegrationDefinition,
+  IntegrationOptions,
+} from "./integration_types.ts";
+import { mergePermissions } from "./permissions.ts";
 
-/** What an open group passes down: the options a test shares with it. */
-export interface SharedOptions {
-  readonly requires?: readonly ProbeResult[];
-  readonly permissions?: Deno.PermissionOptions;
-  readonly timeout?: number;
-  readonly fixtures?: object;
-  readonly ignore?: boolean;
-}
+/** What a group passes down: the options a test shares with its group. */
+export type SharedOptions = Pick<
+  IntegrationOptions<FixtureRecord>,
+  "requires" | "permissions" | "timeout" | "fixtures" | "ignore"
+>;
 
 /** An open group, while its body registers tests. */
-export interface GroupFrame {
+interface GroupFrame {
   readonly name: string;
   readonly options: SharedOptions;
 }
@@ -22,19 +24,10 @@ export interface GroupFrame {
 /** The open groups, outermost first. */
 const open: GroupFrame[] = [];
 
-/** The groups whose bodies are running, outermost first. */
-export function openGroups(): readonly GroupFrame[] {
-  return open;
-}
-
 /**
  * Runs `body` with a group open: every test registered meanwhile gets its
- * name and options. The group is closed however `body` ends.
- *
- * @param name The group's name.
- * @param options What it passes down.
- * @param body Registers its tests.
- * @returns What `body` returned.
+ * name and options ({@linkcode inGroups}). The group is closed however `body`
+ * ends.
  */
 export function withGroupOpen<T>(
   name: string,
@@ -47,4 +40,36 @@ export function withGroupOpen<T>(
   } finally {
     open.pop();
   }
+}
+
+/** `definition` with the open groups' names and options applied. */
+export function inGroups<F extends FixtureRecord>(
+  definition: IntegrationDefinition<F>,
+): IntegrationDefinition<F> {
+  if (open.length === 0) return definition;
+  let { name, requires, permissions, timeout, fixtures, ignore } = definition;
+  if (typeof name === "string") {
+    name = [...open.map((g) => g.name), name].join(" > ");
+  }
+  for (const { options } of open.toReversed()) {
+    requires = [...(options.requires ?? []), ...(requires ?? [])];
+    if (options.permissions !== undefined) {
+      permissions = mergePermissions([
+        options.permissions,
+        permissions ?? "none",
+      ]);
+    }
+    timeout ??= options.timeout;
+    fixtures = { ...options.fixtures, ...fixtures } as F;
+    ignore ||= options.ignore;
+  }
+  return {
+    ...definition,
+    name,
+    ...(requires === undefined ? {} : { requires }),
+    ...(permissions === undefined ? {} : { permissions }),
+    ...(timeout === undefined ? {} : { timeout }),
+    ...(fixtures === undefined ? {} : { fixtures }),
+    ...(ignore === undefined ? {} : { ignore }),
+  };
 }

@@ -196,3 +196,40 @@ export class UncaughtInTestError extends Error {
     this.fixture = fixture;
   }
 }
+
+/**
+ * Throws nothing for no errors, the error itself for one, and an
+ * `AggregateError` listing them all for several: how a test, a step or a
+ * standalone fixture reports what went wrong in it.
+ *
+ * @param errors The failures, in the order they happened.
+ * @param where What failed, for the aggregate's message (`"uploads"`,
+ *   `step "x"`).
+ * @throws {AggregateError} For more than one error; the one error itself.
+ *
+ * @example
+ * ```ts
+ * import { throwAll } from "./errors.ts";
+ *
+ * throwAll([], "a passing test"); // nothing to throw
+ * try {
+ *   throwAll([new Error("a"), new Error("b")], `"uploads"`);
+ * } catch (error) {
+ *   console.log((error as AggregateError).message);
+ *   // 2 failures in "uploads":
+ *   //   1. a
+ *   //   2. b
+ * }
+ * ```
+ */
+export function throwAll(errors: unknown[], where: string): void {
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1) {
+    throw new AggregateError(
+      errors,
+      `${errors.length} failures in ${where}:\n${
+        errors.map((e, i) => `  ${i + 1}. ${describe(e)}`).join("\n")
+      }`,
+    );
+  }
+}

@@ -8,12 +8,12 @@
  */
 
 import type { ProbeResult } from "./probe.ts";
-import {
-  type FixtureRecord,
-  integration,
-  type IntegrationFn,
-  type IntegrationOptions,
-} from "./integration.ts";
+import type {
+  FixtureRecord,
+  IntegrationFn,
+  IntegrationOptions,
+} from "./integration_types.ts";
+import { integration } from "./integration.ts";
 import { checkSharedOptions } from "./_options_check.ts";
 import { withGroupOpen } from "./_open_groups.ts";
 
@@ -165,7 +165,11 @@ export function group<G extends FixtureRecord>(
       integration(testName, optionsOrFn, fn as IntegrationFn<FixtureRecord>);
     }
   }) as GroupTest<G>;
-  const result: unknown = withGroupOpen(name, options, () => body(test));
+  const result: unknown = withGroupOpen(
+    name,
+    options as GroupOptions<FixtureRecord>,
+    () => body(test),
+  );
   if (result instanceof Promise) {
     result.catch(() => {});
     throw new TypeError(
