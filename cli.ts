@@ -42,7 +42,7 @@ import {
   sweep,
 } from "./services.ts";
 import { redis } from "./redis.ts";
-import { servicesIn } from "./src/service/_registry.ts";
+import { servicesIn } from "./src/service/registry.ts";
 import { s3Config } from "./s3.ts";
 import { postgresConfig } from "./postgres.ts";
 import { formatSummary, mergeSummaries } from "./src/run/summary.ts";

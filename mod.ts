@@ -34,14 +34,16 @@
 
 export {
   EXCLUDE_INTEGRATION_FILTER,
-  type FixtureRecord,
   integration,
-  type IntegrationContext,
-  type IntegrationDefinition,
-  type IntegrationFn,
-  type IntegrationOptions,
-  type StepDefinition,
 } from "./src/core/integration.ts";
+export type {
+  FixtureRecord,
+  IntegrationContext,
+  IntegrationDefinition,
+  IntegrationFn,
+  IntegrationOptions,
+  StepDefinition,
+} from "./src/core/integration_types.ts";
 export { group, type GroupOptions, type GroupTest } from "./src/core/group.ts";
 export {
   defineFixture,
@@ -60,7 +62,12 @@ export {
   probeTcp,
 } from "./src/core/probe.ts";
 export { delay } from "./src/core/delay.ts";
-export { FixtureError } from "./src/core/errors.ts";
+export {
+  FixtureError,
+  IntegrationTimeoutError,
+  ServiceUnavailableError,
+  UncaughtInTestError,
+} from "./src/core/errors.ts";
 export { ReaperError } from "./src/run/reaper_error.ts";
 export {
   type TmpDir,

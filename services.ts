@@ -16,8 +16,7 @@
  * @module
  */
 
-export type { ServerHandle } from "./src/services/server_handle.ts";
-export type { ServiceOrigin } from "./src/run/summary.ts";
+export type { ServerHandle, ServiceOrigin } from "./src/run/server_handle.ts";
 export {
   type LocalServices,
   localServices,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { parse } from "yaml";
-import { POSTGRES_ENV_VARS } from "../src/postgres/config.ts";
-import { S3_ENV_DEFAULTS } from "../src/s3/config.ts";
+import { POSTGRES_ENV_VARS } from "../src/postgres/_config_env.ts";
+import { S3_ENV_DEFAULTS } from "../src/s3/_config_env.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const versions = JSON.parse(

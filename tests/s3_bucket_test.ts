@@ -10,7 +10,7 @@ import {
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import { probeS3, s3Bucket, s3Client, s3Config } from "../s3.ts";
-import { s3Reason } from "../src/s3/probe.ts";
+import { s3Reason } from "../src/s3/_reason.ts";
 import { bucketNames, ignoreWithoutRealS3, S3 } from "./_services.ts";
 import { closedPort, expectRun, runDenoTest } from "./_harness.ts";
 

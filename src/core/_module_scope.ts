@@ -21,7 +21,7 @@ import { defaultTestTimeout } from "../run/settings.ts";
 import { raceDeadline } from "../util/deadline.ts";
 import { describe } from "../util/text.ts";
 import { onInterruptDisposeModule } from "./_interrupt.ts";
-import { withSharedHold } from "./_env_lock.ts";
+import { withSharedHold } from "../util/env_lock.ts";
 
 /** One module-scoped declaration in this module. */
 export interface ModuleFixture {

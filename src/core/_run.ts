@@ -6,7 +6,7 @@ import type {
   IntegrationDefinition,
   IntegrationFn,
   StepDefinition,
-} from "./integration.ts";
+} from "./integration_types.ts";
 import {
   describeInProgress,
   FixtureScopeRun,
@@ -16,6 +16,7 @@ import { type ModuleFixture, moduleValues } from "./_module_scope.ts";
 import {
   FixtureError,
   IntegrationTimeoutError,
+  throwAll,
   UncaughtInTestError,
 } from "./errors.ts";
 import { catchStrays, settleStrays } from "./_stray.ts";
@@ -27,11 +28,11 @@ import { trackLiveScopes } from "./_interrupt.ts";
 import { takeReaperFailure } from "../run/reaper.ts";
 import { takeFailureNotes } from "./_failure_notes.ts";
 import { defaultTestTimeout } from "../run/settings.ts";
-import { holdEnv, type Release } from "./_env_lock.ts";
+import { holdEnv, type Release } from "../util/env_lock.ts";
 
 /**
  * Runs one attempt of a test: the env lock (exclusive for a test with an env
- * fixture: see _env_lock.ts), setup, body, cleanup, within the budget. From
+ * fixture: see env_lock.ts), setup, body, cleanup, within the budget. From
  * the first setup to the last disposal, a stray error (unhandled rejection,
  * error thrown from a timer) fails this test instead of the module. The body
  * may go on for a grace period after one; then it is abandoned (its signal is
@@ -313,19 +314,6 @@ class StrayGuard {
   /** Stops catching now. */
   releaseNow(): void {
     this.#release();
-  }
-}
-
-/** Throws nothing, the one error, or all of them together. */
-export function throwAll(errors: unknown[], where: string): void {
-  if (errors.length === 1) throw errors[0];
-  if (errors.length > 1) {
-    throw new AggregateError(
-      errors,
-      `${errors.length} failures in ${where}:\n${
-        errors.map((e, i) => `  ${i + 1}. ${describe(e)}`).join("\n")
-      }`,
-    );
   }
 }
 

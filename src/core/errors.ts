@@ -60,12 +60,15 @@ export class FixtureError extends Error {
  * when cleanup itself ran out of its budget, left to finish in the
  * background) before the test was reported as failed.
  *
- * @example
+ * @example Telling a timeout apart
  * ```ts
- * import { IntegrationTimeoutError } from "./errors.ts";
+ * import { IntegrationTimeoutError } from "../../mod.ts";
  *
- * console.log(new IntegrationTimeoutError("uploads", 500, "in the body").message);
- * // Test timeout of 500 ms exceeded in the body
+ * const error: unknown = new IntegrationTimeoutError("uploads", 500, "in the body");
+ * if (error instanceof IntegrationTimeoutError) {
+ *   console.log(error.message); // Test timeout of 500 ms exceeded in the body
+ *   console.log(error.test, error.timeout, error.phase); // uploads 500 in the body
+ * }
  * ```
  */
 export class IntegrationTimeoutError extends Error {
@@ -103,17 +106,20 @@ export class IntegrationTimeoutError extends Error {
 }
 
 /**
- * A required service was not available in require mode (`ITKIT_REQUIRE=1`).
- * The message carries the probe's reason.
+ * A required service was not available in require mode (`ITKIT_REQUIRE=1`):
+ * the test fails with it instead of being ignored. The message carries the
+ * probes' reasons.
  *
- * @example
+ * @example Telling an unavailable service apart
  * ```ts
- * import { ServiceUnavailableError } from "./errors.ts";
+ * import { ServiceUnavailableError } from "../../mod.ts";
  *
- * const error = new ServiceUnavailableError([
+ * const error: unknown = new ServiceUnavailableError([
  *   "s3 http://127.0.0.1:9000: connection refused 127.0.0.1:9000",
  * ]);
- * console.log(error.message);
+ * if (error instanceof ServiceUnavailableError) {
+ *   console.log(error.reasons); // [ "s3 http://127.0.0.1:9000: connection refused 127.0.0.1:9000" ]
+ * }
  * ```
  */
 export class ServiceUnavailableError extends Error {
@@ -144,12 +150,18 @@ export class ServiceUnavailableError extends Error {
  * cleanup); the toolkit fails the test instead, after disposing its fixtures.
  * The original error is the `cause`.
  *
- * @example
+ * @example Telling a stray error apart
  * ```ts
- * import { UncaughtInTestError } from "./errors.ts";
+ * import { UncaughtInTestError } from "../../mod.ts";
  *
- * const error = new UncaughtInTestError("uploads", new Error("socket hang up"));
- * console.log(error.message); // unhandled error during test "uploads": socket hang up
+ * const error: unknown = new UncaughtInTestError(
+ *   { test: "uploads", step: "retry" },
+ *   new Error("socket hang up"),
+ * );
+ * if (error instanceof UncaughtInTestError) {
+ *   console.log(error.message); // unhandled error during test "uploads", step "retry": socket hang up
+ *   console.log(error.test, error.step, error.cause); // uploads retry Error: socket hang up
+ * }
  * ```
  */
 export class UncaughtInTestError extends Error {
@@ -182,5 +194,42 @@ export class UncaughtInTestError extends Error {
     this.test = test;
     this.step = step;
     this.fixture = fixture;
+  }
+}
+
+/**
+ * Throws nothing for no errors, the error itself for one, and an
+ * `AggregateError` listing them all for several: how a test, a step or a
+ * standalone fixture reports what went wrong in it.
+ *
+ * @param errors The failures, in the order they happened.
+ * @param where What failed, for the aggregate's message (`"uploads"`,
+ *   `step "x"`).
+ * @throws {AggregateError} For more than one error; the one error itself.
+ *
+ * @example
+ * ```ts
+ * import { throwAll } from "./errors.ts";
+ *
+ * throwAll([], "a passing test"); // nothing to throw
+ * try {
+ *   throwAll([new Error("a"), new Error("b")], `"uploads"`);
+ * } catch (error) {
+ *   console.log((error as AggregateError).message);
+ *   // 2 failures in "uploads":
+ *   //   1. a
+ *   //   2. b
+ * }
+ * ```
+ */
+export function throwAll(errors: unknown[], where: string): void {
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1) {
+    throw new AggregateError(
+      errors,
+      `${errors.length} failures in ${where}:\n${
+        errors.map((e, i) => `  ${i + 1}. ${describe(e)}`).join("\n")
+      }`,
+    );
   }
 }

@@ -6,10 +6,10 @@
  * @module
  */
 
-import { checkRequires, type ProbeResult } from "./probe.ts";
+import type { ProbeResult } from "./probe.ts";
+import { checkRequires } from "./_options_check.ts";
 import { catchStrays, settleStrays } from "./_stray.ts";
-import { throwAll } from "./_run.ts";
-import { UncaughtInTestError } from "./errors.ts";
+import { throwAll, UncaughtInTestError } from "./errors.ts";
 
 /**
  * Where a declared fixture lives: `"test"` (default) is set up once and shared

@@ -8,13 +8,14 @@
  */
 
 import type { ProbeResult } from "./probe.ts";
-import {
-  checkSharedOptions,
-  type FixtureRecord,
-  integration,
-  type IntegrationFn,
-  type IntegrationOptions,
-} from "./integration.ts";
+import type {
+  FixtureRecord,
+  IntegrationFn,
+  IntegrationOptions,
+} from "./integration_types.ts";
+import { integration } from "./integration.ts";
+import { checkSharedOptions } from "./_options_check.ts";
+import { withGroupOpen } from "./_open_groups.ts";
 
 /** Options of {@linkcode group}, passed down to every test inside. */
 export interface GroupOptions<G extends FixtureRecord> {
@@ -77,19 +78,6 @@ export interface GroupTest<G extends FixtureRecord> {
     options: IntegrationOptions<F>,
     fn: IntegrationFn<G & F>,
   ): void;
-}
-
-/** An open group, while its body registers tests. */
-export interface GroupFrame {
-  readonly name: string;
-  readonly options: GroupOptions<FixtureRecord>;
-}
-
-const open: GroupFrame[] = [];
-
-/** The groups whose bodies are running, outermost first. */
-export function openGroups(): readonly GroupFrame[] {
-  return open;
 }
 
 /**
@@ -177,16 +165,15 @@ export function group<G extends FixtureRecord>(
       integration(testName, optionsOrFn, fn as IntegrationFn<FixtureRecord>);
     }
   }) as GroupTest<G>;
-  open.push({ name, options: options as GroupOptions<FixtureRecord> });
-  try {
-    const result: unknown = body(test);
-    if (result instanceof Promise) {
-      result.catch(() => {});
-      throw new TypeError(
-        `${where}: the body returned a promise; register tests synchronously (await probes at the top level of the module, before the group)`,
-      );
-    }
-  } finally {
-    open.pop();
+  const result: unknown = withGroupOpen(
+    name,
+    options as GroupOptions<FixtureRecord>,
+    () => body(test),
+  );
+  if (result instanceof Promise) {
+    result.catch(() => {});
+    throw new TypeError(
+      `${where}: the body returned a promise; register tests synchronously (await probes at the top level of the module, before the group)`,
+    );
   }
 }

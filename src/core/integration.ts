@@ -6,8 +6,13 @@
  * @module
  */
 
-import type { Fixture, FixtureScope } from "./fixture.ts";
-import { checkRequires, type ProbeResult } from "./probe.ts";
+import type {
+  FixtureRecord,
+  IntegrationDefinition,
+  IntegrationFn,
+  IntegrationOptions,
+} from "./integration_types.ts";
+import { checkSharedOptions } from "./_options_check.ts";
 import { mergePermissions } from "./permissions.ts";
 import { orderFixtures } from "./_scope.ts";
 import { runTest } from "./_run.ts";
@@ -17,17 +22,13 @@ import {
   isInterrupted,
 } from "./_interrupt.ts";
 import { bindModuleFixtures } from "./_module_scope.ts";
-import { endLoadHold, needsExclusive } from "./_env_lock.ts";
-import { openGroups } from "./group.ts";
+import { endLoadHold, needsExclusive } from "../util/env_lock.ts";
+import { inGroups } from "./_open_groups.ts";
 import { atLocation, callerLocation } from "./_location.ts";
 import { escalationOf } from "./not_capable.ts";
 import { auditMark, auditRegistration, isAuditing } from "./_audit.ts";
 import { ServiceUnavailableError } from "./errors.ts";
-import {
-  defaultTestTimeout,
-  isRequireMode,
-  MAX_TIMER_MS,
-} from "../run/settings.ts";
+import { defaultTestTimeout, isRequireMode } from "../run/settings.ts";
 import { shardOf } from "../run/shard.ts";
 import { recordIgnored } from "../run/summary.ts";
 
@@ -50,178 +51,6 @@ const INTEGRATION_MARKER = "[integration]";
 export const EXCLUDE_INTEGRATION_FILTER: string = excludePrefixRegex(
   `${INTEGRATION_MARKER} `,
 );
-
-/** Any record of declared fixtures. */
-// deno-lint-ignore no-explicit-any
-export type FixtureRecord = Record<string, Fixture<any, FixtureScope>>;
-
-/** A step defined as an object, as with Deno's `t.step({ ... })`. */
-export interface StepDefinition<S> {
-  /** The step's name. */
-  name: string;
-  /** The step's body. */
-  fn: (t: IntegrationContext<S>, fixtures: S) => void | Promise<void>;
-  /**
-   * Skip this step.
-   *
-   * @default {false}
-   */
-  ignore?: boolean;
-  /**
-   * Check that the step completes its async ops.
-   *
-   * @default {true}
-   */
-  sanitizeOps?: boolean;
-  /**
-   * Check that the step closes its resources.
-   *
-   * @default {true}
-   */
-  sanitizeResources?: boolean;
-  /**
-   * Check that the step does not call `Deno.exit`.
-   *
-   * @default {true}
-   */
-  sanitizeExit?: boolean;
-}
-
-/**
- * What an integration test (or step) body receives as `t`: Deno's context
- * plus an abort signal, and a `step` that hands step-scoped fixtures over.
- */
-export interface IntegrationContext<S = Record<string, never>> {
-  /** The test's or step's name as Deno reports it. */
-  readonly name: string;
-  /** The URL of the test module. */
-  readonly origin: string;
-  /** Deno's own context, for anything not wrapped here. */
-  readonly deno: Deno.TestContext;
-  /** Aborted when the toolkit's `timeout` fires; pass it to your I/O. */
-  readonly signal: AbortSignal;
-  /**
-   * Runs a step with fresh step-scoped fixtures, disposed when it ends.
-   *
-   * @param name The step's name.
-   * @param fn The step's body.
-   * @returns Whether the step passed.
-   */
-  step(
-    name: string,
-    fn: (t: IntegrationContext<S>, fixtures: S) => void | Promise<void>,
-  ): Promise<boolean>;
-  /**
-   * Runs a step defined as an object.
-   *
-   * @param definition The step.
-   * @returns Whether the step passed.
-   */
-  step(definition: StepDefinition<S>): Promise<boolean>;
-}
-
-/** A test body: the context, then the test-scoped fixtures. */
-export type IntegrationFn<F extends FixtureRecord> = (
-  t: IntegrationContext<
-    // What a step receives: the test's fixtures plus fresh step-scoped ones.
-    { [K in keyof F]: F[K] extends Fixture<infer T, FixtureScope> ? T : never }
-  >,
-  fixtures: {
-    // What the body receives: its test- and module-scoped fixtures.
-    [K in keyof F as F[K] extends Fixture<AsyncDisposable, "step"> ? never : K]:
-      F[K] extends Fixture<infer T, FixtureScope> ? T : never;
-  },
-) => void | Promise<void>;
-
-/** Options of {@linkcode integration}, beside name and body. */
-export interface IntegrationOptions<F extends FixtureRecord> {
-  /**
-   * The fixtures the test owns, by name. They are set up in declaration order
-   * (dependencies first) and disposed in reverse order whatever happens.
-   *
-   * @default {{}}
-   */
-  fixtures?: F;
-  /**
-   * Probe results for the services the test needs (awaited at top level).
-   * When one is not ok the test is reported as ignored with its reason, or
-   * fails with the reason in require mode (`ITKIT_REQUIRE=1`).
-   *
-   * @default {[]}
-   */
-  requires?: readonly ProbeResult[];
-  /**
-   * Extra permissions for the body, merged with the fixtures' declarations.
-   * `"inherit"` gives the process's permissions. See
-   * {@linkcode mergePermissions} for the rules.
-   *
-   * @default {"none"}
-   */
-  permissions?: Deno.PermissionOptions;
-  /**
-   * A budget in milliseconds for setup and body (up to 2^31 - 1; `Infinity`
-   * for none). When it runs out the signal is aborted, every fixture is
-   * disposed, and the test fails naming where it was:
-   * `Test timeout of 30000 ms exceeded while setting up "db" (postgresDatabase)`,
-   * `… in the body`, `… in step "x"`. Cleanup then has a budget of its own,
-   * as large (`… while cleaning up "bucket" (s3Bucket)`). Unlike Deno's own
-   * `timeout`, cleanup always runs.
-   *
-   * @default {30000, or ITKIT_TIMEOUT (milliseconds; 0 or off for none)}
-   */
-  timeout?: number;
-  /**
-   * Skip the test.
-   *
-   * @default {false}
-   */
-  ignore?: boolean;
-  /**
-   * Run only this test (and other `only` tests); Deno then fails the run.
-   *
-   * @default {false}
-   */
-  only?: boolean;
-  /**
-   * Deno's ops sanitizer.
-   *
-   * @default {true}
-   */
-  sanitizeOps?: boolean;
-  /**
-   * Deno's resources sanitizer.
-   *
-   * @default {true}
-   */
-  sanitizeResources?: boolean;
-  /**
-   * Deno's exit sanitizer.
-   *
-   * @default {true}
-   */
-  sanitizeExit?: boolean;
-  /**
-   * Re-runs on failure (Deno's `retry`); fixtures are fresh for each attempt.
-   *
-   * @default {0}
-   */
-  retry?: number;
-  /**
-   * Extra runs that must all pass (Deno's `repeats`).
-   *
-   * @default {0}
-   */
-  repeats?: number;
-}
-
-/** The object form of {@linkcode integration}. */
-export interface IntegrationDefinition<F extends FixtureRecord>
-  extends IntegrationOptions<F> {
-  /** The test's name; `[integration] ` is put in front of it. */
-  name: string;
-  /** The test body. */
-  fn: IntegrationFn<F>;
-}
 
 let moduleLoaded = false;
 let testsStarted = false;
@@ -457,39 +286,6 @@ const mergedAlone = new WeakMap<
   Deno.PermissionOptions
 >();
 
-/** `definition` with the open groups' names and options applied. */
-function inGroups<F extends FixtureRecord>(
-  definition: IntegrationDefinition<F>,
-): IntegrationDefinition<F> {
-  const groups = openGroups();
-  if (groups.length === 0) return definition;
-  let { name, requires, permissions, timeout, fixtures, ignore } = definition;
-  if (typeof name === "string") {
-    name = [...groups.map((g) => g.name), name].join(" > ");
-  }
-  for (const { options } of groups.toReversed()) {
-    requires = [...(options.requires ?? []), ...(requires ?? [])];
-    if (options.permissions !== undefined) {
-      permissions = mergePermissions([
-        options.permissions,
-        permissions ?? "none",
-      ]);
-    }
-    timeout ??= options.timeout;
-    fixtures = { ...options.fixtures, ...fixtures } as F;
-    ignore ||= options.ignore;
-  }
-  return {
-    ...definition,
-    name,
-    ...(requires === undefined ? {} : { requires }),
-    ...(permissions === undefined ? {} : { permissions }),
-    ...(timeout === undefined ? {} : { timeout }),
-    ...(fixtures === undefined ? {} : { fixtures }),
-    ...(ignore === undefined ? {} : { ignore }),
-  };
-}
-
 function normalize<F extends FixtureRecord>(
   nameOrDefinition: string | IntegrationDefinition<F>,
   optionsOrFn?: IntegrationOptions<F> | IntegrationFn<F>,
@@ -537,39 +333,6 @@ function validateOptions<F extends FixtureRecord>(
     throw new TypeError(`${where}: fn must be a function`);
   }
   checkSharedOptions(where, definition);
-}
-
-/**
- * Checks the options a test shares with a group: `timeout`, `requires`,
- * `fixtures`.
- *
- * @throws {RangeError} For a timeout that is not a positive number a timer
- *   can hold, or `Infinity`.
- * @throws {TypeError} For bad `requires` or `fixtures`.
- */
-export function checkSharedOptions(
-  where: string,
-  options: { timeout?: number; requires?: unknown; fixtures?: unknown },
-): void {
-  const { timeout, requires, fixtures } = options;
-  if (
-    timeout !== undefined && timeout !== Infinity &&
-    (typeof timeout !== "number" || !(timeout > 0) || timeout > MAX_TIMER_MS)
-  ) {
-    throw new RangeError(
-      `${where}: timeout must be a positive number of milliseconds up to ${MAX_TIMER_MS} (or Infinity for none), got ${timeout}`,
-    );
-  }
-  if (requires !== undefined) checkRequires(where, requires);
-  if (
-    fixtures !== undefined &&
-    (typeof fixtures !== "object" || fixtures === null ||
-      Array.isArray(fixtures))
-  ) {
-    throw new TypeError(
-      `${where}: fixtures must be an object of fixture declarations ({ dir: tmpDir.fixture() })`,
-    );
-  }
 }
 
 /** A regex (as a `/.../` filter) matching names that do not start with `prefix`. */

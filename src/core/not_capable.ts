@@ -1,19 +1,48 @@
 // Internal: when a test fails with Deno's `NotCapable`, say which permission
 // was missing, where a test's permissions come from, and what grants it.
+// A service folder whose presets are worth naming registers them at load
+// (`registerPresetHints`: PostgreSQL's driver presets, from
+// postgres/client_permissions.ts): core imports no service.
 
-import { driverPresetHints } from "../postgres/_preset_hint.ts";
-
-/** A preset that grants a family of permissions, named for the hint. */
-interface PresetHint {
+/** A preset to name in the hint. */
+export interface PresetHint {
   /** How to write it in a test. */
   use: string;
   /** What it is for. */
   why: string;
+}
+
+/**
+ * A service folder's presets for a missing `kind` `value`: those that grant
+ * it, and whether `stack` shows that folder's own client read it (then no
+ * other preset is named).
+ */
+export type PresetHintSource = (
+  kind: string,
+  value: string,
+  stack: string,
+) => { presets: PresetHint[]; readByOwnClient: boolean };
+
+const sources: PresetHintSource[] = [];
+
+/**
+ * Adds a service folder's presets to what a `NotCapable` hint may name,
+ * before the presets core knows by itself. Called at the load of the module
+ * that defines them; a source added twice counts once.
+ *
+ * @param source Says which of the folder's presets grant a permission.
+ */
+export function registerPresetHints(source: PresetHintSource): void {
+  if (!sources.includes(source)) sources.push(source);
+}
+
+/** A preset core names by itself: a family of permissions it covers. */
+interface CoveringPreset extends PresetHint {
   /** Whether the missing `kind`/`value` belongs to it. */
   covers(kind: string, value: string): boolean;
 }
 
-const PRESETS: readonly PresetHint[] = [
+const PRESETS: readonly CoveringPreset[] = [
   {
     use: 'permissions: s3ClientPermissions() (from "@itkit/core/s3")',
     why:
@@ -28,21 +57,23 @@ const PRESETS: readonly PresetHint[] = [
 ];
 
 /**
- * The presets that grant the missing `kind`/`value`: a PostgreSQL driver's
- * only if it grants it, and only that driver's when its code is in `stack`
- * (the driver that read it); else the other presets that cover it.
+ * The presets that grant the missing `kind`/`value`: a registered source's
+ * only if they grant it, and only that source's when its own client read it
+ * (a PostgreSQL driver whose code is in `stack`); else the other presets that
+ * cover it.
  */
 function presetsFor(
   kind: string,
   value: string,
   stack: string,
-): { use: string; why: string }[] {
-  const drivers = driverPresetHints(kind, value, stack);
-  if (drivers.driverKnown) return drivers.presets;
-  return [
-    ...drivers.presets,
-    ...PRESETS.filter((p) => p.covers(kind, value)),
-  ];
+): PresetHint[] {
+  const named: PresetHint[] = [];
+  for (const source of sources) {
+    const found = source(kind, value, stack);
+    if (found.readByOwnClient) return found.presets;
+    named.push(...found.presets);
+  }
+  return [...named, ...PRESETS.filter((p) => p.covers(kind, value))];
 }
 
 const MARK = "\n  itkit: ";

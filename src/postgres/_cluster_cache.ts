@@ -8,6 +8,7 @@
 // makes. Any failure to read or write it falls back to `initdb`.
 
 import { cacheDir, storeEntry } from "../util/cache_dir.ts";
+import { cacheDirSetting } from "../run/settings.ts";
 
 /**
  * Where a fresh data directory of the binaries in `bin` with `password` is
@@ -19,7 +20,7 @@ export async function clusterCachePath(
   bin: string,
   password: string,
 ): Promise<string | undefined> {
-  const dir = cacheDir();
+  const dir = cacheDir(cacheDirSetting());
   if (dir === undefined) return undefined;
   let binary: Deno.FileInfo;
   try {

@@ -2,18 +2,27 @@
 // Deno.inspect): everything but the password, which `url`, `config`, what
 // `env()` returns and the postgres.js client (its `options.pass`) hold.
 
-import type { PostgresDatabase, PostgresMigrationTarget } from "./database.ts";
-import { postgresUrl } from "./config.ts";
+import { type PostgresConfig, postgresUrl } from "./config.ts";
 import { maskUrl } from "../util/text.ts";
 import { maskFields, maskInspect } from "../util/masked_inspect.ts";
+
+/** What a database handle holds a password in (`PostgresDatabase`'s fields). */
+interface HoldsPassword {
+  readonly url: string;
+  readonly config: PostgresConfig;
+}
 
 /**
  * Makes `db`, its `config` and its `sql` print with the password masked.
  *
- * @param db The handle, as set up.
+ * @param db The handle, as set up (a `PostgresDatabase`).
  * @returns `db`.
  */
-export function maskDatabase(db: PostgresDatabase): PostgresDatabase {
+export function maskDatabase<
+  D extends HoldsPassword & { readonly sql: object },
+>(
+  db: D,
+): D {
   maskFields(db.config, ["password"]);
   // The client is postgres.js's own (a shared pool's, kept between tests):
   // it prints as what it reaches.
@@ -26,12 +35,12 @@ export function maskDatabase(db: PostgresDatabase): PostgresDatabase {
  * Makes a migration's `target`, its `config` and its `env` print with the
  * password masked.
  *
- * @param target The target, as made.
+ * @param target The target, as made (a `PostgresMigrationTarget`).
  * @returns `target`.
  */
-export function maskTarget(
-  target: PostgresMigrationTarget,
-): PostgresMigrationTarget {
+export function maskTarget<
+  T extends HoldsPassword & { readonly env: Readonly<Record<string, string>> },
+>(target: T): T {
   maskFields(target.config, ["password"]);
   const env = maskEnv(target.env);
   return maskInspect({ ...target, env }, (self) => ({

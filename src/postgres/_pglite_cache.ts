@@ -6,13 +6,14 @@
 // Any failure to read, load or write it falls back to a fresh directory.
 
 import { cacheDir, storeEntry } from "../util/cache_dir.ts";
+import { cacheDirSetting } from "../run/settings.ts";
 
 /**
  * Where the data directory of a fresh PGlite `version` is cached, if this
  * process may read and write there; else `undefined` (no cache).
  */
 export function pgliteCachePath(version: string): string | undefined {
-  const dir = cacheDir();
+  const dir = cacheDir(cacheDirSetting());
   return dir === undefined ? undefined : `${dir}/pglite-${version}-datadir.tar`;
 }
 

@@ -4,11 +4,8 @@
 // for verify-full.
 
 import tls from "node:tls";
-import {
-  POSTGRES_SSL_MODES,
-  type PostgresConfig,
-  type PostgresSslMode,
-} from "./config.ts";
+import type { PostgresConfig, PostgresSslMode } from "./config.ts";
+import { POSTGRES_SSL_MODES } from "./_config_env.ts";
 import { serverAddress } from "./_socket.ts";
 
 /** What postgres.js's `ssl` option takes. */

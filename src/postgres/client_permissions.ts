@@ -9,8 +9,18 @@
  */
 
 import { mergePermissions } from "../core/permissions.ts";
+import { registerPresetHints } from "../core/not_capable.ts";
 import { readEnv } from "../util/env.ts";
 import { type DriverReads, DRIVERS, pgpassFile } from "./_drivers.ts";
+import { driverPresetHints } from "./_preset_hint.ts";
+
+// A test that fails with NotCapable on what a driver read names the preset
+// that grants it (core/not_capable.ts).
+registerPresetHints(driverPresetHints({
+  "postgres.js@4": () => postgresClientPermissions(),
+  "postgres.js@3": () => postgresClientPermissions({}, { version: 3 }),
+  "pg@8": () => pgClientPermissions(),
+}));
 
 /** Options of {@linkcode postgresClientPermissions}. */
 export interface PostgresClientPermissionsOptions {

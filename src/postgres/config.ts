@@ -9,6 +9,7 @@ import { maskFields } from "../util/masked_inspect.ts";
 import { readEnv } from "../util/env.ts";
 import { maskUrl } from "../util/text.ts";
 import { TOOLKIT_DRIVER_ENV } from "./_drivers.ts";
+import { POSTGRES_ENV_VARS, POSTGRES_SSL_MODES } from "./_config_env.ts";
 
 /**
  * How the connection uses SSL/TLS, as libpq's `sslmode`:
@@ -28,15 +29,6 @@ export type PostgresSslMode =
   | "require"
   | "verify-ca"
   | "verify-full";
-
-/** The values of {@linkcode PostgresSslMode}, weakest first. */
-export const POSTGRES_SSL_MODES: readonly PostgresSslMode[] = [
-  "disable",
-  "prefer",
-  "require",
-  "verify-ca",
-  "verify-full",
-];
 
 /** Where and how to reach a PostgreSQL server. */
 export interface PostgresConfig {
@@ -65,20 +57,6 @@ export interface PostgresConfig {
   sslrootcert?: string;
 }
 
-/** The variables {@linkcode postgresConfig} reads. */
-export const POSTGRES_ENV_VARS: readonly string[] = [
-  "DATABASE_URL",
-  "PGHOST",
-  "PGPORT",
-  "PGUSER",
-  "PGPASSWORD",
-  "PGDATABASE",
-  "PGSSLMODE",
-  "PGSSLROOTCERT",
-  "USER",
-  "LOGNAME",
-];
-
 /** The variables read even when `DATABASE_URL` is set (for what it leaves out). */
 const URL_FALLBACK_VARS = ["PGSSLMODE", "PGSSLROOTCERT"] as const;
 
@@ -88,7 +66,7 @@ const URL_FALLBACK_VARS = ["PGSSLMODE", "PGSSLROOTCERT"] as const;
  * _drivers.ts). A database fixture's test is granted exactly these, besides
  * the network to its server.
  */
-export const POSTGRES_JS_ENV_READS: readonly string[] = TOOLKIT_DRIVER_ENV;
+const POSTGRES_JS_ENV_READS: readonly string[] = TOOLKIT_DRIVER_ENV;
 
 /**
  * Reads PostgreSQL settings: `DATABASE_URL`
@@ -358,7 +336,7 @@ function tls(
   };
   if (
     mode.value !== undefined &&
-    !(POSTGRES_SSL_MODES as readonly string[]).includes(mode.value)
+    !POSTGRES_SSL_MODES.includes(mode.value)
   ) {
     fail(
       mode,

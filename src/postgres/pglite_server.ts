@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { ServerHandle } from "../services/server_handle.ts";
+import type { ServerHandle } from "../run/server_handle.ts";
 import type { PostgresConfig } from "./config.ts";
 import { postgresUrl } from "./config.ts";
 import { disposeOnce } from "../util/dispose_once.ts";

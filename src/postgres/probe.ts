@@ -4,13 +4,8 @@
  * @module
  */
 
-import {
-  cachedProbe,
-  checkProbeOptions,
-  type ProbeOptions,
-  type ProbeResult,
-  runProbe,
-} from "../core/probe.ts";
+import type { ProbeOptions, ProbeResult } from "../core/probe.ts";
+import { cachedProbe, checkProbeOptions, runProbe } from "../core/_probe.ts";
 import { type PostgresConfig, postgresConfig, postgresUrl } from "./config.ts";
 import { loadPostgres } from "./client.ts";
 import { discardSharedPool, sharedPool } from "./_shared_pool.ts";
@@ -79,7 +74,7 @@ export function probePostgres(
 }
 
 /** A short reason for a postgres.js connection failure. */
-export function postgresReason(
+function postgresReason(
   error: unknown,
   hostPort: string,
   config: PostgresConfig,

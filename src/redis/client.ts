@@ -18,7 +18,7 @@ let loading: Promise<typeof import("npm:redis@^5.12.4")> | undefined;
  *
  * @returns The module.
  */
-export function loadRedis(): Promise<typeof import("npm:redis@^5.12.4")> {
+function loadRedis(): Promise<typeof import("npm:redis@^5.12.4")> {
   return loading ??= import("npm:redis@^5.12.4");
 }
 

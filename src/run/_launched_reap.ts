@@ -5,7 +5,12 @@
 // then SIGKILL to those left after the program's stop timeout. Linux (/proc).
 
 import type { ReapedResource } from "./reaper.ts";
-import { PROCESS_MARKER } from "./launched.ts";
+
+/**
+ * The variable that marks a launched program and what it starts (set by
+ * launched.ts, looked for here).
+ */
+export const PROCESS_MARKER = "ITKIT_PROCESS";
 
 /** A launched program as registered with the reaper. */
 export interface ReapedProcess extends ReapedResource {

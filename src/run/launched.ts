@@ -13,11 +13,8 @@
 
 import { uniqueSuffix } from "./naming.ts";
 import { handOff, reaperRunning, register, startReaper } from "./reaper.ts";
-import type { ReapedProcess } from "./_launched_reap.ts";
+import { PROCESS_MARKER, type ReapedProcess } from "./_launched_reap.ts";
 import { raceDeadline } from "../util/deadline.ts";
-
-/** The variable that marks a launched program and what it starts. */
-export const PROCESS_MARKER = "ITKIT_PROCESS";
 
 /** How the reaper stops a launched program. */
 const REMOVER = new URL("./_launched_reap.ts", import.meta.url).href;

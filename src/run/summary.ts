@@ -13,15 +13,7 @@
 import { summarySettings } from "./settings.ts";
 import { reaperLogPath, reaperRunning } from "./reaper.ts";
 import { describe, maskUrl } from "../util/text.ts";
-
-/** Where a service used by the run came from. */
-export type ServiceOrigin =
-  | "configured"
-  | "native"
-  | "pglite"
-  | "s3rver"
-  | "rgw"
-  | "launched";
+import type { ServiceOrigin } from "./server_handle.ts";
 
 /** One service the run used. */
 export interface ServiceRecord {

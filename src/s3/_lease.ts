@@ -19,7 +19,8 @@ import {
 } from "../run/naming.ts";
 import { DEFAULT_LEASE_TTL, leaseTtl } from "../run/settings.ts";
 import { withSignalDeadline } from "../util/deadline.ts";
-import { loadS3Sdk, s3Client, type S3ClientLike } from "./client.ts";
+import { s3Client, type S3ClientLike } from "./client.ts";
+import { loadS3Sdk } from "./_sdk.ts";
 import type { S3Config } from "./config.ts";
 
 /** A lease as the reaper holds it (see src/run/lease.ts). */

@@ -4,7 +4,8 @@
 // the reaper's life.
 
 import type { ReapedResource } from "../run/reaper.ts";
-import { loadS3Sdk, s3Client, type S3ClientLike } from "./client.ts";
+import { s3Client, type S3ClientLike } from "./client.ts";
+import { loadS3Sdk } from "./_sdk.ts";
 import type { S3Config } from "./config.ts";
 import { emptyBucket } from "./empty_bucket.ts";
 import { holdBefore } from "./_lease.ts";

@@ -7,7 +7,8 @@
  */
 
 import { defineFixture, type FixtureFactory } from "../core/fixture.ts";
-import { loadS3Sdk, s3Client, type S3ClientLike } from "./client.ts";
+import { s3Client, type S3ClientLike } from "./client.ts";
+import { loadS3Sdk } from "./_sdk.ts";
 import { type S3Config, s3Config, s3Permissions } from "./config.ts";
 import { emptyBucket } from "./empty_bucket.ts";
 import { describe } from "../util/text.ts";

@@ -8,6 +8,7 @@
 import { readEnv } from "../util/env.ts";
 import { maskUrl } from "../util/text.ts";
 import { maskFields } from "../util/masked_inspect.ts";
+import { S3_ENV_DEFAULTS } from "./_config_env.ts";
 
 /** Where and how to reach an S3-compatible store. */
 export interface S3Config {
@@ -25,21 +26,13 @@ export interface S3Config {
   region: string;
 }
 
-/** The variables {@linkcode s3Config} reads, with their defaults. */
-export const S3_ENV_DEFAULTS: Readonly<Record<string, string>> = {
-  S3_ENDPOINT: "http://localhost:9000",
-  S3_ACCESS_KEY: "minioadmin",
-  S3_SECRET_KEY: "minioadmin",
-  S3_REGION: "us-east-1",
-};
-
 /**
  * The environment variables the AWS SDK reads by itself even with every
  * option given explicitly (a Node-version warning switch and Lambda
  * recursion-detection variables). An S3 fixture's test is granted exactly
  * these, besides the network to its endpoint.
  */
-export const AWS_SDK_ENV_READS: readonly string[] = [
+const AWS_SDK_ENV_READS: readonly string[] = [
   "AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED",
   "AWS_LAMBDA_FUNCTION_NAME",
   "AWS_LAMBDA_MAX_CONCURRENCY",

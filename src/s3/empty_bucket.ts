@@ -2,7 +2,8 @@
 // current objects and open multipart uploads. Every quirk of the local S3
 // servers that disposal works around is here, in one place.
 
-import { loadS3Sdk, type S3ClientLike } from "./client.ts";
+import type { S3ClientLike } from "./client.ts";
+import { loadS3Sdk } from "./_sdk.ts";
 
 /**
  * Deletes every object, version, delete marker and open multipart upload

@@ -4,7 +4,8 @@
  * @module
  */
 
-import { loadS3Sdk, s3Client } from "./client.ts";
+import { s3Client } from "./client.ts";
+import { loadS3Sdk } from "./_sdk.ts";
 import type { S3Config } from "./config.ts";
 import { storeClock } from "./_lease.ts";
 import { liveRuns, ownLeases } from "./_live_runs.ts";

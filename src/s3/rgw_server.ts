@@ -7,15 +7,16 @@
  * @module
  */
 
-import type { ServerHandle } from "../services/server_handle.ts";
+import type { ServerHandle } from "../run/server_handle.ts";
 import type { S3Config } from "./config.ts";
-import { loadS3Sdk, s3Client } from "./client.ts";
+import { s3Client } from "./client.ts";
+import { loadS3Sdk } from "./_sdk.ts";
 import { readEnv } from "../util/env.ts";
 import { disposeOnce } from "../util/dispose_once.ts";
 import { raceDeadline } from "../util/deadline.ts";
 
 /** The Debian packages that hold the binaries {@linkcode startRgw} runs. */
-export const RGW_PACKAGES: readonly string[] = [
+const RGW_PACKAGES: readonly string[] = [
   "ceph-mon",
   "ceph-osd",
   "radosgw",

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { ServerHandle } from "../services/server_handle.ts";
+import type { ServerHandle } from "../run/server_handle.ts";
 import type { S3Config } from "./config.ts";
 import { disposeOnce } from "../util/dispose_once.ts";
 

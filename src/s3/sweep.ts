@@ -2,7 +2,8 @@
 // named by fixtures, and which of their runs hold a live lease
 // (_live_runs.ts, as the leftover check reads them).
 
-import { loadS3Sdk, s3Client, type S3ClientLike } from "./client.ts";
+import { s3Client, type S3ClientLike } from "./client.ts";
+import { loadS3Sdk } from "./_sdk.ts";
 import type { S3Config } from "./config.ts";
 import { emptyBucket } from "./empty_bucket.ts";
 import { storeClock } from "./_lease.ts";

@@ -5,7 +5,7 @@
 import type { ReapedResource } from "../run/reaper.ts";
 import { leaseBucket } from "../run/naming.ts";
 import { leaseTtl } from "../run/settings.ts";
-import { findService } from "./_registry.ts";
+import { findService } from "./registry.ts";
 import { reaperConnection, type ServiceLeaseResource } from "./_reap.ts";
 import type { ServiceLease, ServiceLeaseContext } from "./definition.ts";
 

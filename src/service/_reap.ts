@@ -5,7 +5,7 @@
 
 import type { ReapedResource } from "../run/reaper.ts";
 import type { LeaseResource } from "../run/lease.ts";
-import { type AnyDefinition, findService } from "./_registry.ts";
+import { type AnyDefinition, findService } from "./registry.ts";
 
 /** A space as registered with the reaper. */
 export interface ReapedSpace extends ReapedResource {

@@ -4,7 +4,7 @@
 
 import type { ReapedResource } from "../run/reaper.ts";
 import { isLeaseName, runIdOf } from "../run/naming.ts";
-import { findService } from "./_registry.ts";
+import { findService } from "./registry.ts";
 import { reaperConnection } from "./_reap.ts";
 
 /** A run's spaces on a service, as registered with the reaper. */

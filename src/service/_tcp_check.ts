@@ -1,7 +1,7 @@
 // Internal: a service's default probe, a TCP connection to its URL's host and
 // port.
 
-import { connectReason } from "../core/probe.ts";
+import { connectReason } from "../core/_probe.ts";
 
 /**
  * Connects to `url`'s host and port and closes the connection.

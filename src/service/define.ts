@@ -13,14 +13,13 @@ import {
   type FixtureContext,
   type FixtureFactory,
 } from "../core/fixture.ts";
+import type { ProbeOptions, ProbeResult } from "../core/probe.ts";
 import {
   cachedProbe,
   checkProbeOptions,
   connectReason,
-  type ProbeOptions,
-  type ProbeResult,
   runProbe,
-} from "../core/probe.ts";
+} from "../core/_probe.ts";
 import { mergePermissions } from "../core/permissions.ts";
 import { leaseWait, requestLease } from "../run/lease.ts";
 import { leaseBucket, RUN_ID, uniqueName } from "../run/naming.ts";
@@ -35,15 +34,12 @@ import { leaseTtl } from "../run/settings.ts";
 import { readEnv } from "../util/env.ts";
 import { describe, fingerprint, maskUrl } from "../util/text.ts";
 import type { ServiceDefinition } from "./definition.ts";
-import { DEFINITION } from "./_registry.ts";
+import { DEFINITION } from "./registry.ts";
 import { tcpCheck } from "./_tcp_check.ts";
 import type { ReapedSpace, ServiceLeaseResource } from "./_reap.ts";
 import type { ReapedRun } from "./_run_reap.ts";
-import {
-  type ServiceServer,
-  type ServiceStartOptions,
-  startServer,
-} from "./launch.ts";
+import type { ServiceServer, ServiceStartOptions } from "./launch.ts";
+import { startServer } from "./_launch.ts";
 
 /** What the toolkit adds to a test's space. */
 export interface ServiceSpaceHandle extends AsyncDisposable {

@@ -9,18 +9,16 @@
 
 import { mergePermissions } from "../core/permissions.ts";
 import { readEnv, systemTempDir } from "../util/env.ts";
-import { S3_ENV_DEFAULTS, s3Config, s3Permissions } from "../s3/config.ts";
+import { s3Config, s3Permissions } from "../s3/config.ts";
+import { S3_ENV_DEFAULTS } from "../s3/_config_env.ts";
 import { s3ClientPermissions } from "../s3/client_permissions.ts";
-import {
-  POSTGRES_ENV_VARS,
-  postgresConfig,
-  postgresPermissions,
-} from "../postgres/config.ts";
+import { postgresConfig, postgresPermissions } from "../postgres/config.ts";
+import { POSTGRES_ENV_VARS } from "../postgres/_config_env.ts";
 import {
   pgClientPermissions,
   postgresClientPermissions,
 } from "../postgres/client_permissions.ts";
-import { serviceDefinition } from "../service/sweep.ts";
+import { serviceDefinition } from "../service/registry.ts";
 import type { ServiceLike } from "./provision.ts";
 
 /** Options of {@linkcode processPermissions}. */

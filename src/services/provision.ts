@@ -8,18 +8,18 @@
 import { maskUrl } from "../util/text.ts";
 import { readEnv } from "../util/env.ts";
 import {
-  findPostgresBinaries,
   type PostgresServer,
   startPostgresServer,
 } from "../postgres/server.ts";
+import { findPostgresBinaries } from "../postgres/_binaries.ts";
 import { type PgliteServer, startPglite } from "../postgres/pglite_server.ts";
 import { startS3rver } from "../s3/s3rver_server.ts";
 import { startRgw } from "../s3/rgw_server.ts";
 import { parseS3Engine, s3Engine } from "../run/settings.ts";
-import type { ServiceOrigin } from "../run/summary.ts";
+import type { ServiceOrigin } from "../run/server_handle.ts";
 import { disposeOnce } from "../util/dispose_once.ts";
-import { serviceDefinition } from "../service/sweep.ts";
-import { findProgram, startServer } from "../service/launch.ts";
+import { serviceDefinition } from "../service/registry.ts";
+import { findProgram, startServer } from "../service/_launch.ts";
 import { tcpCheck } from "../service/_tcp_check.ts";
 
 /**

@@ -21,8 +21,12 @@ import { InUseError, type StoreSweep } from "../run/sweep_store.ts";
 import { localLiveRuns } from "../run/_local_runs.ts";
 import { describe, maskUrl } from "../util/text.ts";
 import { readEnv, systemTempDir } from "../util/env.ts";
-import { openServiceSweep, serviceDefinition } from "../service/sweep.ts";
-import { type AnyDefinition, definitionOf } from "../service/_registry.ts";
+import { openServiceSweep } from "../service/_sweep.ts";
+import {
+  type AnyDefinition,
+  definitionOf,
+  serviceDefinition,
+} from "../service/registry.ts";
 import type { ServiceLike } from "./provision.ts";
 
 /** Options of {@linkcode sweep}. */

@@ -2,17 +2,18 @@
 // PGlite or PostgreSQL data directory). Not re-exported.
 
 import { readEnv } from "./env.ts";
-import { cacheDirSetting } from "../run/settings.ts";
 
 /**
- * The cache directory: `ITKIT_CACHE_DIR` (empty: no cache), else the OS
- * cache directory's `itkit` (`$XDG_CACHE_HOME` or `~/.cache` on Linux,
- * `~/Library/Caches` on macOS, `%LOCALAPPDATA%` on Windows); `undefined`
- * when there is none, or when this process may not read and write there
- * (asked without a prompt).
+ * The cache directory: `configured` (`ITKIT_CACHE_DIR`, from
+ * `run/settings.ts`; empty: no cache), else the OS cache directory's `itkit`
+ * (`$XDG_CACHE_HOME` or `~/.cache` on Linux, `~/Library/Caches` on macOS,
+ * `%LOCALAPPDATA%` on Windows); `undefined` when there is none, or when this
+ * process may not read and write there (asked without a prompt).
+ *
+ * @param configured The directory as set, `undefined` when unset.
+ * @returns The directory, or `undefined` for no cache.
  */
-export function cacheDir(): string | undefined {
-  const configured = cacheDirSetting();
+export function cacheDir(configured: string | undefined): string | undefined {
   let dir: string | undefined;
   if (configured !== undefined) dir = configured.trim() || undefined;
   else {

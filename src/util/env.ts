@@ -4,10 +4,10 @@
 // the temp dir...) only through `readEnv`, which never sees an env fixture's
 // values: while one is in place in this worker, it returns what the variable
 // was before. Other workers of a `--parallel` run read nothing meanwhile: the
-// lock of core/_env_lock.ts, which this module loads first, keeps their
+// lock of env_lock.ts, which this module loads first, keeps their
 // module loading and tests out.
 
-import "../core/_env_lock.ts";
+import "./env_lock.ts";
 
 /** The values env fixtures replaced in this worker: name -> original, depth. */
 const originals = new Map<

@@ -1,10 +1,19 @@
 /**
  * The one shape of every server the toolkit launches (PostgreSQL, PGlite,
  * s3rver): where it came from, how to connect, what to export, and how to
- * stop it.
+ * stop it; and where each service a run used came from.
  *
  * @module
  */
+
+/** Where a service used by the run came from. */
+export type ServiceOrigin =
+  | "configured"
+  | "native"
+  | "pglite"
+  | "s3rver"
+  | "rgw"
+  | "launched";
 
 /** A running server started by the toolkit; `await using` stops it. */
 export interface ServerHandle<Config, Origin extends string>

@@ -1,7 +1,8 @@
-// Internal: how the toolkit finds a service's definition: behind a symbol on
-// the service (`Symbol.for`, so a second copy of the toolkit finds it too),
-// and, in another process (the reaper, the sweep, `cli.ts --service`), by
-// importing the module the definition names and looking through its exports.
+// Internal (not re-exported; cli.ts uses it): how the toolkit finds a
+// service's definition: behind a symbol on the service (`Symbol.for`, so a
+// second copy of the toolkit finds it too), and, in another process (the
+// reaper, the sweep, `cli.ts --service`), by importing the module the
+// definition names and looking through its exports.
 
 import type { ServiceDefinition } from "./definition.ts";
 
@@ -28,6 +29,26 @@ export function definitionOf(value: unknown): AnyDefinition | undefined {
     return undefined;
   }
   return (value as { [DEFINITION]?: AnyDefinition })[DEFINITION];
+}
+
+/**
+ * The definition of a service, or a `TypeError` naming what was passed.
+ *
+ * @param service A value that should be a service.
+ * @param where The start of the message.
+ * @returns The definition.
+ */
+export function serviceDefinition(
+  service: unknown,
+  where: string,
+): AnyDefinition {
+  const def = definitionOf(service);
+  if (!def) {
+    throw new TypeError(
+      `${where}: expected a service (the result of defineService()), got ${typeof service}`,
+    );
+  }
+  return def;
 }
 
 /**
