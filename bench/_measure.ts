@@ -61,3 +61,23 @@ export function fileSystemOf(path: string): string {
   }
   return best.type;
 }
+
+/** What a bench records of the machine it ran on. */
+export interface Machine {
+  date: string;
+  deno: string;
+  os: string;
+  cpus: number;
+  memoryGiB: number;
+}
+
+/** @returns The date, Deno's version, the OS, the CPUs and the memory. */
+export function machineFacts(): Machine {
+  return {
+    date: new Date().toISOString(),
+    deno: Deno.version.deno,
+    os: `${Deno.build.os} ${Deno.build.arch}`,
+    cpus: navigator.hardwareConcurrency,
+    memoryGiB: Math.round(Deno.systemMemoryInfo().total / 2 ** 30),
+  };
+}

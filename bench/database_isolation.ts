@@ -37,6 +37,7 @@ import {
   p95,
   sum,
 } from "./_measure.ts";
+import { printTable, type Row, updateResults } from "./_results.ts";
 import { cases as customerCases } from "./suite/cases/customers.ts";
 import { cases as invoiceCases } from "./suite/cases/invoices.ts";
 import { installReset } from "../src/postgres/_truncate.ts";
@@ -65,14 +66,6 @@ if (!url) {
   );
 }
 
-interface Row {
-  name: string;
-  value: number;
-  unit: string;
-  baseline?: number;
-  ratio?: number;
-  note?: string;
-}
 const rows: Row[] = [];
 
 const loads: number[] = [];
@@ -642,48 +635,28 @@ function merged(earlier: Row[] | undefined): Row[] {
 }
 
 if (WRITE) {
-  const file = new URL("bench/results.json", ROOT);
-  const previous = await Deno.readTextFile(file).then(JSON.parse, () => ({}));
-  await Deno.writeTextFile(
-    file,
-    JSON.stringify(
-      {
-        ...previous,
-        databaseIsolation: {
-          ...previous.databaseIsolation,
-          [machine.tmpdirFileSystem]: {
-            // The runs the rows come from: this one alone, unless sections
-            // were skipped (their rows are the earlier runs').
-            machines: SKIP.size
-              ? [
-                ...previous.databaseIsolation?.[machine.tmpdirFileSystem]
-                  ?.machines ?? [],
-                machine,
-              ]
-              : [machine],
-            rows: merged(
-              previous.databaseIsolation?.[machine.tmpdirFileSystem]?.rows,
-            ),
-          },
+  await updateResults((previous) => {
+    const earlier = previous.databaseIsolation?.[machine.tmpdirFileSystem];
+    // The runs the rows come from: this one alone, unless sections were
+    // skipped (their rows are the earlier runs').
+    const machines = SKIP.size
+      ? [...earlier?.machines ?? [], machine]
+      : [machine];
+    return {
+      ...previous,
+      databaseIsolation: {
+        ...previous.databaseIsolation,
+        [machine.tmpdirFileSystem]: {
+          machines,
+          rows: merged(earlier?.rows),
         },
       },
-      null,
-      2,
-    ) +
-      "\n",
-  );
+    };
+  });
 }
-const num = (x: number | undefined) =>
-  x === undefined ? "" : x.toFixed(x < 10 ? 2 : 0);
-console.log(`| measurement | value | unit | baseline | ratio |`);
-console.log(`| --- | ---: | --- | ---: | ---: |`);
-for (const r of rows) {
-  console.log(
-    `| ${r.name}${r.note ? ` (${r.note})` : ""} | ${
-      num(r.value)
-    } | ${r.unit} | ${num(r.baseline)} | ${
-      r.ratio === undefined ? "" : r.ratio.toFixed(2) + "x"
-    } |`,
-  );
-}
-console.log(`\nmachine: ${JSON.stringify(machine)}`);
+printTable(rows, machine, {
+  baseline: "baseline",
+  places: [2, 0],
+  ratioPlaces: 2,
+  targets: false,
+});

@@ -12,6 +12,7 @@
 // their own; the medians over the rounds and the ratios are printed and
 // written to bench/redis_results.json. No assertion on time.
 import { redis } from "../redis.ts";
+import { median } from "./_measure.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const arg = (name: string, fallback: number): number => {
@@ -202,13 +203,6 @@ try {
   }
 } finally {
   await Deno.remove(dir, { recursive: true });
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2
-    ? s[(s.length - 1) / 2]!
-    : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
 const perTest = Object.fromEntries(

@@ -39,11 +39,13 @@ import { databaseUrl } from "./suite/global_setup.ts";
 import {
   fileSystemOf,
   loadAverage,
+  machineFacts,
   mean,
   median,
   p95,
   sum,
 } from "./_measure.ts";
+import { printTable, type Row, updateResults } from "./_results.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const SUITE = new URL("suite/", import.meta.url);
@@ -521,16 +523,6 @@ if (made.size) {
   await admin.end();
 }
 
-interface Row {
-  name: string;
-  value: number;
-  unit: string;
-  baseline?: number;
-  ratio?: number;
-  target?: string;
-  met?: boolean;
-  note?: string;
-}
 const rows: Row[] = [];
 const of = (id: string) => runs.filter((r) => r.variant === id);
 const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
@@ -702,11 +694,7 @@ const [server] = await admin<{ version: string }[]>`select version()`;
 await admin.end();
 const tmpdir = Deno.env.get("TMPDIR") ?? "/tmp";
 const machine = {
-  date: new Date().toISOString(),
-  deno: Deno.version.deno,
-  os: `${Deno.build.os} ${Deno.build.arch}`,
-  cpus: navigator.hardwareConcurrency,
-  memoryGiB: Math.round(Deno.systemMemoryInfo().total / 2 ** 30),
+  ...machineFacts(),
   postgres: server?.version.split(" on ")[0],
   tmpdir,
   tmpdirFileSystem: fileSystemOf(tmpdir),
@@ -745,42 +733,21 @@ function compactRun(run: RunRecord): Record<string, unknown> {
 }
 
 if (WRITE) {
-  const file = new URL("bench/results.json", ROOT);
-  const previous = await Deno.readTextFile(file).then(JSON.parse, () => ({}));
-  await Deno.writeTextFile(
-    file,
-    JSON.stringify(
-      {
-        ...previous,
-        suite: {
-          ...previous.suite,
-          [machine.tmpdirFileSystem]: {
-            machine,
-            rows,
-            runs: runs.map(compactRun),
-          },
-        },
+  await updateResults((previous) => ({
+    ...previous,
+    suite: {
+      ...previous.suite,
+      [machine.tmpdirFileSystem]: {
+        machine,
+        rows,
+        runs: runs.map(compactRun),
       },
-      null,
-      2,
-    ) +
-      "\n",
-  );
+    },
+  }));
 }
-
-const num = (x: number | undefined) =>
-  x === undefined ? "" : x.toFixed(x < 10 ? 2 : 0);
-console.log(`| measurement | value | unit | baseline | ratio | target | met |`);
-console.log(`| --- | ---: | --- | ---: | ---: | --- | --- |`);
-for (const r of rows) {
-  console.log(
-    `| ${r.name}${r.note ? ` (${r.note})` : ""} | ${
-      num(r.value)
-    } | ${r.unit} | ${num(r.baseline)} | ${
-      r.ratio === undefined ? "" : r.ratio.toFixed(2) + "x"
-    } | ${r.target ?? ""} | ${
-      r.met === undefined ? "" : r.met ? "yes" : "no"
-    } |`,
-  );
-}
-console.log(`\nmachine: ${JSON.stringify(machine)}`);
+printTable(rows, machine, {
+  baseline: "baseline",
+  places: [2, 0],
+  ratioPlaces: 2,
+  targets: true,
+});
