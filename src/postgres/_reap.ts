@@ -2,7 +2,7 @@
 // process migrated (isolation "transaction" and "schema"): dropped with what
 // it holds. One pool per server, kept for the reaper's life.
 
-import type { ReapedResource } from "../run/reaper.ts";
+import type { ReapedResource } from "../run/_reaper_protocol.ts";
 import { type PostgresConfig, postgresUrl } from "./config.ts";
 import { loadPostgres, postgresOptions } from "./client.ts";
 import type { Pg } from "./_shared_pool.ts";
@@ -23,8 +23,8 @@ const pools = new Map<string, Promise<Pg>>();
  *
  * @param resource The registered schema.
  */
-export async function reap(resource: ReapedResource): Promise<void> {
-  const { config, schema } = resource as ReapedSchema;
+export async function reap(resource: ReapedSchema): Promise<void> {
+  const { config, schema } = resource;
   const key = postgresUrl(config, true); // with its TLS settings
   let pool = pools.get(key);
   if (!pool) {

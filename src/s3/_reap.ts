@@ -3,7 +3,7 @@
 // then deleted; and how it creates one ahead. One client per store, kept for
 // the reaper's life.
 
-import type { ReapedResource } from "../run/reaper.ts";
+import type { ReapedResource } from "../run/_reaper_protocol.ts";
 import { loadS3Sdk, s3Client, type S3ClientLike } from "./client.ts";
 import type { S3Config } from "./config.ts";
 import { emptyBucket } from "./empty_bucket.ts";
@@ -46,10 +46,10 @@ function clientFor(config: ReapedBucket["config"]): Promise<S3ClientLike> {
  * @param signal Aborts the request.
  */
 export async function create(
-  resource: ReapedResource,
+  resource: ReapedBucket,
   signal: AbortSignal,
 ): Promise<void> {
-  const { config, bucket } = resource as ReapedBucket;
+  const { config, bucket } = resource;
   await holdBefore(config, bucket); // the run's lease first
   await (await clientFor(config)).send(
     new sdk.CreateBucketCommand({ Bucket: bucket }),
@@ -63,8 +63,8 @@ export async function create(
  *
  * @param resource The registered bucket.
  */
-export async function reap(resource: ReapedResource): Promise<void> {
-  const { config, bucket, keyPrefix } = resource as ReapedBucket;
+export async function reap(resource: ReapedBucket): Promise<void> {
+  const { config, bucket, keyPrefix } = resource;
   const endpoint = new URL(config.endpoint);
   const client = clientFor(config);
   try {

@@ -3,7 +3,7 @@
 // finds the service by name, and calls its `isolation.remove` on a connection
 // of its own per service and URL, kept for the reaper's life.
 
-import type { ReapedResource } from "../run/reaper.ts";
+import type { ReapedResource } from "../run/_reaper_protocol.ts";
 import type { LeaseResource } from "../run/lease.ts";
 import { type AnyDefinition, findService } from "./_registry.ts";
 
@@ -60,8 +60,8 @@ export function reaperConnection(
  *
  * @param resource The registered space.
  */
-export async function reap(resource: ReapedResource): Promise<void> {
-  const { module, service, url, name } = resource as ReapedSpace;
+export async function reap(resource: ReapedSpace): Promise<void> {
+  const { module, service, url, name } = resource;
   const def = await findService(module, service);
   const connection = await reaperConnection(def, url);
   await def.isolation.remove({ url: new URL(url), name, connection });

@@ -2,7 +2,7 @@
 // service whose spaces are removed inline (`isolation.removeInline`): every
 // space `sweep.list` finds there named with the run's id.
 
-import type { ReapedResource } from "../run/reaper.ts";
+import type { ReapedResource } from "../run/_reaper_protocol.ts";
 import { isLeaseName, runIdOf } from "../run/naming.ts";
 import { findService } from "./_registry.ts";
 import { reaperConnection } from "./_reap.ts";
@@ -25,8 +25,8 @@ export interface ReapedRun extends ReapedResource {
  * @param resource The registered run.
  * @throws With the names of the spaces that could not be removed.
  */
-export async function reap(resource: ReapedResource): Promise<void> {
-  const { module, service, url, runId } = resource as ReapedRun;
+export async function reap(resource: ReapedRun): Promise<void> {
+  const { module, service, url, runId } = resource;
   const def = await findService(module, service);
   const connection = await reaperConnection(def, url);
   const at = new URL(url);
