@@ -61,6 +61,7 @@ import {
   processPermissions,
 } from "./src/services/process_permissions.ts";
 import { readEnv } from "./src/util/env.ts";
+import { writeServicesReport } from "./src/services/services_report.ts";
 import { describe, maskUrl } from "./src/util/text.ts";
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { helperFilesLeft, waitForReapers } from "./src/run/reaper.ts";
@@ -324,7 +325,7 @@ async function services(
   });
   reportSkipped(provisioned);
   if (options.json) {
-    console.log(JSON.stringify({
+    console.log(writeServicesReport({
       env: provisioned.env,
       services: provisioned.services.map((service) => ({
         ...service,

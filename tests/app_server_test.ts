@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { expectRun, runDenoTest } from "./_harness.ts";
 import { startInGroup } from "./_group.ts";
-import { processAlive } from "../src/run/reaper.ts";
+import { processRunning } from "../src/run/_local_runs.ts";
 
 /** The app's pid and its child's, from the test's PIDS line. */
 function pids(output: string): number[] {
@@ -15,7 +15,7 @@ function pids(output: string): number[] {
 }
 
 function running(list: number[]): number[] {
-  return list.filter((pid) => processAlive(pid));
+  return list.filter((pid) => processRunning(pid));
 }
 
 Deno.test("appServer: the app gets the test's environment and port, and it and its child are gone when the test passes", async () => {

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { closedPort, expectRun, runDenoTest } from "./_harness.ts";
 import { startInGroup } from "./_group.ts";
-import { processAlive } from "../src/run/reaper.ts";
+import { processRunning } from "../src/run/_local_runs.ts";
 import { sweep } from "../services.ts";
 import { kv } from "./testdata/_kv_service.ts";
 
@@ -83,11 +83,11 @@ Deno.test("custom service: a server a test module starts is stopped by the reape
     env: { KV_HANG: "1" },
   });
   const [pid, dir] = await run.ready();
-  assert.ok(processAlive(Number(pid)) && await exists(dir!));
+  assert.ok(processRunning(Number(pid)) && await exists(dir!));
   run.kill("SIGKILL");
   const { failed } = await run.finish();
   assert.deepEqual(failed, []);
-  assert.equal(processAlive(Number(pid)), false, `server ${pid} still runs`);
+  assert.equal(processRunning(Number(pid)), false, `server ${pid} still runs`);
   assert.equal(await exists(dir!), false, `${dir} left`);
 });
 

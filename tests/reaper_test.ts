@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { startInGroup } from "./_group.ts";
 import { bucketNames, itkitObjects, removeBucket } from "./_services.ts";
 import { closedPort, expectRun, runDenoTest } from "./_harness.ts";
-import { processAlive, waitForReapers } from "../src/run/reaper.ts";
+import { waitForReapers } from "../src/run/reaper.ts";
+import { processRunning } from "../src/run/_local_runs.ts";
 
 async function exists(path: string): Promise<boolean> {
   return await Deno.stat(path).then(() => true, () => false);
@@ -412,7 +413,7 @@ Deno.test("reaper: waiting for the reapers waits for the clone helper of a proce
     const pid = / helper (\d+) spawned \(parent \d+\)\n/.exec(text)?.[1];
     assert.ok(pid, text);
     assert.match(text, new RegExp(` helper ${pid} exited\n`), text);
-    assert.equal(processAlive(Number(pid)), false, "still running");
+    assert.equal(processRunning(Number(pid)), false, "still running");
   } finally {
     await Deno.remove(log);
   }
@@ -442,7 +443,7 @@ Deno.test("reaper: waiting for the reapers lasts until each is gone, not only un
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
       const report = await waitForReapers(log);
-      assert.equal(processAlive(reaper.pid), false, "returned while it ran");
+      assert.equal(processRunning(reaper.pid), false, "returned while it ran");
       // Its `exited: removed 0` line is no removal.
       assert.deepEqual(report, { failed: [], removed: 0, running: [] });
     } finally {

@@ -12,8 +12,16 @@ import {
   claimHelper,
   connectHelper,
   type HelperConnection,
+  helperStderr,
   spawnHelper,
 } from "../util/helper_process.ts";
+import { writeMessage } from "../util/protocol.ts";
+import {
+  type CloneAnswer,
+  type CloneQuestion,
+  type CloneRequest,
+  readCloneReply,
+} from "./_clone_protocol.ts";
 
 /** The helper, when this worker spawned it. */
 let child: Deno.ChildProcess | undefined;
@@ -105,14 +113,17 @@ export function startClonePool(): void {
  * made for this worker; requests made before are sent once connected.
  */
 function connect(place: { socket: string; marker: string }, pid: number): void {
-  const link = connectHelper(place, pid, PROGRAM, {
-    op: "hello",
-    id: 0,
-    runId: RUN_ID,
-  });
+  const link = connectHelper(
+    place,
+    pid,
+    PROGRAM,
+    writeMessage<CloneRequest>({ op: "hello", runId: RUN_ID }),
+  );
   connection = link;
-  const connected = link.hello.then((answer) => {
-    if (typeof answer.drops !== "string") return;
+  // An answer that is not a hello of the protocol is a broken helper, as
+  // one gone is.
+  const connected = link.hello.then(readCloneReply).then((answer) => {
+    if (answer.op !== "hello" || answer.drops === null) return;
     try {
       drops = Deno.openSync(answer.drops, { write: true, append: true });
     } catch {
@@ -154,22 +165,11 @@ export function clonePoolStarted(): boolean {
   return child !== undefined || connection !== undefined;
 }
 
-async function send(message: Record<string, unknown>): Promise<void> {
+async function send(message: CloneRequest): Promise<void> {
   if (!writer && !connection) startClonePool();
-  const bytes = new TextEncoder().encode(JSON.stringify(message) + "\n");
+  const bytes = new TextEncoder().encode(writeMessage(message) + "\n");
   if (connection) return await connection.write(bytes);
   await writer!.write(bytes);
-}
-
-/** The helper's answer to a request. */
-interface Reply {
-  database?: string;
-  /** Further ready clones handed over with `database`. */
-  more?: string[];
-  error?: string;
-  code?: string;
-  /** lease: whether the helper holds the run's lease. */
-  held?: boolean;
 }
 
 /** Lets the link to the helper keep the event loop alive, or not. */
@@ -179,16 +179,20 @@ function ref(on: boolean): void {
   else child?.unref();
 }
 
-function request(
-  message: Record<string, unknown>,
-): Promise<Reply> {
+/** Asks the helper a question of op `op` and reads its answer (one at a time). */
+function request<Op extends CloneQuestion["op"]>(
+  op: Op,
+  fields: Omit<Extract<CloneQuestion, { op: Op }>, "op" | "id">,
+): Promise<CloneAnswer<Op>> {
   const result = chain.then(async () => {
     const id = ++nextId;
     // The helper is unref'd (it must not keep a finished test process
     // alive), which unrefs its pipes too: ref it while a reply is awaited.
     ref(true);
     try {
-      return await exchange(message, id);
+      // (TypeScript cannot tell that this is the question of op `op`.)
+      const question = { op, ...fields, id } as unknown as CloneQuestion;
+      return await exchange(question) as CloneAnswer<Op>;
     } finally {
       ref(false);
     }
@@ -198,18 +202,22 @@ function request(
 }
 
 async function exchange(
-  message: Record<string, unknown>,
-  id: number,
-): Promise<Reply> {
-  await send({ ...message, id });
+  question: CloneQuestion,
+): Promise<CloneAnswer<CloneQuestion["op"]>> {
+  await send(question);
   for (;;) {
     const newline = buffered.indexOf("\n");
     if (newline !== -1) {
       const line = buffered.slice(0, newline);
       buffered = buffered.slice(newline + 1);
-      const reply = JSON.parse(line);
-      if (reply.id === id) return reply;
-      continue;
+      const reply = readCloneReply(line);
+      if (reply.op === "hello" || reply.id !== question.id) continue;
+      if (reply.op !== question.op) {
+        throw new Error(
+          `the database helper process answered "${question.op}" with "${reply.op}"`,
+        );
+      }
+      return reply;
     }
     const { value, done } = connection
       ? await connection.read()
@@ -227,8 +235,8 @@ async function exchange(
  * @returns Whether it holds it.
  */
 export async function holdLease(config: PostgresConfig): Promise<boolean> {
-  const reply = await request({ op: "lease", config });
-  return reply.held === true;
+  const reply = await request("lease", { config });
+  return reply.held;
 }
 
 /** The helper's answer about a shared template (see `sharedTemplate`). */
@@ -251,14 +259,10 @@ export async function askTemplate(
   config: PostgresConfig,
   key: string,
 ): Promise<TemplateAnswer> {
-  const reply = await request({ op: "template", config, key }) as
-    & Reply
-    & TemplateAnswer;
-  const answer: TemplateAnswer = {};
-  if (reply.database !== undefined) answer.database = reply.database;
-  if (reply.build !== undefined) answer.build = reply.build;
-  if (reply.retry !== undefined) answer.retry = reply.retry;
-  return answer;
+  const reply = await request("template", { config, key });
+  if ("database" in reply) return { database: reply.database };
+  if ("build" in reply) return { build: reply.build };
+  return { retry: reply.retry };
 }
 
 /** Says how this worker's build of a template (see `askTemplate`) went. */
@@ -296,7 +300,13 @@ export async function warm(
   size: number,
   total?: number,
 ): Promise<void> {
-  await send({ op: "warm", config, template, size, total });
+  await send({
+    op: "warm",
+    config,
+    template,
+    size,
+    ...(total === undefined ? {} : { total }),
+  });
 }
 
 /**
@@ -326,15 +336,15 @@ export async function take(
   if (next !== undefined) return next;
   const fill = !takenFrom.has(key);
   takenFrom.add(key);
-  const reply = await request({ op: "take", config, template, fill });
-  if (reply.error) {
+  const reply = await request("take", { config, template, fill });
+  if ("error" in reply) {
     throw Object.assign(new Error(reply.error), { code: reply.code });
   }
-  if (reply.more?.length) {
+  if (reply.more.length) {
     handedOver.set(key, [...handedOver.get(key) ?? [], ...reply.more]);
     handedOverNow?.(reply.more);
   }
-  return reply.database!;
+  return reply.database;
 }
 
 /** The clone of `template` the next {@linkcode take} hands out without asking. */
@@ -367,8 +377,8 @@ export async function takeReady(
   const key = `${config.host}:${config.port} ${template}`;
   const have = handedOver.get(key)?.length ?? 0;
   if (have >= TAKE_OVER_BELOW || (left !== undefined && have >= left)) return;
-  const reply = await request({ op: "ready", config, template });
-  if (reply.more?.length) {
+  const reply = await request("ready", { config, template });
+  if (reply.more.length) {
     handedOver.set(key, [...handedOver.get(key) ?? [], ...reply.more]);
   }
 }
@@ -405,9 +415,7 @@ async function helperGone(): Promise<Error> {
       `the database helper process (pid ${connection.pid}) closed its connection`,
     );
   }
-  const said = child
-    ? (await new Response(child.stderr).text().catch(() => "")).trim()
-    : "";
+  const said = child ? await helperStderr(child.stderr) : "";
   return new Error(
     `the database helper process exited${
       said ? `: ${said.split("\n").slice(-5).join(" | ")}` : ""

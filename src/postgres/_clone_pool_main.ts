@@ -11,14 +11,8 @@
 // or was told to drop; templates are dropped once no worker is connected
 // and the test process has ended, then it exits.
 //
-// Protocol (per worker): JSON lines. In: {op:"track"|"warm"|"take"|"ready"|
-// "drop"|"drops"|"lease"|"hello", id, config, template?, database?, size?,
-// total?, fill?, runId?}. Out, for take: {id, database?, more?, error?},
-// `more` the other ready clones, handed over with it; for ready: {id, more}
-// (the ready clones, handed over, maybe none); for lease: {id, held}; for
-// hello (first, from a worker that connected to the socket): {id, pid,
-// drops}, `drops` the drops file made for it.
-// Released clones also come as lines (one name each) appended to the
+// Protocol (per worker): the messages of _clone_protocol.ts, one JSON line
+// each. Released clones also come as lines (one name each) appended to the
 // worker's drops file (for the spawning worker the first argument, which it
 // creates after starting us; for the others one made here), read every 50 ms
 // once a `drops` request (or the hello) says it is there; it is removed when
@@ -28,7 +22,9 @@
 // In the reaper log (the second argument) it says `helper <pid> started
 // (parent <pid>)` first thing, and `helper <pid> exited` once everything is
 // dropped: whoever waits for the reapers (waitForReapers) waits for it too,
-// and a helper gone without its `exited` line is a failure of the run.
+// and a helper gone without its `exited` line is a failure of the run. A
+// line the log cannot take goes to stderr, the first one only (a pipe the
+// spawning worker reads only once we ended; see util/helper_stderr.ts).
 // Usage: _clone_pool_main.ts <drops file> <log> <parent run id> <parent pid>
 // [<socket> <marker>].
 
@@ -39,6 +35,13 @@ import { RUN_ID, uniqueName } from "../run/naming.ts";
 import { systemTempDir } from "../util/env.ts";
 import { serveWorkers, type WorkerLink } from "../util/_helper_workers.ts";
 import { hold, releaseAll } from "./_lease.ts";
+import {
+  type CloneReply,
+  type CloneRequest,
+  readCloneRequest,
+} from "./_clone_protocol.ts";
+import { unhandled } from "../util/protocol.ts";
+import { LogFallback } from "../util/helper_stderr.ts";
 
 /** The spawning worker's drops file (unless it says it is not ours). */
 const DROPS_PATH: string | undefined = Deno.args[0] || undefined;
@@ -51,18 +54,21 @@ const SOCKET: string | undefined = Deno.args[4] || undefined;
 /** The marker that tells the other workers that we serve `SOCKET`. */
 const MARKER: string | undefined = Deno.args[5] || undefined;
 
+/** Where a line the log cannot take goes. */
+const stderr = new LogFallback(`helper ${Deno.pid}`);
+
 /**
  * Appends a dated `helper <pid> …` line to the reaper log (one write, with
  * O_APPEND: lines of processes sharing the file stay whole), else says it on
- * stderr.
+ * stderr (the first such line; the others are counted).
  */
 function log(line: string): void {
   const text = `${new Date().toISOString()} helper ${Deno.pid} ${line}\n`;
   try {
     if (LOG_PATH === undefined) throw new Error("no log");
     Deno.writeTextFileSync(LOG_PATH, text, { append: true });
-  } catch {
-    console.error(`itkit: ${text.trimEnd()}`);
+  } catch (error) {
+    stderr.failed(text, error);
   }
 }
 
@@ -77,38 +83,10 @@ log(`started (parent ${OWNER})`);
 const loading = loadPostgres();
 let postgresFactory!: Awaited<typeof loading>;
 
-interface Request {
-  op:
-    | "track"
-    | "warm"
-    | "take"
-    | "ready"
-    | "drop"
-    | "drops"
-    | "no-drops"
-    | "lease"
-    | "hello"
-    | "template"
-    | "template-built";
-  id?: number;
-  config: PostgresConfig;
-  template?: string;
-  database?: string;
-  schema?: string;
-  size?: number;
-  /** How many clones the worker will take at most (warm). */
-  total?: number;
-  /** take: first wait until the ready pool is full. */
-  fill?: boolean;
-  /** drop: the module's last database test ended. */
-  last?: boolean;
-  /** hello: the worker's run id. */
-  runId?: string;
-  /** template: what identifies the migration (see _migrations.ts). */
-  key?: string;
-  /** template-built: whether the template was built. */
-  ok?: boolean;
-}
+/** The helper's answer about a shared template (a `template` reply's fields). */
+type TemplateAnswer = { database: string } | { build: string } | {
+  retry: true;
+};
 
 /**
  * A migrated template, shared by every worker of the test process: built
@@ -124,7 +102,7 @@ interface SharedTemplate {
   /** The worker building it. */
   builder: Worker | undefined;
   /** Workers waiting for it: their answer. */
-  waiting: ((answer: Record<string, unknown>) => void)[];
+  waiting: ((answer: TemplateAnswer) => void)[];
 }
 const sharedTemplates = new Map<string, SharedTemplate>();
 
@@ -135,8 +113,8 @@ const sharedTemplates = new Map<string, SharedTemplate>();
  */
 function template(
   worker: Worker,
-  request: Request,
-): Promise<Record<string, unknown>> {
+  request: Extract<CloneRequest, { op: "template" }>,
+): Promise<TemplateAnswer> {
   const id = `${postgresUrl(request.config, true)}\n${request.key}`;
   let entry = sharedTemplates.get(id);
   if (entry?.built) return Promise.resolve({ database: entry.database });
@@ -162,7 +140,7 @@ function template(
 function assignBuild(
   entry: SharedTemplate,
   worker: Worker,
-): Record<string, unknown> {
+): TemplateAnswer {
   entry.builder = worker;
   entry.database = uniqueName("itkit_tpl", "_");
   // Before it exists: a builder killed right after CREATE DATABASE still
@@ -210,7 +188,7 @@ function templateBuilt(worker: Worker, id: string, ok: boolean): void {
 
 /** Which worker each waiting answer belongs to. */
 const waitingWorkers = new WeakMap<
-  (answer: Record<string, unknown>) => void,
+  (answer: TemplateAnswer) => void,
   Worker
 >();
 
@@ -257,7 +235,7 @@ const decoder = new TextDecoder();
 
 /** One worker of the test process and what it was handed or told to drop. */
 interface Worker {
-  link: WorkerLink;
+  link: WorkerLink<CloneRequest, CloneReply>;
   /** Its run id (the spawning worker's is the third argument). */
   runId: string | undefined;
   /** Its clones and the databases it made, dropped when it ends. */
@@ -475,128 +453,136 @@ function makeDropsFile(runId: string | undefined): string | undefined {
   }
 }
 
-async function handle(worker: Worker, request: Request): Promise<void> {
-  const { op, config } = request;
-  const reply = (message: Record<string, unknown>): Promise<void> =>
-    worker.link.reply(JSON.stringify(message));
-  if (op === "hello" && worker.link.n > 0) {
-    const runId = request.runId;
-    worker.runId = typeof runId === "string" && RUN_ID_SHAPE.test(runId)
-      ? runId
-      : undefined;
-    worker.dropsPath = makeDropsFile(worker.runId);
-    if (worker.dropsPath !== undefined) startReadingDrops(worker);
-    await reply({ id: request.id, pid: Deno.pid, drops: worker.dropsPath });
-    return;
-  }
-  if (op === "template") {
-    const answer = await template(worker, request);
-    await reply({ id: request.id, ...answer });
-    return;
-  }
-  if (op === "template-built") {
-    templateBuilt(
-      worker,
-      `${postgresUrl(config, true)}\n${request.key}`,
-      request.ok === true,
-    );
-    return;
-  }
-  if (op === "lease") {
-    const held = await lease(config, worker).catch(() => false);
-    await reply({ id: request.id, held });
-    return;
-  }
-  if (op === "track") lease(config, worker).catch(() => {});
-  if (op === "track" && request.schema) {
-    worker.schemas.set(`${request.schema} ${config.database}`, {
-      config,
-      schema: request.schema,
-    });
-    return;
-  }
-  if (op === "track") {
-    worker.tracked.set(request.database!, {
-      config,
-      database: request.database!,
-    });
-    return;
-  }
-  if (op === "warm") {
-    const pool = newPool(
-      config,
-      request.template!,
-      request.size ?? 3,
-      request.total,
-    );
-    worker.pools.set(request.template!, pool);
-    refill(worker, pool);
-    return;
-  }
-  if (op === "ready") {
-    // What is ready now, without waiting: the worker asks while a test
-    // ends, so that the next one takes its clone without asking.
-    const pool = worker.pools.get(request.template!);
-    const more = pool ? pool.ready.splice(0) : [];
-    if (pool) {
-      pool.taken += more.length;
-      refill(worker, pool);
-    }
-    await reply({ id: request.id, more });
-    return;
-  }
-  if (op === "take") {
-    // Without a warmed pool (isolation "truncate" takes one clone per
-    // worker), a clone is made on demand.
-    const pool = worker.pools.get(request.template!) ??
-      newPool(config, request.template!, 0);
-    worker.pools.set(request.template!, pool);
-    pool.failed = false;
-    if (request.fill && pool.making > 0) {
-      // The module's first handout: once every clone its tests will take
-      // (up to the pool's size) is ready, the later ones wait for none. Not
-      // longer than FILL_WAIT_MS: the wait is in the test's setup, within its
-      // timeout; the clones made later are taken over as tests end.
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await new Promise<void>((full) => {
-        pool.filling.push(full);
-        timer = setTimeout(full, FILL_WAIT_MS);
+async function handle(worker: Worker, request: CloneRequest): Promise<void> {
+  const reply = (message: CloneReply): Promise<void> =>
+    worker.link.reply(message);
+  switch (request.op) {
+    case "hello": {
+      if (worker.link.n === 0) return; // the spawning worker needs none
+      const { runId } = request;
+      worker.runId = RUN_ID_SHAPE.test(runId) ? runId : undefined;
+      worker.dropsPath = makeDropsFile(worker.runId);
+      if (worker.dropsPath !== undefined) startReadingDrops(worker);
+      await reply({
+        op: "hello",
+        pid: Deno.pid,
+        drops: worker.dropsPath ?? null,
       });
-      clearTimeout(timer);
+      return;
     }
-    const ready = pool.ready.shift();
-    const name = ready ?? await new Promise<string | Error>((resolve) => {
-      pool.waiting.push(resolve);
+    case "template": {
+      const answer = await template(worker, request);
+      await reply({ op: "template", id: request.id, ...answer });
+      return;
+    }
+    case "template-built":
+      templateBuilt(
+        worker,
+        `${postgresUrl(request.config, true)}\n${request.key}`,
+        request.ok,
+      );
+      return;
+    case "lease": {
+      const held = await lease(request.config, worker).catch(() => false);
+      await reply({ op: "lease", id: request.id, held });
+      return;
+    }
+    case "track": {
+      const { config } = request;
+      lease(config, worker).catch(() => {});
+      if ("schema" in request) {
+        worker.schemas.set(`${request.schema} ${config.database}`, {
+          config,
+          schema: request.schema,
+        });
+      } else {
+        worker.tracked.set(request.database, {
+          config,
+          database: request.database,
+        });
+      }
+      return;
+    }
+    case "warm": {
+      const { config, template, size, total } = request;
+      const pool = newPool(config, template, size, total);
+      worker.pools.set(template, pool);
       refill(worker, pool);
-    });
-    // The other ready clones go along: the worker hands them to its next
-    // tests without asking (and they are dropped here all the same).
-    const more = pool.ready.splice(0);
-    pool.taken += 1 + more.length;
-    refill(worker, pool);
-    if (typeof name === "string") {
-      await reply({ id: request.id, database: name, more });
-    } else {await reply({
-        id: request.id,
-        error: String(name.message ?? name),
-        code: (name as { code?: string }).code,
-      });}
-    return;
+      return;
+    }
+    case "ready": {
+      // What is ready now, without waiting: the worker asks while a test
+      // ends, so that the next one takes its clone without asking.
+      const pool = worker.pools.get(request.template);
+      const more = pool ? pool.ready.splice(0) : [];
+      if (pool) {
+        pool.taken += more.length;
+        refill(worker, pool);
+      }
+      await reply({ op: "ready", id: request.id, more });
+      return;
+    }
+    case "take": {
+      const { id, config, template } = request;
+      // Without a warmed pool (isolation "truncate" takes one clone per
+      // worker), a clone is made on demand.
+      const pool = worker.pools.get(template) ?? newPool(config, template, 0);
+      worker.pools.set(template, pool);
+      pool.failed = false;
+      if (request.fill && pool.making > 0) {
+        // The module's first handout: once every clone its tests will take
+        // (up to the pool's size) is ready, the later ones wait for none. Not
+        // longer than FILL_WAIT_MS: the wait is in the test's setup, within
+        // its timeout; the clones made later are taken over as tests end.
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await new Promise<void>((full) => {
+          pool.filling.push(full);
+          timer = setTimeout(full, FILL_WAIT_MS);
+        });
+        clearTimeout(timer);
+      }
+      const ready = pool.ready.shift();
+      const name = ready ?? await new Promise<string | Error>((resolve) => {
+        pool.waiting.push(resolve);
+        refill(worker, pool);
+      });
+      // The other ready clones go along: the worker hands them to its next
+      // tests without asking (and they are dropped here all the same).
+      const more = pool.ready.splice(0);
+      pool.taken += 1 + more.length;
+      refill(worker, pool);
+      if (typeof name === "string") {
+        await reply({ op: "take", id, database: name, more });
+      } else {
+        const code = (name as { code?: unknown }).code;
+        await reply({
+          op: "take",
+          id,
+          error: String(name.message ?? name),
+          ...(typeof code === "string" ? { code } : {}),
+        });
+      }
+      return;
+    }
+    case "drop":
+      // Fire and forget: the test does not wait; anything not yet dropped
+      // when the worker ends is dropped then.
+      worker.used.push(
+        worker.tracked.get(request.database) ??
+          { config: request.config, database: request.database },
+      );
+      if (request.last) worker.holding = false;
+      dropUsed(worker);
+      return;
+    case "drops":
+      if (worker.dropsPath !== undefined) startReadingDrops(worker);
+      return;
+    case "no-drops":
+      worker.dropsPath = undefined;
+      return;
+    default:
+      log(unhandled("clone helper request", request));
   }
-  if (op === "drop") {
-    // Fire and forget: the test does not wait; anything not yet dropped when
-    // the worker ends is dropped then.
-    worker.used.push(
-      worker.tracked.get(request.database!) ??
-        { config, database: request.database! },
-    );
-    if (request.last) worker.holding = false;
-    dropUsed(worker);
-  }
-  if (op === "drops" && worker.dropsPath !== undefined) {
-    startReadingDrops(worker);
-  }
-  if (op === "no-drops") worker.dropsPath = undefined;
 }
 
 /**
@@ -756,7 +742,9 @@ const workers = new Set<Worker>();
  * handed or told to drop: its schemas first, then its clones before the
  * templates it made.
  */
-async function serve(link: WorkerLink): Promise<void> {
+async function serve(
+  link: WorkerLink<CloneRequest, CloneReply>,
+): Promise<void> {
   const worker: Worker = {
     link,
     runId: link.n === 0 ? PARENT_RUN : undefined,
@@ -774,14 +762,7 @@ async function serve(link: WorkerLink): Promise<void> {
   workers.add(worker);
   postgresFactory = await loading;
   try {
-    for await (const line of link.lines) {
-      if (!line.trim()) continue;
-      let request: Request;
-      try {
-        request = JSON.parse(line);
-      } catch {
-        continue;
-      }
+    for await (const request of link.requests) {
       worker.queue.push(handle(worker, request).catch(() => {}));
     }
   } finally {
@@ -826,6 +807,7 @@ await serveWorkers({
   socket: SOCKET,
   marker: MARKER,
   owner: OWNER,
+  read: readCloneRequest,
   handle: serve,
   log,
 });
@@ -839,3 +821,4 @@ await releaseAll();
 for (const sql of admins.values()) await sql.end({ timeout: 1 });
 // Last: everything is dropped (or said FAILED above).
 log("exited");
+stderr.end();

@@ -23,8 +23,8 @@ const pools = new Map<string, Promise<Pg>>();
  *
  * @param resource The registered schema.
  */
-export async function reap(resource: ReapedResource): Promise<void> {
-  const { config, schema } = resource as ReapedSchema;
+export async function reap(resource: ReapedSchema): Promise<void> {
+  const { config, schema } = resource;
   const key = postgresUrl(config, true); // with its TLS settings
   let pool = pools.get(key);
   if (!pool) {

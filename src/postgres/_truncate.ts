@@ -344,7 +344,12 @@ function session(
   place: Place,
   done: () => void,
 ): Session {
-  const unsubscribe = onAbort(input.signal, () => void cancelActive(pool));
+  // A session that starts after its test gave up (the signal aborted
+  // already) has nothing of its own running to cancel: a cancel now would
+  // only race the reset as the test's fixtures are disposed.
+  const unsubscribe = input.signal?.aborted
+    ? () => {}
+    : onAbort(input.signal, () => void cancelActive(pool));
   const reset = `select ${place.reset}${
     place.bySql ? "; reset search_path" : ""
   }`;

@@ -4,7 +4,7 @@
 // once the group is shown to be its (a member carries the marker). SIGTERM,
 // then SIGKILL to those left after the program's stop timeout. Linux (/proc).
 
-import type { ReapedResource } from "./reaper.ts";
+import type { ReapedResource } from "./_reaper_protocol.ts";
 
 /**
  * The variable that marks a launched program and what it starts (set by
@@ -28,8 +28,8 @@ export interface ReapedProcess extends ReapedResource {
  * @param resource The registered program.
  * @throws When a process is still there after SIGKILL (5 s).
  */
-export async function reap(resource: ReapedResource): Promise<void> {
-  const { pid, marker, stopTimeout } = resource as ReapedProcess;
+export async function reap(resource: ReapedProcess): Promise<void> {
+  const { pid, marker, stopTimeout } = resource;
   const ours = (): number[] => members(pid, marker);
   if (ours().length === 0) return;
   for (const target of ours()) kill(target, "SIGTERM");

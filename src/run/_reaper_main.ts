@@ -7,31 +7,37 @@
 // worker is connected and the test process has ended. It runs in its own
 // session and ignores SIGINT, SIGTERM and SIGHUP, so a signal to the parent's
 // process group does not stop it. Everything it does, and every failure,
-// goes to the log file (its stderr is closed; what it writes to a worker is
-// only the answers to `take` and to `hello`).
+// goes to the log file. What it writes to a worker is only the answers to
+// `take` and to `hello`. Its stderr is a pipe the spawning worker reads only
+// once the reaper has ended: only a line the log could not take goes there,
+// the first one, and at exit how many more there were (see
+// util/helper_stderr.ts).
 //
 // It also prepares resources ahead: an `add` with `create: true` has it
 // create the resource at once (the remover module's `create`), and a later
-// `take` is answered, one JSON line `{id, ok}`, once that creation has ended,
-// so that a test's setup is a round trip instead of the creation.
+// `take` is answered once that creation has ended, so that a test's setup is
+// a round trip instead of the creation.
 //
-// Protocol (per worker; ids are the worker's own): JSON lines
-// {op:"add", id, resource, create?} | {op:"take", id} | {op:"remove", id} |
-// {op:"forget", id} | {op:"helper", id} | {op:"no-ready"} (the spawning
-// worker could not create its ready file) | {op:"hello", runId} (first, from
-// a worker that connected to the socket: answered {hello:true, pid, ready},
-// `ready` the ready file made for it).
-// When it made a resource ahead it also appends its id to the worker's ready
-// file, which the worker reads synchronously (no round trip when it is
-// there).
+// Protocol: the messages of _reaper_protocol.ts, one JSON line each (ids are
+// the worker's own). When it made a resource ahead it also appends its id to
+// the worker's ready file, which the worker reads synchronously (no round
+// trip when it is there).
 // Usage: _reaper_main.ts <log file> <parent pid> [<ready file> [<socket>
 // <marker>]]
 // (the spawning worker creates its ready file after starting us).
 
-import { processAlive as alive, type ReapedResource } from "./reaper.ts";
+import {
+  readReaperRequest,
+  type ReapedResource,
+  type ReaperReply,
+  type ReaperRequest,
+} from "./_reaper_protocol.ts";
+import { processRunning as alive } from "./_local_runs.ts";
 import { readyFileOwner } from "./naming.ts";
 import { systemTempDir } from "../util/env.ts";
 import { serveWorkers, type WorkerLink } from "../util/_helper_workers.ts";
+import { LogFallback } from "../util/helper_stderr.ts";
+import { unhandled } from "../util/protocol.ts";
 
 const [logFile, parent] = Deno.args;
 const SOCKET: string | undefined = Deno.args[3] || undefined;
@@ -52,19 +58,17 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
 const encoder = new TextEncoder();
 let logging: Promise<unknown> = Promise.resolve();
 
-/** The first failure to write the log (a full disk), if any. */
-let logBroken: unknown;
+/** Where a line the log cannot take (a full disk) goes. */
+const stderr = new LogFallback(`reaper ${Deno.pid}`);
 
 function log(line: string): void {
   const text = `${new Date().toISOString()} reaper ${Deno.pid} ${line}\n`;
   // One write per line, in order (O_APPEND keeps lines of reapers sharing
-  // the file whole). Where the log cannot take it, stderr does: the parent
-  // reads it if we die, and the exit code says the log is incomplete.
+  // the file whole). Where the log cannot take it, stderr takes the first
+  // such line (the parent reads it if we die), and the exit code says the
+  // log is incomplete.
   logging = logging.then(() => writeAllTo(log_, encoder.encode(text))).catch(
-    (error) => {
-      logBroken ??= error;
-      console.error(`itkit: ${text.trimEnd()}`);
-    },
+    (error) => stderr.failed(text, error),
   );
 }
 
@@ -78,10 +82,13 @@ globalThis.addEventListener("error", (event) => {
   log(`FAILED (uncaught): ${event.error?.stack ?? event.message}`);
 });
 
-type Remover = (resource: ReapedResource) => Promise<void>;
+/**
+ * What the module a resource names as its `remover` exports (for its own
+ * shape of resource: `ReapedDir`, `ReapedSchema`, …).
+ */
 interface RemoverModule {
-  reap: Remover;
-  create?: (resource: ReapedResource, signal: AbortSignal) => Promise<void>;
+  reap(resource: ReapedResource): Promise<void>;
+  create?(resource: ReapedResource, signal: AbortSignal): Promise<void>;
 }
 const removers = new Map<string, Promise<RemoverModule>>();
 /** Helper processes (pids) that clean up on their own: waited for at exit. */
@@ -93,7 +100,7 @@ let failed = 0;
 interface Worker {
   /** How the log names it. */
   name: string;
-  link: WorkerLink;
+  link: WorkerLink<ReaperRequest, ReaperReply>;
   registered: Map<number, ReapedResource>;
   /** Resources being created ahead: resolve to whether that succeeded. */
   creating: Map<number, Promise<boolean>>;
@@ -250,7 +257,7 @@ async function writeAllTo(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
 async function answerTake(worker: Worker, id: number): Promise<void> {
   const ok = (await worker.creating.get(id)) ?? false;
   worker.creating.delete(id);
-  await worker.link.reply(JSON.stringify({ id, ok })).catch(() => {});
+  await worker.link.reply({ op: "take", id, ok }).catch(() => {});
 }
 
 function remove(
@@ -298,8 +305,8 @@ const RUN_ID_SHAPE = /^[0-9a-z]{8,9}[0-9a-f]{4}$/;
  * the test process, like the spawning worker's): created here, so that a
  * worker killed at any moment leaves none we do not know of.
  */
-function makeReadyFile(runId: unknown): string | undefined {
-  if (typeof runId !== "string" || !RUN_ID_SHAPE.test(runId)) return;
+function makeReadyFile(runId: string): string | undefined {
+  if (!RUN_ID_SHAPE.test(runId)) return;
   const path = `${systemTempDir()}/ready-itkit-${runId}-${parent}`;
   try {
     Deno.openSync(path, { write: true, createNew: true, mode: 0o600 })
@@ -311,54 +318,50 @@ function makeReadyFile(runId: unknown): string | undefined {
   }
 }
 
-function handle(worker: Worker, line: string): void {
-  let message: {
-    op: string;
-    id: number;
-    resource?: ReapedResource;
-    create?: boolean;
-    runId?: unknown;
-  };
-  try {
-    message = JSON.parse(line);
-  } catch {
-    // Not the line itself: a request carries configs with secrets.
-    log(`FAILED to read a request of ${line.length} characters`);
-    return;
-  }
-  const { op, id } = message;
+function handle(worker: Worker, request: ReaperRequest): void {
   const { registered, creating } = worker;
-  if (op === "add" && message.resource) {
-    registered.set(id, message.resource);
-    if (message.create) create(worker, id, message.resource);
-  } else if (op === "take") {
-    answerTake(worker, id);
-  } else if (op === "remove") {
-    const resource = registered.get(id);
-    registered.delete(id);
-    // A resource still being created is removed once it exists.
-    if (resource) {
-      const made = creating.get(id);
-      creating.delete(id);
-      if (made) made.then(() => remove(worker, resource, "handed off"));
-      else remove(worker, resource, "handed off");
+  switch (request.op) {
+    case "add":
+      registered.set(request.id, request.resource);
+      if (request.create) create(worker, request.id, request.resource);
+      return;
+    case "take":
+      answerTake(worker, request.id);
+      return;
+    case "remove": {
+      const { id } = request;
+      const resource = registered.get(id);
+      registered.delete(id);
+      // A resource still being created is removed once it exists.
+      if (resource) {
+        const made = creating.get(id);
+        creating.delete(id);
+        if (made) made.then(() => remove(worker, resource, "handed off"));
+        else remove(worker, resource, "handed off");
+      }
+      return;
     }
-  } else if (op === "forget") {
-    registered.delete(id);
-  } else if (op === "helper") {
-    helpers.add(id);
-  } else if (op === "no-ready") {
-    worker.readyFile = undefined; // not the worker's: neither written nor removed
-  } else if (op === "hello" && worker.link.n > 0) {
-    worker.readyFile = makeReadyFile(message.runId);
-    worker.name = `worker ${worker.link.n} (run ${message.runId})`;
-    worker.link.reply(
-      JSON.stringify({
-        hello: true,
+    case "forget":
+      registered.delete(request.id);
+      return;
+    case "helper":
+      helpers.add(request.pid);
+      return;
+    case "no-ready":
+      worker.readyFile = undefined; // not the worker's: neither written nor removed
+      return;
+    case "hello":
+      if (worker.link.n === 0) return; // the spawning worker needs none
+      worker.readyFile = makeReadyFile(request.runId);
+      worker.name = `worker ${worker.link.n} (run ${request.runId})`;
+      worker.link.reply({
+        op: "hello",
         pid: Deno.pid,
         ready: worker.readyFile ?? null,
-      }),
-    ).catch(() => {});
+      }).catch(() => {});
+      return;
+    default:
+      log(unhandled("reaper request", request));
   }
 }
 
@@ -369,7 +372,9 @@ function handle(worker: Worker, line: string): void {
  * by their creation's earlier `then`), then what is still registered,
  * newest first (a parent directory after its contents); its ready file last.
  */
-async function serve(link: WorkerLink): Promise<void> {
+async function serve(
+  link: WorkerLink<ReaperRequest, ReaperReply>,
+): Promise<void> {
   const first = Deno.args[2];
   const worker: Worker = {
     name: link.n === 0
@@ -388,9 +393,7 @@ async function serve(link: WorkerLink): Promise<void> {
     }
   }
   try {
-    for await (const line of link.lines) {
-      if (line.trim()) handle(worker, line);
-    }
+    for await (const request of link.requests) handle(worker, request);
   } catch (error) {
     log(`FAILED to read from ${worker.name}: ${error}`);
   }
@@ -417,6 +420,7 @@ await serveWorkers({
   socket: SOCKET,
   marker: MARKER,
   owner: Number(parent),
+  read: readReaperRequest,
   handle: serve,
   log,
 });
@@ -432,9 +436,5 @@ for (const pid of helpers) {
 log(`exited: removed ${removed}, failed ${failed}`);
 await logging;
 log_.close();
-if (logBroken !== undefined) {
-  console.error(
-    `itkit: reaper ${Deno.pid}: its log is incomplete: ${logBroken}`,
-  );
-}
-Deno.exit(logBroken === undefined ? 0 : 1);
+stderr.end();
+Deno.exit(stderr.broken === undefined ? 0 : 1);

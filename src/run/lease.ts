@@ -13,7 +13,8 @@
 // before its run's lease is visible. After the first answer a setup only
 // reads a map.
 
-import { type MadeAhead, madeAhead, type ReapedResource } from "./reaper.ts";
+import { type MadeAhead, madeAhead } from "./reaper.ts";
+import type { ReapedResource } from "./_reaper_protocol.ts";
 
 /**
  * A lease as the reaper holds it: made ahead (its module's `create` takes

@@ -21,20 +21,21 @@ import {
   claimHelper,
   connectHelper,
   type HelperConnection,
+  helperStderr,
   type SharedHelperPlace,
   spawnHelper,
 } from "../util/helper_process.ts";
 import { ReaperError } from "./reaper_error.ts";
+import {
+  readReaperReply,
+  type ReapedResource,
+  type ReaperRequest,
+} from "./_reaper_protocol.ts";
+import { writeMessage } from "../util/protocol.ts";
 
-/** A resource the reaper can remove: a plain JSON record. */
-export interface ReapedResource {
-  /** The URL of a module exporting `reap(resource): Promise<void>`. */
-  remover: string;
-  /** What it is, for the log: `bucket itkit-…`, `dir /tmp/itkit-…`. */
-  what: string;
-  /** Whatever the remover needs (names, configs). */
-  [field: string]: unknown;
-}
+/** What a remover module registers (see `_reaper_protocol.ts`). */
+export type { ReapedResource };
+import { processRunning } from "./_local_runs.ts";
 
 /** The reaper, when this worker spawned it. */
 let child: Deno.ChildProcess | undefined;
@@ -168,13 +169,23 @@ export function startReaper(): boolean {
  * made for this worker; requests made before are sent once connected.
  */
 function connect(place: { socket: string; marker: string }, pid: number): void {
-  const link = connectHelper(place, pid, PROGRAM, {
-    op: "hello",
-    runId: RUN_ID,
-  });
+  const link = connectHelper(
+    place,
+    pid,
+    PROGRAM,
+    writeMessage<ReaperRequest>({ op: "hello", runId: RUN_ID }),
+  );
   connection = link;
-  const connected = link.hello.then((answer) => {
-    if (typeof answer.ready !== "string") return;
+  // An answer that is not a hello of the protocol is a broken reaper, as
+  // one gone is.
+  const hello = link.hello.then(readReaperReply).then((answer) => {
+    if (answer.op !== "hello") {
+      throw new Error(`it answered the hello with "${answer.op}"`);
+    }
+    return answer;
+  });
+  const connected = hello.then((answer) => {
+    if (answer.ready === null) return;
     readyPath = answer.ready;
     try {
       ready = Deno.openSync(readyPath, { read: true });
@@ -226,11 +237,11 @@ let deathNoticed: Promise<void> | undefined;
  */
 function watch(reaper: Deno.ChildProcess): void {
   deathNoticed = reaper.status.then(async (status) => {
-    const stderr = await new Response(reaper.stderr).text().catch(() => "");
+    const stderr = await helperStderr(reaper.stderr);
     const how = status.signal !== null
       ? `was killed by ${status.signal}`
       : `exited with code ${status.code}`;
-    const said = stderr.trim().split("\n").slice(-5).join(" | ");
+    const said = stderr.split("\n").slice(-5).join(" | ");
     noticeDeath(
       `${how} while this test process was running${said ? `: ${said}` : ""}`,
       reaper.pid,
@@ -354,8 +365,8 @@ export function reaperRunning(): boolean {
  */
 const alive = new Map<number, ReapedResource>();
 
-async function send(message: Record<string, unknown>): Promise<void> {
-  const bytes = encoder.encode(JSON.stringify(message) + "\n");
+async function send(message: ReaperRequest): Promise<void> {
+  const bytes = encoder.encode(writeMessage(message) + "\n");
   if (connection) return await connection.write(bytes);
   if (!writer) throw new Error(unavailable ?? "the reaper is not running");
   await writer.write(bytes);
@@ -367,7 +378,7 @@ async function send(message: Record<string, unknown>): Promise<void> {
  *
  * @returns Whether the reaper received it.
  */
-async function delivered(message: Record<string, unknown>): Promise<boolean> {
+async function delivered(message: ReaperRequest): Promise<boolean> {
   if (!running()) return false;
   try {
     await send(message);
@@ -386,8 +397,8 @@ async function delivered(message: Record<string, unknown>): Promise<boolean> {
  * @param resource What to remove and how.
  * @returns Its id, or `undefined` when no reaper runs (clean up inline).
  */
-export async function register(
-  resource: ReapedResource,
+export async function register<R extends ReapedResource>(
+  resource: R,
 ): Promise<number | undefined> {
   if (!running()) return undefined;
   const id = ++nextId;
@@ -480,13 +491,20 @@ function pumpAnswers(): Promise<void> {
         buffered += decoder.decode(value, { stream: true });
         let newline: number;
         while ((newline = buffered.indexOf("\n")) !== -1) {
-          const { id, ok } = JSON.parse(buffered.slice(0, newline)) as {
-            id: number;
-            ok: boolean;
-          };
+          const reply = readReaperReply(buffered.slice(0, newline));
           buffered = buffered.slice(newline + 1);
-          waiting.get(id)?.(ok === true);
-          waiting.delete(id);
+          switch (reply.op) {
+            case "take":
+              waiting.get(reply.id)?.(reply.ok);
+              waiting.delete(reply.id);
+              break;
+            case "hello": // only as the first line, read by connectHelper
+              throw new Error("the reaper said hello again");
+            default: {
+              const unknown: never = reply;
+              throw new Error(`unknown reply ${JSON.stringify(unknown)}`);
+            }
+          }
         }
       }
     } catch {
@@ -590,7 +608,7 @@ export async function forget(id: number): Promise<void> {
  */
 export function waitForHelper(pid: number): void {
   if (!startReaper()) return;
-  delivered({ op: "helper", id: pid });
+  delivered({ op: "helper", pid });
 }
 
 /** What the reapers (and clone helpers) that wrote to a log did. */
@@ -717,7 +735,7 @@ export async function helperFilesLeft(
   // The test processes that ended (a live one's files are in use).
   const parents = new Set(
     [...text.matchAll(/^\S+ (?:reaper|helper) \d+ \S+ \(parent (\d+)\)/gm)]
-      .map((m) => Number(m[1])).filter((pid) => !processAlive(pid)),
+      .map((m) => Number(m[1])).filter((pid) => !processRunning(pid)),
   );
   if (parents.size === 0) return [];
   const left: string[] = [];
@@ -812,28 +830,10 @@ function ancestry(): Set<number> {
  */
 function runs(pid: number, program: string, saidExited: boolean): boolean {
   if (Deno.build.os !== "linux") return !saidExited;
-  if (!processAlive(pid)) return false;
+  if (!processRunning(pid)) return false;
   try {
     return Deno.readTextFileSync(`/proc/${pid}/cmdline`).includes(program);
   } catch {
-    return processAlive(pid); // gone meanwhile, or not ours to read
-  }
-}
-
-/**
- * Whether process `pid` is running (not gone, not a zombie). Linux only;
- * elsewhere it says yes.
- *
- * @param pid The process id.
- * @returns Whether it runs.
- */
-export function processAlive(pid: number): boolean {
-  if (Deno.build.os !== "linux") return true;
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    // A zombie has exited; its parent has not collected it yet.
-    return !/^\d+ \(.*\) Z /.test(stat);
-  } catch {
-    return false;
+    return processRunning(pid); // gone meanwhile, or not ours to read
   }
 }

@@ -9,7 +9,6 @@
 // `lease`; in a shared bucket, `itkit-<run id>-0/lease`. Created before the
 // run's first resource on the store, deleted after its last.
 
-import type { ReapedResource } from "../run/reaper.ts";
 import type { LeaseResource } from "../run/lease.ts";
 import {
   LEASE_OBJECT,
@@ -250,8 +249,8 @@ export async function release(
  *
  * @param resource The lease.
  */
-export async function create(resource: ReapedResource): Promise<void> {
-  const { config, bucket, runId } = resource as S3Lease;
+export async function create(resource: S3Lease): Promise<void> {
+  const { config, bucket, runId } = resource;
   await hold(config, bucket, runId);
 }
 
@@ -260,8 +259,8 @@ export async function create(resource: ReapedResource): Promise<void> {
  *
  * @param resource The lease.
  */
-export async function reap(resource: ReapedResource): Promise<void> {
-  const { config, bucket, runId } = resource as S3Lease;
+export async function reap(resource: S3Lease): Promise<void> {
+  const { config, bucket, runId } = resource;
   await release(config, bucket, runId);
 }
 

@@ -47,10 +47,10 @@ function clientFor(config: ReapedBucket["config"]): Promise<S3ClientLike> {
  * @param signal Aborts the request.
  */
 export async function create(
-  resource: ReapedResource,
+  resource: ReapedBucket,
   signal: AbortSignal,
 ): Promise<void> {
-  const { config, bucket } = resource as ReapedBucket;
+  const { config, bucket } = resource;
   await holdBefore(config, bucket); // the run's lease first
   await (await clientFor(config)).send(
     new sdk.CreateBucketCommand({ Bucket: bucket }),
@@ -64,8 +64,8 @@ export async function create(
  *
  * @param resource The registered bucket.
  */
-export async function reap(resource: ReapedResource): Promise<void> {
-  const { config, bucket, keyPrefix } = resource as ReapedBucket;
+export async function reap(resource: ReapedBucket): Promise<void> {
+  const { config, bucket, keyPrefix } = resource;
   const endpoint = new URL(config.endpoint);
   const client = clientFor(config);
   try {

@@ -2,7 +2,6 @@
 // src/run/lease.ts): taken as a resource made ahead (`create`), held again
 // every third of the ttl, and let go (`reap`) after the run's spaces there.
 
-import type { ReapedResource } from "../run/reaper.ts";
 import { leaseBucket } from "../run/naming.ts";
 import { leaseTtl } from "../run/settings.ts";
 import { findService } from "./registry.ts";
@@ -37,8 +36,7 @@ async function contextOf(
  *
  * @param resource The lease.
  */
-export async function create(resource: ReapedResource): Promise<void> {
-  const lease = resource as ServiceLeaseResource;
+export async function create(lease: ServiceLeaseResource): Promise<void> {
   const { hooks, context } = await contextOf(lease);
   await hooks.hold(context);
   const key = `${lease.service} ${lease.url} ${lease.runId}`;
@@ -55,8 +53,7 @@ export async function create(resource: ReapedResource): Promise<void> {
  *
  * @param resource The lease.
  */
-export async function reap(resource: ReapedResource): Promise<void> {
-  const lease = resource as ServiceLeaseResource;
+export async function reap(lease: ServiceLeaseResource): Promise<void> {
   const key = `${lease.service} ${lease.url} ${lease.runId}`;
   clearInterval(timers.get(key));
   timers.delete(key);

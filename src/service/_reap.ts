@@ -60,8 +60,8 @@ export function reaperConnection(
  *
  * @param resource The registered space.
  */
-export async function reap(resource: ReapedResource): Promise<void> {
-  const { module, service, url, name } = resource as ReapedSpace;
+export async function reap(resource: ReapedSpace): Promise<void> {
+  const { module, service, url, name } = resource;
   const def = await findService(module, service);
   const connection = await reaperConnection(def, url);
   await def.isolation.remove({ url: new URL(url), name, connection });

@@ -25,8 +25,8 @@ export interface ReapedRun extends ReapedResource {
  * @param resource The registered run.
  * @throws With the names of the spaces that could not be removed.
  */
-export async function reap(resource: ReapedResource): Promise<void> {
-  const { module, service, url, runId } = resource as ReapedRun;
+export async function reap(resource: ReapedRun): Promise<void> {
+  const { module, service, url, runId } = resource;
   const def = await findService(module, service);
   const connection = await reaperConnection(def, url);
   const at = new URL(url);

@@ -12,6 +12,7 @@ import { type S3Config, s3Config } from "../s3/config.ts";
 import type { ProvisionedService } from "./provision.ts";
 import { recordService } from "../run/summary.ts";
 import { disposeOnce } from "../util/dispose_once.ts";
+import { readServicesReport } from "./services_report.ts";
 
 /** Options of {@linkcode localServices}. */
 export interface LocalServicesOptions {
@@ -111,10 +112,7 @@ async function start(options: LocalServicesOptions): Promise<LocalServices> {
   }
   lines.releaseLock();
   child.stdout.cancel().catch(() => {});
-  const report = JSON.parse(text.slice(0, text.indexOf("\n"))) as {
-    env: Record<string, string>;
-    services: ProvisionedService[];
-  };
+  const report = readServicesReport(text.slice(0, text.indexOf("\n")));
   child.unref();
   const stdin = child.stdin.getWriter();
   if (options.export ?? true) {

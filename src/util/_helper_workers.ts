@@ -3,31 +3,37 @@
 // other workers of the same test process connect to its Unix socket. Each
 // connection is handled on its own (what it registered is cleaned up when it
 // closes); the helper is done once no connection is left and the test
-// process has ended.
+// process has ended. Each line a worker sends is read as a request of the
+// helper's protocol (run/_reaper_protocol.ts, postgres/_clone_protocol.ts);
+// one that is not is said FAILED in the log and skipped.
 
 import { lines } from "./lines.ts";
 import { processStart, readMarker } from "./helper_process.ts";
+import { writeMessage } from "./protocol.ts";
+import { describe } from "./text.ts";
 
 /** One worker of the test process, as the helper sees it. */
-export interface WorkerLink {
+export interface WorkerLink<Request, Reply extends { readonly op: string }> {
   /** 0 for the worker that spawned the helper (stdin/stdout), then 1, 2, … */
   readonly n: number;
-  /** Its requests, one per line, until it closes. */
-  readonly lines: AsyncIterable<string>;
-  /** Writes one line to it (in order; a closed worker's are dropped). */
-  reply(line: string): Promise<void>;
+  /** Its requests, each read and checked, until it closes. */
+  readonly requests: AsyncIterable<Request>;
+  /** Sends it one reply (in order; a closed worker's are dropped). */
+  reply(message: Reply): Promise<void>;
 }
 
 /** Options of {@linkcode serveWorkers}. */
-export interface ServeOptions {
+export interface ServeOptions<Request, Reply extends { readonly op: string }> {
   /** The socket to serve other workers on, if shared. */
   socket: string | undefined;
   /** The marker that names us (removed at the end, if it still does). */
   marker: string | undefined;
   /** The test process. */
   owner: number;
+  /** Reads one line as a request; throws for a line that is not one. */
+  read(line: string): Request;
   /** Handles one worker: resolves once its lines ended and it is cleaned up. */
-  handle(link: WorkerLink): Promise<void>;
+  handle(link: WorkerLink<Request, Reply>): Promise<void>;
   /** Says something in the helper's log. */
   log(line: string): void;
 }
@@ -61,7 +67,10 @@ function ownerRuns(owner: number, start: string | undefined): boolean {
  *
  * @param options What to serve and how.
  */
-export async function serveWorkers(options: ServeOptions): Promise<void> {
+export async function serveWorkers<
+  Request,
+  Reply extends { readonly op: string },
+>(options: ServeOptions<Request, Reply>): Promise<void> {
   const { owner, handle, log } = options;
   const ownerStart = processStart(owner);
   let listener: Deno.Listener | undefined;
@@ -69,17 +78,36 @@ export async function serveWorkers(options: ServeOptions): Promise<void> {
   if (socket !== undefined) listener = bind(socket, marker, log);
   let active = 0;
   let wake: (() => void) | undefined;
-  const run = (link: WorkerLink): void => {
+  /** The requests among `lines` (what is not one is said and skipped). */
+  async function* requests(
+    n: number,
+    lines: AsyncIterable<string>,
+  ): AsyncGenerator<Request> {
+    for await (const line of lines) {
+      if (!line.trim()) continue;
+      let request: Request;
+      try {
+        request = options.read(line);
+      } catch (error) {
+        log(`FAILED to read a request of worker ${n}: ${describe(error)}`);
+        continue;
+      }
+      yield request;
+    }
+  }
+  const run = (n: number, link: Link): void => {
     active++;
-    handle(link).catch((error) =>
-      log(`FAILED (worker ${link.n}): ${error?.stack ?? error}`)
-    ).finally(() => {
-      active--;
-      wake?.();
-    });
+    handle({
+      n,
+      requests: requests(n, link.lines),
+      reply: (message) => link.reply(writeMessage(message)),
+    }).catch((error) => log(`FAILED (worker ${n}): ${error?.stack ?? error}`))
+      .finally(() => {
+        active--;
+        wake?.();
+      });
   };
-  const stdout = stdoutWriter();
-  run({ n: 0, lines: lines(Deno.stdin.readable), reply: stdout });
+  run(0, { lines: lines(Deno.stdin.readable), reply: stdoutWriter() });
   let accepting: Promise<void> | undefined;
   if (listener) {
     const served = listener;
@@ -87,7 +115,7 @@ export async function serveWorkers(options: ServeOptions): Promise<void> {
       let n = 0;
       try {
         for await (const conn of served) {
-          run(socketLink(++n, conn));
+          run(++n, socketLink(conn));
           wake?.();
         }
       } catch {
@@ -222,8 +250,14 @@ function stdoutWriter(): (line: string) => Promise<void> {
   };
 }
 
+/** A worker's lines, and how to write it one. */
+interface Link {
+  readonly lines: AsyncIterable<string>;
+  reply(line: string): Promise<void>;
+}
+
 /** A worker connected to the socket. */
-function socketLink(n: number, conn: Deno.Conn): WorkerLink {
+function socketLink(conn: Deno.Conn): Link {
   const encoder = new TextEncoder();
   let chain: Promise<unknown> = Promise.resolve();
   const requests = (async function* (): AsyncGenerator<string> {
@@ -240,7 +274,6 @@ function socketLink(n: number, conn: Deno.Conn): WorkerLink {
     }
   })();
   return {
-    n,
     lines: requests,
     reply(line: string): Promise<void> {
       const done = chain.then(() =>

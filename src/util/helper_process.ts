@@ -85,6 +85,44 @@ export function spawnHelper(
   }).spawn();
 }
 
+/** The most of a helper's stderr its parent reads (see `helperStderr`). */
+const STDERR_KEPT = 8 * 1024;
+
+/**
+ * What a helper that ended said on its stderr: its first 8 KiB at most (a
+ * helper says one failure there, and at exit how many more it had; see
+ * _helper_stderr.ts), the rest dropped unread.
+ *
+ * @param stderr The helper's stderr.
+ * @returns The text, trimmed; empty when it cannot be read.
+ */
+export async function helperStderr(
+  stderr: ReadableStream<Uint8Array>,
+): Promise<string> {
+  const reader = stderr.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < STDERR_KEPT) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.length;
+    }
+  } catch {
+    // Gone: what was read is what there is.
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.length;
+  }
+  return new TextDecoder().decode(bytes.subarray(0, STDERR_KEPT)).trim();
+}
+
 /** The process's environment without Deno's audit log variables. */
 function withoutAudit(): Record<string, string> {
   const env = Deno.env.toObject();
@@ -350,8 +388,11 @@ export interface HelperConnection {
   ref(): void;
   /** Stops it from keeping the event loop alive. */
   unref(): void;
-  /** Resolves with the helper's hello answer once connected, or rejects. */
-  hello: Promise<Record<string, unknown>>;
+  /**
+   * Resolves with the helper's answer to the hello (its first line, for the
+   * caller to read as a message of its protocol) once connected, or rejects.
+   */
+  hello: Promise<string>;
   /**
    * Whether the helper still runs: reads /proc/<pid>/stat through a file
    * opened once connected (no permission needed inside a test).
@@ -361,21 +402,22 @@ export interface HelperConnection {
 
 /**
  * Connects to the helper another worker of this process spawned, sends
- * `hello` (a JSON line) first, and reads its answer (one JSON line). Until
+ * `hello` (a line of its protocol) first, and reads its answer (one line).
+ * Until
  * the helper has bound its socket (it is starting), tries again every 10 ms
  * while it runs and its marker names it.
  *
  * @param place Its socket and marker.
  * @param pid Its pid.
  * @param program Its program file name.
- * @param hello The first request.
+ * @param hello The first request, as its line (without the newline).
  * @returns The connection (writes wait until it is connected).
  */
 export function connectHelper(
   place: SharedHelperPlace,
   pid: number,
   program: string,
-  hello: Record<string, unknown>,
+  hello: string,
 ): HelperConnection {
   const encoder = new TextEncoder();
   let conn: Deno.Conn | undefined;
@@ -405,7 +447,7 @@ export function connectHelper(
     }
     writer = conn.writable.getWriter();
     reader = conn.readable.getReader();
-    await writer.write(encoder.encode(JSON.stringify(hello) + "\n"));
+    await writer.write(encoder.encode(hello + "\n"));
     try {
       stat = Deno.openSync(`/proc/${pid}/stat`);
     } catch {
@@ -432,7 +474,7 @@ export function connectHelper(
       // Referenced until now (the module's first test waits for this
       // answer); from now on only while an answer is awaited.
       if (!refd) conn!.unref();
-      return JSON.parse(text) as Record<string, unknown>;
+      return text;
     }
   })();
   helloAnswer.catch(() => {});
