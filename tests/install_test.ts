@@ -23,7 +23,7 @@ async function externalSpecifiers(): Promise<Map<string, string>> {
     const text = await Deno.readTextFile(new URL(file, ROOT));
     // Code only: JSDoc examples are the user's code, checked by --doc.
     const code = text.replace(/\/\*\*[\s\S]*?\*\//g, "");
-    const statements = /^\s*(?:import|export)\b[^"]*?from\s+"([^"]+)"/gm;
+    const statements = /^\s*(?:import|export)\b[^";]*?from\s+"([^"]+)"/gm;
     const dynamic = /\bimport\(\s*"([^"]+)"/g;
     for (
       const [, specifier] of [
