@@ -77,6 +77,7 @@ Deno.test("check_deps names each import that breaks a rule, and exits 1", async 
   try {
     assert.deepEqual(checkDeps(root), [
       "src/core/run.ts:1: exports internal, which no entry point re-exports: public: a file an entry point imports exports only what entry points re-export (move the rest to a _ file)",
+      "src/core/run.ts:2: imports src/util/text.ts: cycle: src/core/run.ts -> src/util/text.ts -> src/core/run.ts (the code reads bottom-up: move what both sides need below them)",
       "src/util/text.ts:2: imports src/core/run.ts: layer: src/util/ may import nothing of the toolkit",
       "tests/run_test.ts:2: imports src/util/text.ts: layer: tests/ may import <entries>",
       "tests/seam_test.ts:1: imports other from src/core/_inner.ts: seam: the seam lists only hook",
@@ -114,6 +115,25 @@ Deno.test("check_deps: a _ file is private to its folder, an entry point never i
     assert.deepEqual(checkDeps(root), [
       "mod.ts:2: imports src/core/_inner.ts: private: an entry point never imports a file whose name starts with _",
       "src/core/run.ts:2: imports src/util/_pad.ts: private: a file whose name starts with _ is imported only from its own folder (src/util/) or through a seam of deps.json",
+    ]);
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
+});
+
+Deno.test("check_deps reports an import circle once, with its way round; a module URL is no import", () => {
+  const root = fixtureTree({
+    ...CLEAN,
+    "src/core/run.ts":
+      'import { hook } from "./_inner.ts";\nimport { pad } from "../util/text.ts";\nexport function run(): string {\n  return pad(hook());\n}\n',
+    "src/core/_inner.ts":
+      'import type { run } from "./run.ts";\nexport function hook(): string {\n  return "" as ReturnType<typeof run>;\n}\n',
+    "src/util/text.ts":
+      'const SELF = new URL("./text.ts", import.meta.url);\nexport function pad(s: string): string {\n  return s + SELF.href.length;\n}\n',
+  });
+  try {
+    assert.deepEqual(checkDeps(root), [
+      "src/core/_inner.ts:1: imports src/core/run.ts: cycle: src/core/_inner.ts -> src/core/run.ts -> src/core/_inner.ts (the code reads bottom-up: move what both sides need below them)",
     ]);
   } finally {
     Deno.removeSync(root, { recursive: true });

@@ -21,6 +21,9 @@
 // - seam: each seam (an import the rules above do not allow, listed with the
 //   reason) is still used, and only for the names it lists.
 // - rule: every file the rules cover is in a group.
+// - cycle: no import circle among the toolkit's files (static, type-only and
+//   dynamic imports alike; a module URL spawns a program, it imports nothing):
+//   the code reads bottom-up.
 
 /** A relative import of one file, as found in its text. */
 export interface Reference {
@@ -32,6 +35,8 @@ export interface Reference {
   reexport: boolean;
   /** The 1-based line of the specifier. */
   line: number;
+  /** Whether it is a `new URL(..., import.meta.url)` (spawned, not imported). */
+  url?: boolean;
 }
 
 /** What one file imports and exports. */
@@ -214,10 +219,17 @@ export function scan(source: string): Scan {
     k: number,
     names: string[],
     reexport: boolean,
+    url = false,
   ): void => {
     const t = tokens[k];
     if (t?.kind !== "string" || !t.text.startsWith(".")) return;
-    references.push({ specifier: t.text, names, reexport, line: t.line });
+    references.push({
+      specifier: t.text,
+      names,
+      reexport,
+      line: t.line,
+      ...(url ? { url } : {}),
+    });
   };
   /** Reads `{ a, type b, c as d }` from `k` (at `{`): [names, index after]. */
   const braceList = (k: number): [Array<[string, string]>, number] => {
@@ -314,7 +326,7 @@ export function scan(source: string): Scan {
       isName(k + 7, "meta") && isName(k + 9, "url") &&
       /\.[cm]?[jt]sx?$/.test(text(k + 3)!)
     ) {
-      add(k + 3, ["*"], false);
+      add(k + 3, ["*"], false, true);
     }
   }
   return { references, exports };
@@ -391,6 +403,91 @@ function walk(root: string, dir: string, skip: string[], out: string[]): void {
       out.push(path);
     }
   }
+}
+
+/** One file of an import circle, and the line where it imports the next. */
+interface CircleStep {
+  file: string;
+  line: number;
+}
+
+/**
+ * The import circles among `files` (one per strongly connected group, from
+ * its first file in sorted order), each as the files in import order.
+ */
+function importCircles(
+  files: string[],
+  scans: Map<string, Scan>,
+): CircleStep[][] {
+  const edges = new Map<string, Map<string, number>>();
+  for (const file of files) {
+    const out = new Map<string, number>();
+    for (const ref of scans.get(file)!.references) {
+      if (ref.url) continue;
+      const target = join(dirname(file), ref.specifier);
+      if (scans.has(target) && !out.has(target)) out.set(target, ref.line);
+    }
+    edges.set(file, out);
+  }
+  // Tarjan's strongly connected components.
+  let counter = 0;
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const groups: string[][] = [];
+  const visit = (v: string): void => {
+    index.set(v, counter);
+    low.set(v, counter++);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of edges.get(v)!.keys()) {
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) {
+        low.set(v, Math.min(low.get(v)!, index.get(w)!));
+      }
+    }
+    if (low.get(v) !== index.get(v)) return;
+    const group: string[] = [];
+    let w: string;
+    do {
+      w = stack.pop()!;
+      onStack.delete(w);
+      group.push(w);
+    } while (w !== v);
+    if (group.length > 1 || edges.get(v)!.has(v)) groups.push(group);
+  };
+  for (const file of [...files].sort()) if (!index.has(file)) visit(file);
+  // In each group, a shortest way from its first file back to itself.
+  return groups.map((group) => {
+    const members = new Set(group);
+    const start = [...group].sort()[0]!;
+    const from = new Map<string, string>();
+    const queue = [start];
+    let last: string | undefined;
+    while (queue.length > 0 && last === undefined) {
+      const v = queue.shift()!;
+      for (const w of edges.get(v)!.keys()) {
+        if (!members.has(w)) continue;
+        if (w === start) {
+          last = v;
+          break;
+        }
+        if (!from.has(w)) {
+          from.set(w, v);
+          queue.push(w);
+        }
+      }
+    }
+    const path = [last!];
+    while (path[0] !== start) path.unshift(from.get(path[0]!)!);
+    return path.map((file, i) => ({
+      file,
+      line: edges.get(file)!.get(path[i + 1] ?? start)!,
+    }));
+  });
 }
 
 /**
@@ -512,6 +609,17 @@ export function checkDeps(root: string): string[] {
       `exports ${
         internal.join(", ")
       }, which no entry point re-exports: public: a file an entry point imports exports only what entry points re-export (move the rest to a _ file)`,
+    );
+  }
+
+  for (const circle of importCircles(files, scans)) {
+    const [first, ...rest] = circle;
+    report(
+      first!.file,
+      first!.line,
+      `imports ${rest[0]?.file ?? first!.file}: cycle: ${
+        [...circle.map((step) => step.file), first!.file].join(" -> ")
+      } (the code reads bottom-up: move what both sides need below them)`,
     );
   }
 
