@@ -14,10 +14,10 @@ import { systemTempDir } from "../src/util/env.ts";
  * servers, measured no faster: the machine's two cores are busy already.)
  */
 const SERIAL = [
-  "tests/examples_test.ts",
-  "tests/parallel_test.ts",
-  "tests/postgres_database_test.ts",
-  "tests/postgres_isolation_test.ts",
+  "tests/docs/examples_test.ts",
+  "tests/run/parallel_test.ts",
+  "tests/postgres/postgres_database_test.ts",
+  "tests/postgres/postgres_isolation_test.ts",
 ];
 
 /** What `cli.ts run` exports for the services it provides. */
@@ -42,20 +42,20 @@ const all = [...Deno.readDirSync("tests")]
  * started last would run on after the others are done.
  */
 const LONGEST = [
-  "tests/fault_matrix_test.ts",
-  "tests/postgres_frozen_test.ts",
-  "tests/doc_examples_test.ts",
-  "tests/install_test.ts",
-  "tests/reaper_test.ts",
-  "tests/services_test.ts",
-  "tests/process_permissions_test.ts",
-  "tests/s3_empty_bucket_test.ts",
-  "tests/s3_bucket_test.ts",
-  "tests/launcher_cache_test.ts",
-  "tests/module_scope_test.ts",
-  "tests/sweep_test.ts",
-  "tests/sweep_shared_test.ts",
-  "tests/rgw_server_test.ts",
+  "tests/matrix/fault_matrix_test.ts",
+  "tests/postgres/postgres_frozen_test.ts",
+  "tests/docs/doc_examples_test.ts",
+  "tests/core/install_test.ts",
+  "tests/run/reaper_test.ts",
+  "tests/run/services_test.ts",
+  "tests/run/process_permissions_test.ts",
+  "tests/s3/s3_empty_bucket_test.ts",
+  "tests/s3/s3_bucket_test.ts",
+  "tests/run/launcher_cache_test.ts",
+  "tests/core/module_scope_test.ts",
+  "tests/run/sweep_test.ts",
+  "tests/run/sweep_shared_test.ts",
+  "tests/s3/rgw_server_test.ts",
 ];
 const rank = (file: string): number => {
   const i = LONGEST.indexOf(file);
