@@ -32,9 +32,14 @@ const SERVICE_VARIABLES = [
 ];
 
 const started = performance.now();
+/** The test files: `tests/<area>/*_test.ts` (tests/README.md). */
 const all = [...Deno.readDirSync("tests")]
-  .filter((entry) => entry.isFile && entry.name.endsWith("_test.ts"))
-  .map((entry) => `tests/${entry.name}`)
+  .filter((area) => area.isDirectory)
+  .flatMap((area) =>
+    [...Deno.readDirSync(`tests/${area.name}`)]
+      .filter((entry) => entry.isFile && entry.name.endsWith("_test.ts"))
+      .map((entry) => `tests/${area.name}/${entry.name}`)
+  )
   .sort();
 /**
  * The longest files of the parallel group (wall-clock alone, longest first):
@@ -57,6 +62,12 @@ const LONGEST = [
   "tests/run/sweep_shared_test.ts",
   "tests/s3/rgw_server_test.ts",
 ];
+// A file named above that moved or went would silently lose its place.
+for (const file of [...SERIAL, ...LONGEST]) {
+  if (!all.includes(file)) {
+    throw new Error(`tools/test.ts names ${file}: no such test file`);
+  }
+}
 const rank = (file: string): number => {
   const i = LONGEST.indexOf(file);
   return i === -1 ? LONGEST.length : i;

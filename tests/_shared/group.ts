@@ -2,6 +2,7 @@
 // (util-linux `setsid`), so that a signal to its group never reaches this
 // test runner, and waits for a READY line.
 import { waitForReapers } from "../../src/run/reaper.ts";
+import { testdataPath } from "./harness.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 
@@ -22,7 +23,7 @@ export interface GroupRun extends AsyncDisposable {
 }
 
 /**
- * Starts `deno test -A` on `files` (bare names under tests/testdata/) with a
+ * Starts `deno test -A` on `files` (bare names of programs in an area's testdata/) with a
  * fresh reaper log, in a new session.
  */
 export async function startInGroup(
@@ -43,7 +44,7 @@ export async function startInGroup(
       "-A",
       "--no-check",
       ...(options.args ?? []),
-      ...files.map((f) => `tests/testdata/${f}`),
+      ...files.map(testdataPath),
     ],
     cwd: ROOT,
     env: { NO_COLOR: "1", ...options.env, ITKIT_REAPER_LOG: log },

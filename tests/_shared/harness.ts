@@ -36,8 +36,37 @@ export interface RunOptions {
 const ROOT = new URL("../../", import.meta.url);
 
 /**
- * Runs `deno test` on fixture files: bare names are in tests/testdata/, paths
- * with a slash are relative to the repository root.
+ * Where a program of an area's testdata lives, from the repository root:
+ * `tests/<area>/testdata/<name>`. Names are unique across areas (a test may
+ * run another area's program by its bare name); a missing or doubled name
+ * throws.
+ */
+export function testdataPath(name: string): string {
+  const found: string[] = [];
+  for (const area of Deno.readDirSync(new URL("tests/", ROOT))) {
+    if (!area.isDirectory) continue;
+    const path = `tests/${area.name}/testdata/${name}`;
+    try {
+      Deno.statSync(new URL(path, ROOT));
+      found.push(path);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+  }
+  if (found.length !== 1) {
+    throw new Error(
+      `testdata program ${name}: ${
+        found.length ? `in ${found.join(" and ")}` : "in no tests/*/testdata/"
+      }`,
+    );
+  }
+  return found[0]!;
+}
+
+/**
+ * Runs `deno test` on fixture files: bare names are programs in an area's
+ * testdata/ ({@linkcode testdataPath}), paths with a slash are relative to
+ * the repository root.
  */
 export async function runDenoTest(
   files: string[],
@@ -52,7 +81,7 @@ export async function runDenoTest(
       "--no-check",
       ...(options.permissions ?? ["-A"]),
       ...(options.args ?? []),
-      ...files.map((f) => f.includes("/") ? f : `tests/testdata/${f}`)
+      ...files.map((f) => f.includes("/") ? f : testdataPath(f))
         .map((f) => options.cwd ? new URL(f, ROOT).pathname : f),
     ],
     cwd: options.cwd ?? ROOT,

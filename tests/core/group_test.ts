@@ -1,4 +1,4 @@
-// Groups, observed through a `deno test` run of testdata/groups.ts.
+// Groups, observed through a `deno test` run of tests/core/testdata/groups.ts.
 import assert from "node:assert/strict";
 import { group } from "../../mod.ts";
 import { expectRun, runDenoTest } from "../_shared/harness.ts";

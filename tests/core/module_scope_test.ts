@@ -1,5 +1,5 @@
 // Module-scoped fixtures, observed through `deno test` runs of
-// testdata/module_scope.ts with sanitizers on: set up once, shared, disposed
+// tests/core/testdata/module_scope.ts with sanitizers on: set up once, shared, disposed
 // after the last test or before the process ends, failures reported on each
 // user.
 import assert from "node:assert/strict";

@@ -1,6 +1,6 @@
 // A NotCapable explained wherever a user meets it: in a fixture's setup and
-// cleanup, in a database's `migrate`, in a step (tests/testdata/
-// not_capable.ts), and Deno's `Can't escalate parent thread permissions`
+// cleanup, in a database's `migrate`, in a step
+// (tests/core/testdata/not_capable.ts), and Deno's `Can't escalate parent thread permissions`
 // for a test that asks for more than `deno test` was given
 // (tests/core/testdata/escalation.ts).
 import assert from "node:assert/strict";

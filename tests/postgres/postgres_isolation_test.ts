@@ -329,7 +329,7 @@ async function runUntil(
 ): Promise<{ output: string; kill(): Promise<string[]> }> {
   const log = await Deno.makeTempFile({ prefix: "itkit-test-reaper-" });
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["test", "-A", "--no-check", `tests/testdata/${file}`],
+    args: ["test", "-A", "--no-check", `tests/postgres/testdata/${file}`],
     cwd: new URL("../..", import.meta.url),
     env: { NO_COLOR: "1", ITKIT_REAPER_LOG: log },
     stdout: "piped",

@@ -47,7 +47,7 @@ async function processesMentioning(text: string): Promise<number[]> {
 }
 
 /**
- * `cli.ts run` (services it starts itself) on testdata/summary.ts, with the
+ * `cli.ts run` (services it starts itself) on tests/run/testdata/summary.ts, with the
  * run summary on; `port` is the closed port its down-service test probes.
  */
 async function runSummary(
