@@ -119,6 +119,60 @@ export async function runDenoTest(
   };
 }
 
+/**
+ * The import map of an inline project: this repository's (the npm packages
+ * by the same names) and the toolkit's entry points (`deno.json` `exports`) by
+ * their published names, `@itkit/core`, `@itkit/core/postgres`, …, mapped to
+ * this checkout.
+ */
+async function inlineImportMap(): Promise<Record<string, string>> {
+  const config = JSON.parse(
+    await Deno.readTextFile(new URL("deno.json", ROOT)),
+  ) as {
+    name: string;
+    exports: Record<string, string>;
+    imports: Record<string, string>;
+  };
+  return {
+    ...config.imports,
+    ...Object.fromEntries(
+      Object.entries(config.exports).map(([entry, path]) => [
+        entry === "." ? config.name : `${config.name}${entry.slice(1)}`,
+        new URL(path, ROOT).href,
+      ]),
+    ),
+  };
+}
+
+/**
+ * Runs `deno test` on programs written in the test itself (as Playwright's
+ * `runInlineTest`): `files` (name → source) go to a fresh temp project whose
+ * `deno.json` maps `@itkit/core` and its entry points to this checkout; the
+ * run is {@linkcode runDenoTest} on the files whose names do not start with
+ * `_` (helpers they import), from that project (unless `options.cwd`). The
+ * project is removed afterwards.
+ */
+export async function runInlineTest(
+  files: Record<string, string>,
+  options: RunOptions = {},
+): Promise<DenoTestRun> {
+  const dir = await Deno.makeTempDir({ prefix: "itkit-inline-" });
+  try {
+    await Deno.writeTextFile(
+      `${dir}/deno.json`,
+      JSON.stringify({ imports: await inlineImportMap(), lock: false }),
+    );
+    for (const [name, text] of Object.entries(files)) {
+      await Deno.writeTextFile(`${dir}/${name}`, text);
+    }
+    const run = Object.keys(files).filter((name) => !name.startsWith("_"))
+      .map((name) => `${dir}/${name}`);
+    return await runDenoTest(run, { cwd: dir, ...options });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 /** A fresh marker file for fixtures that record what they did. */
 export async function markerFile(): Promise<
   { path: string; lines(): Promise<string[]> } & AsyncDisposable

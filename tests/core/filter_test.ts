@@ -1,9 +1,18 @@
 import assert from "node:assert/strict";
-import { expectRun, runDenoTest } from "../_shared/harness.ts";
+import { expectRun, runInlineTest } from "../_shared/harness.ts";
 import { EXCLUDE_INTEGRATION_FILTER } from "../../mod.ts";
 
+/** Run inline by the tests below. */
+const MIXED = `import { integration } from "@itkit/core";
+
+integration("saves a record", () => {});
+integration("loads a record", () => {});
+Deno.test("parses a date", () => {});
+Deno.test("formats money", () => {});
+`;
+
 Deno.test("--filter integration selects exactly the integration tests", async () => {
-  const run = await runDenoTest(["mixed.ts"], {
+  const run = await runInlineTest({ "mixed.ts": MIXED }, {
     args: ["--filter", "integration"],
   });
   expectRun(run, run.code === 0, "the run should pass");
@@ -15,7 +24,7 @@ Deno.test("--filter integration selects exactly the integration tests", async ()
 });
 
 Deno.test("EXCLUDE_INTEGRATION_FILTER selects exactly the other tests", async () => {
-  const run = await runDenoTest(["mixed.ts"], {
+  const run = await runInlineTest({ "mixed.ts": MIXED }, {
     args: ["--filter", EXCLUDE_INTEGRATION_FILTER],
   });
   expectRun(run, run.code === 0, "the run should pass");

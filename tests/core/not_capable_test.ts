@@ -1,10 +1,9 @@
 // A NotCapable explained wherever a user meets it: in a fixture's setup and
 // cleanup, in a database's `migrate`, in a step
 // (tests/core/testdata/not_capable.ts), and Deno's `Can't escalate parent thread permissions`
-// for a test that asks for more than `deno test` was given
-// (tests/core/testdata/escalation.ts).
+// for a test that asks for more than `deno test` was given (inline below).
 import assert from "node:assert/strict";
-import { expectRun, runDenoTest } from "../_shared/harness.ts";
+import { expectRun, runDenoTest, runInlineTest } from "../_shared/harness.ts";
 
 /** The failure of `test` (`test ... step` for a step) in the ERRORS section. */
 function failureOf(output: string, test: string): string {
@@ -60,7 +59,22 @@ Deno.test("a NotCapable in a fixture's setup, cleanup or migrate, or in a step, 
 });
 
 Deno.test("a test asking for more than deno test was given is told what to pass to deno test", async () => {
-  const run = await runDenoTest(["escalation.ts"], {
+  const run = await runInlineTest({
+    "escalation.ts":
+      `// Tests that ask for more than their \`deno test\` process was given (run
+// without --allow-net and without ITKIT_ESCALATED in --allow-env): Deno
+// refuses to start them.
+import { httpServer, integration } from "@itkit/core";
+
+integration("asks for a variable", {
+  permissions: { env: ["ITKIT_ESCALATED"] },
+}, () => {});
+
+integration("serves", {
+  fixtures: { server: httpServer.fixture({ handler: () => new Response() }) },
+}, () => {});
+`,
+  }, {
     permissions: [
       "--allow-read",
       "--allow-write",

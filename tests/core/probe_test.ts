@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { probe, probeHttp, probeTcp } from "../../mod.ts";
-import { closedPort, eventually, runDenoTest } from "../_shared/harness.ts";
+import { closedPort, eventually, runInlineTest } from "../_shared/harness.ts";
 
 /** A loopback server that accepts connections and never answers. */
 function silentServer():
@@ -23,6 +23,17 @@ function silentServer():
     },
   };
 }
+
+/** Run inline by the tests below. */
+const PROBE_BUDGET =
+  `// Probes a server that never answers with the default budget, which
+// ITKIT_PROBE_TIMEOUT sets; prints the reason.
+import { probeHttp } from "@itkit/core";
+
+const result = await probeHttp(\`http://127.0.0.1:\${Deno.env.get("PORT")}/\`);
+console.log(\`REASON \${result.reason}\`);
+Deno.test("nothing", () => {});
+`;
 
 Deno.test("probeTcp() reports a refused port with its address", async () => {
   const port = closedPort();
@@ -64,11 +75,11 @@ Deno.test("probeHttp() times out on a server that never answers", async () => {
 
 Deno.test("ITKIT_PROBE_TIMEOUT sets the default budget; a malformed one is an error", async () => {
   await using server = silentServer();
-  const ok = await runDenoTest(["probe_budget.ts"], {
+  const ok = await runInlineTest({ "probe_budget.ts": PROBE_BUDGET }, {
     env: { PORT: String(server.port), ITKIT_PROBE_TIMEOUT: "150" },
   });
   assert.match(ok.output, /REASON timed out after 150 ms/);
-  const bad = await runDenoTest(["probe_budget.ts"], {
+  const bad = await runInlineTest({ "probe_budget.ts": PROBE_BUDGET }, {
     env: { PORT: String(server.port), ITKIT_PROBE_TIMEOUT: "1s" },
   });
   assert.notEqual(bad.code, 0);

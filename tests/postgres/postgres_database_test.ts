@@ -6,7 +6,30 @@ import {
   terminateBackend,
   withAdmin,
 } from "../_shared/services.ts";
-import { closedPort, expectRun, runDenoTest } from "../_shared/harness.ts";
+import {
+  closedPort,
+  expectRun,
+  runDenoTest,
+  runInlineTest,
+} from "../_shared/harness.ts";
+
+/** Run inline by the tests below. */
+const POSTGRES_DATABASE_ERRORS = `import { integration } from "@itkit/core";
+import { postgresDatabase } from "@itkit/core/postgres";
+
+integration("migration fails", {
+  fixtures: {
+    db: postgresDatabase.fixture({
+      isolation: "database",
+      migrate: (sql) => sql\`insert into missing values (1)\`,
+    }),
+  },
+}, () => {});
+
+integration("no CREATEDB privilege", {
+  fixtures: { db: postgresDatabase.fixture({ isolation: "database" }) },
+}, () => {});
+`;
 
 Deno.test("transaction isolation rolls everything back and keeps it private", async () => {
   {
@@ -203,7 +226,32 @@ Deno.test("database isolation clones one template per process and leaves nothing
 
 Deno.test("database isolation drops no released clone while the module's database tests run, up to 64 of them", async () => {
   const before = await itkitObjects();
-  const run = await runDenoTest(["postgres_database_held.ts"]);
+  const run = await runInlineTest({
+    "postgres_database_held.ts": `import { integration } from "@itkit/core";
+import { postgresDatabase } from "@itkit/core/postgres";
+
+// 40 database tests: the clones the first 39 released are all still there
+// while the last one runs (no DROP DATABASE beside the module's tests), even
+// after it waits long enough for a drop to have finished.
+const clones: string[] = [];
+for (let i = 1; i <= 40; i++) {
+  integration(\`held \${i}\`, {
+    fixtures: { db: postgresDatabase.fixture({ isolation: "database" }) },
+  }, async (_t, { db }) => {
+    if (i < 40) {
+      clones.push(db.database);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    const rows = await db.sql<{ datname: string }[]>\`
+      select datname from pg_database where datname in \${db.sql(clones)}\`;
+    console.log(
+      \`RELEASED CLONES STILL THERE \${rows.length} OF \${clones.length}\`,
+    );
+  });
+}
+`,
+  });
   expectRun(run, run.code === 0 && run.passed === 40, "40 tests should pass");
   assert.match(run.output, /RELEASED CLONES STILL THERE 39 OF 39/);
   // runDenoTest waited for the clone helper, which drops them when the
@@ -218,7 +266,9 @@ Deno.test("database isolation drops no released clone while the module's databas
 
 Deno.test("database isolation reports a migration failure and drops the half-built template", async () => {
   const before = await itkitObjects();
-  const run = await runDenoTest(["postgres_database_errors.ts"], {
+  const run = await runInlineTest({
+    "postgres_database_errors.ts": POSTGRES_DATABASE_ERRORS,
+  }, {
     args: ["--filter", "migration"],
   });
   expectRun(run, run.failed === 1, "the test must fail");
@@ -233,7 +283,9 @@ Deno.test("database isolation without CREATEDB suggests truncate or schema isola
   const role = `itkit_nocreatedb_${crypto.randomUUID().slice(0, 6)}`;
   await withAdmin((sql) => sql`create role ${sql(role)} login password 'pw'`);
   try {
-    const run = await runDenoTest(["postgres_database_errors.ts"], {
+    const run = await runInlineTest({
+      "postgres_database_errors.ts": POSTGRES_DATABASE_ERRORS,
+    }, {
       args: ["--filter", "CREATEDB"],
       env: {
         DATABASE_URL: `postgres://${role}:pw@${PG.host}:${PG.port}/postgres`,

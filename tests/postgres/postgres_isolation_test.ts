@@ -13,7 +13,7 @@ import {
   terminateBackend,
   withAdmin,
 } from "../_shared/services.ts";
-import { expectRun, runDenoTest } from "../_shared/harness.ts";
+import { expectRun, runDenoTest, runInlineTest } from "../_shared/harness.ts";
 import { waitForReapers } from "../../src/run/reaper.ts";
 
 const SANITIZE = ["--sanitize-ops", "--sanitize-resources"];
@@ -312,7 +312,29 @@ Deno.test('the connection lost at any moment of sql.begin() (isolation "transact
 });
 
 Deno.test("a probe that runs out of budget on a server that never answers reports it, and the module's tests still run", async () => {
-  const run = await runDenoTest(["postgres_probe_hang.ts"], { args: SANITIZE });
+  const run = await runInlineTest({
+    "postgres_probe_hang.ts":
+      `// A server that accepts connections and never answers: the probe gives up on
+// its budget, and the module's tests are still registered and reported.
+import { integration } from "@itkit/core";
+import { probePostgres } from "@itkit/core/postgres";
+
+const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+const held: Deno.Conn[] = [];
+(async () => {
+  for await (const conn of listener) held.push(conn);
+})();
+const port = (listener.addr as Deno.NetAddr).port;
+const hung = await probePostgres(
+  { host: "127.0.0.1", port, user: "u", password: "p", database: "d" },
+  { timeout: 300 },
+);
+console.log(\`PROBE \${hung.reason}\`);
+
+integration("needs the hung server", { requires: [hung] }, () => {});
+integration("runs anyway", () => {});
+`,
+  }, { args: SANITIZE });
   expectRun(run, run.passed === 1 && run.ignored === 1, "1 passes, 1 ignored");
   assert.match(run.output, /^PROBE timed out after 300 ms$/m);
 });

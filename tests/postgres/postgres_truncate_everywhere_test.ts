@@ -8,7 +8,7 @@ import postgres from "postgres";
 import { startPglite } from "../../services.ts";
 import { itkitObjects } from "../_shared/services.ts";
 import { type AppDatabase, appDatabase } from "../_shared/app_database.ts";
-import { expectRun, runDenoTest } from "../_shared/harness.ts";
+import { expectRun, runDenoTest, runInlineTest } from "../_shared/harness.ts";
 
 const SANITIZE = ["--sanitize-ops", "--sanitize-resources"];
 const PROJECT = ["postgres_truncate.ts", "postgres_app.ts"];
@@ -205,7 +205,23 @@ Deno.test('isolation "truncate": a failing migration is reported as the level\'s
   for (const createdb of [true, false]) {
     await using app = await appDatabase({ createdb });
     const databases = await itkitObjects();
-    const run = await runDenoTest(["postgres_truncate_errors.ts"], {
+    const run = await runInlineTest({
+      "postgres_truncate_errors.ts":
+        `// Isolation "truncate" whose migration fails: the error names the level,
+// whichever place (a database or a schema) the process's copy was to be.
+import { integration } from "@itkit/core";
+import { postgresDatabase } from "@itkit/core/postgres";
+
+integration("truncate migration fails", {
+  fixtures: {
+    db: postgresDatabase.fixture({
+      isolation: "truncate",
+      migrate: (sql) => sql\`insert into missing values (1)\`,
+    }),
+  },
+}, () => {});
+`,
+    }, {
       args: SANITIZE,
       env: { DATABASE_URL: app.url },
     });

@@ -3,7 +3,7 @@
 // reaper ready file, no bucket left behind). And `cli.ts sweep` sweeps what
 // is configured and says what it skipped.
 import assert from "node:assert/strict";
-import { expectRun, runDenoTest } from "../_shared/harness.ts";
+import { expectRun, runInlineTest } from "../_shared/harness.ts";
 import { bucketNames, PG } from "../_shared/services.ts";
 import { postgresUrl } from "../../postgres.ts";
 
@@ -36,7 +36,25 @@ for (const [name, value, expected] of rows) {
     const tmp = await Deno.makeTempDir({ prefix: "bad-settings-" });
     try {
       const prefix = `badsettings${Date.now().toString(36)}`;
-      const run = await runDenoTest(["bad_settings.ts"], {
+      const run = await runInlineTest({
+        "bad_settings.ts":
+          `// Probes with the default budget and declares what the reaper makes ahead (a
+// temp dir, a bucket): a bad ITKIT_* setting must fail the module at load,
+// naming the variable, before anything is made.
+import { integration, tmpDir } from "@itkit/core";
+import { probeS3, s3Bucket } from "@itkit/core/s3";
+
+const s3 = await probeS3();
+
+integration("uses a temp dir and a bucket", {
+  requires: [s3],
+  fixtures: {
+    dir: tmpDir.fixture(),
+    bucket: s3Bucket.fixture({ prefix: Deno.env.get("BUCKET_PREFIX")! }),
+  },
+}, () => {});
+`,
+      }, {
         env: {
           TMPDIR: tmp,
           BUCKET_PREFIX: prefix,

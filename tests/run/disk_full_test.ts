@@ -2,7 +2,7 @@
 // forgotten, and the failure is said.
 import assert from "node:assert/strict";
 import { bucketNames } from "../_shared/services.ts";
-import { runDenoTest } from "../_shared/harness.ts";
+import { runInlineTest } from "../_shared/harness.ts";
 import { waitForReapers } from "../../src/run/reaper.ts";
 
 /** A full tmpfs for the test's TMPDIR (root only), or why there is none. */
@@ -44,6 +44,21 @@ async function unmount(dir: string): Promise<void> {
 
 const full = await fullTmpfs();
 
+/** Run inline by the tests below. */
+const DISK_FULL =
+  `// A run whose temp dir is full (TMPDIR on a full file system): the bucket a
+// declaration has made ahead must not be forgotten, and whatever fails is
+// said. Prints the bucket; the parent checks it is gone.
+import { integration } from "@itkit/core";
+import { s3Bucket } from "@itkit/core/s3";
+
+integration("uses a bucket while the temp dir is full", {
+  fixtures: { bucket: s3Bucket.fixture() },
+}, (_t, { bucket }) => {
+  console.log(\`BUCKET \${bucket.name}\`);
+});
+`;
+
 Deno.test({
   name:
     `disk full: a reaper whose log cannot be written is not started, the run says why, and the bucket goes inline${
@@ -53,7 +68,7 @@ Deno.test({
 }, async () => {
   const dir = full as string;
   try {
-    const run = await runDenoTest(["disk_full.ts"], {
+    const run = await runInlineTest({ "disk_full.ts": DISK_FULL }, {
       env: { TMPDIR: dir, ITKIT_REAPER_LOG: `${dir}/itkit-reaper.log` },
     });
     assert.equal(run.code, 0, run.output);
@@ -79,7 +94,7 @@ Deno.test({
   const dir = full as string;
   const log = await Deno.makeTempFile({ prefix: "itkit-test-reaper-" });
   try {
-    const run = await runDenoTest(["disk_full.ts"], {
+    const run = await runInlineTest({ "disk_full.ts": DISK_FULL }, {
       env: { TMPDIR: dir, ITKIT_REAPER_LOG: log },
     });
     assert.equal(run.code, 0, run.output);

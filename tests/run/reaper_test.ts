@@ -9,7 +9,12 @@ import {
   itkitObjects,
   removeBucket,
 } from "../_shared/services.ts";
-import { closedPort, expectRun, runDenoTest } from "../_shared/harness.ts";
+import {
+  closedPort,
+  expectRun,
+  runDenoTest,
+  runInlineTest,
+} from "../_shared/harness.ts";
 import { waitForReapers } from "../../src/run/reaper.ts";
 import { processRunning } from "../../src/run/_local_runs.ts";
 
@@ -405,7 +410,21 @@ Deno.test("reaper: `cli.ts run` fails the run when a reaper could not remove som
 Deno.test("reaper: waiting for the reapers waits for the clone helper of a process killed right after starting it", async () => {
   const log = await Deno.makeTempFile({ prefix: "itkit-test-reaper-" });
   try {
-    const run = await runDenoTest(["clone_helper_killed.ts"], {
+    const run = await runInlineTest({
+      "clone_helper_killed.ts":
+        `// A module whose database-isolated test starts the clone helper as it loads,
+// then is killed (SIGKILL) at once, before the helper has run a line of its
+// own: whoever waits for the run's reapers must still wait for the helper.
+import { integration } from "@itkit/core";
+import { postgresDatabase } from "@itkit/core/postgres";
+
+integration("never runs", {
+  fixtures: { db: postgresDatabase.fixture({ isolation: "database" }) },
+}, () => {});
+
+Deno.kill(Deno.pid, "SIGKILL");
+`,
+    }, {
       env: { ITKIT_REAPER_LOG: log },
     });
     assert.notEqual(run.code, 0, run.output);

@@ -4,7 +4,12 @@
 // handles. The secrets are distinctive and hold `/ @ : % #`, the characters
 // that broke masking; none of them, nor any piece of one, may show.
 import assert from "node:assert/strict";
-import { closedPort, expectRun, runDenoTest } from "../_shared/harness.ts";
+import {
+  closedPort,
+  expectRun,
+  runDenoTest,
+  runInlineTest,
+} from "../_shared/harness.ts";
 import { PG, S3, withAdmin } from "../_shared/services.ts";
 import { probeHttp } from "../../mod.ts";
 import { postgresConfig } from "../../postgres.ts";
@@ -92,7 +97,16 @@ Deno.test("a probe still running at load is named with its target, no secret", a
   // running when the module has loaded.
   using silent = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = silent.addr.port;
-  const run = await runDenoTest(["secrets_pending.ts"], {
+  const run = await runInlineTest({
+    "secrets_pending.ts":
+      `// Probes that are never awaited: the module fails at load, naming them.
+import { probePostgres } from "@itkit/core/postgres";
+import { probeS3 } from "@itkit/core/s3";
+
+probePostgres();
+probeS3();
+`,
+  }, {
     env: {
       DATABASE_URL: databaseUrl("app", PG_PASSWORD, port),
       S3_ENDPOINT: `http://127.0.0.1:${port}`,

@@ -5,7 +5,7 @@ import {
   eventually,
   expectRun,
   listeningInodes,
-  runDenoTest,
+  runInlineTest,
   stillListening,
 } from "../_shared/harness.ts";
 
@@ -88,6 +88,29 @@ async function runSummary(
   return { port, code, err: new TextDecoder().decode(stderr) };
 }
 
+/** Run inline by the tests below. */
+const LOCAL_SERVICES = `import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { integration } from "@itkit/core";
+import { localServices } from "@itkit/core/services";
+import { postgresDatabase } from "@itkit/core/postgres";
+import { s3Bucket } from "@itkit/core/s3";
+
+await using services = await localServices();
+console.log(\`SERVICES \${JSON.stringify(services.services)}\`);
+
+integration("uses the local services", {
+  fixtures: {
+    db: postgresDatabase.fixture({ isolation: "schema" }),
+    bucket: s3Bucket.fixture(),
+  },
+}, async (_t, { db, bucket }) => {
+  await db.sql\`create table t (x int)\`;
+  await bucket.client.send(
+    new PutObjectCommand({ Bucket: bucket.name, Key: "k", Body: "v" }),
+  );
+});
+`;
+
 Deno.test("with DATABASE_URL and S3_ENDPOINT set, nothing is provisioned", async () => {
   // Server dirs would be made in our TMP (other tests run servers meanwhile).
   Deno.env.set("TMPDIR", TMP);
@@ -115,7 +138,7 @@ Deno.test("with DATABASE_URL and S3_ENDPOINT set, nothing is provisioned", async
 
 Deno.test("a test module's localServices() start once, serve its fixtures and stop with the process", async () => {
   const before = await serverDirs();
-  const run = await runDenoTest(["local_services.ts"], {
+  const run = await runInlineTest({ "local_services.ts": LOCAL_SERVICES }, {
     env: {
       DATABASE_URL: "",
       S3_ENDPOINT: "",
@@ -155,7 +178,7 @@ Deno.test("a test module's localServices() start once, serve its fixtures and st
 
 Deno.test("configured endpoints win over localServices()", async () => {
   const before = await serverDirs();
-  const run = await runDenoTest(["local_services.ts"], {
+  const run = await runInlineTest({ "local_services.ts": LOCAL_SERVICES }, {
     env: {
       ITKIT_REQUIRE: "1",
       TMPDIR: TMP,

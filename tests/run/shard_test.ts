@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parseShard, shardIndex } from "../../src/run/shard.ts";
-import { expectRun, runDenoTest } from "../_shared/harness.ts";
+import { expectRun, runInlineTest } from "../_shared/harness.ts";
 
 Deno.test("parseShard() reads i/n and rejects anything else, naming ITKIT_SHARD", () => {
   assert.deepEqual(parseShard("2/3"), { index: 2, count: 3 });
@@ -32,7 +32,13 @@ Deno.test("the union of shards 1/n..n/n runs every integration test exactly once
   const n = 3;
   const ran: string[] = [];
   for (let i = 1; i <= n; i++) {
-    const run = await runDenoTest(["sharded.ts"], {
+    const run = await runInlineTest({
+      "sharded.ts": `import { integration } from "@itkit/core";
+
+for (let i = 1; i <= 20; i++) integration(\`case \${i}\`, () => {});
+Deno.test("plain test", () => {});
+`,
+    }, {
       env: { ITKIT_SHARD: `${i}/${n}` },
     });
     expectRun(run, run.code === 0, `shard ${i}/${n} should pass`);

@@ -5,7 +5,7 @@ import { s3Client } from "../../s3.ts";
 import { provisionServices, sweep } from "../../services.ts";
 import { s3Config } from "../../s3.ts";
 import { postgresConfig, postgresUrl } from "../../postgres.ts";
-import { closedPort, runDenoTest } from "../_shared/harness.ts";
+import { closedPort, runDenoTest, runInlineTest } from "../_shared/harness.ts";
 import type postgres from "postgres";
 import {
   bucketNames as bucketNamesOn,
@@ -380,7 +380,19 @@ Deno.test("an ITKIT_LEASE_TTL whose sixth no timer holds fails the module that d
 });
 
 Deno.test("a run whose S3 lease the reaper cannot take says so on stderr, once", async () => {
-  const run = await runDenoTest(["s3_lease_unheld.ts"]);
+  const run = await runInlineTest({
+    "s3_lease_unheld.ts":
+      `// A fixture on a shared bucket that does not exist: the reaper cannot write
+// the run's lease there, which the run says on stderr (and the fixture
+// cannot use the bucket).
+import { integration } from "@itkit/core";
+import { s3Bucket } from "@itkit/core/s3";
+
+integration("a shared bucket that does not exist", {
+  fixtures: { bucket: s3Bucket.fixture({ bucket: "no-such-shared-bucket" }) },
+}, () => {});
+`,
+  });
   assert.equal(run.failed, 1, run.output);
   const lines = run.output.split("\n").filter((l) =>
     l.startsWith("itkit: lease of run ")

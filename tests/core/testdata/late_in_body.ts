@@ -1,5 +1,0 @@
-import { integration } from "../../../mod.ts";
-
-Deno.test("registers from inside a test", () => {
-  integration("registered from a test body", () => {});
-});
