@@ -216,6 +216,26 @@ const ratios = {
   "toolkit database / hand flushdb": perTest["toolkit database"]! /
     perTest["hand flushdb"]!,
 };
+// The same ratios round by round (the modules of a round run back to back,
+// so a round's ratio shares its load): their median and range.
+const PAIRS: Record<keyof typeof ratios, [string, string]> = {
+  "toolkit prefix / integration fixture hand prefix": [
+    "toolkit prefix",
+    "integration fixture hand prefix",
+  ],
+  "toolkit prefix / hand prefix": ["toolkit prefix", "hand prefix"],
+  "toolkit database / hand flushdb": ["toolkit database", "hand flushdb"],
+};
+const roundRatios = Object.fromEntries(
+  Object.entries(PAIRS).map(([name, [a, b]]) => {
+    const each = samples[a]!.map((x, i) => x / samples[b]![i]!);
+    return [name, {
+      median: median(each),
+      min: Math.min(...each),
+      max: Math.max(...each),
+    }];
+  }),
+);
 console.log(
   `per-test cost, median of ${ROUNDS} rounds of ${TESTS} tests (ms):`,
 );
@@ -223,7 +243,12 @@ for (const [name, ms] of Object.entries(perTest)) {
   console.log(`  ${name.padEnd(32)} ${ms.toFixed(3)}`);
 }
 for (const [name, ratio] of Object.entries(ratios)) {
-  console.log(`  ${name.padEnd(48)} ${ratio.toFixed(2)}x (target <= 1.1x)`);
+  const round = roundRatios[name]!;
+  console.log(
+    `  ${name.padEnd(48)} ${ratio.toFixed(2)}x; round by round ${
+      round.median.toFixed(2)
+    }x (${round.min.toFixed(2)}-${round.max.toFixed(2)}) (target <= 1.1x)`,
+  );
 }
 await Deno.writeTextFile(
   new URL("redis_results.json", import.meta.url),
@@ -235,6 +260,7 @@ await Deno.writeTextFile(
       perTestMs: perTest,
       samplesMs: samples,
       ratios,
+      roundRatios,
     },
     null,
     2,
