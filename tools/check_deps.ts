@@ -15,7 +15,7 @@
 //   in `deps.json` `groups` (a group is a path prefix; the longest matches).
 // - private: an entry point never imports a file whose name starts with `_`,
 //   and a file of another folder imports one only through a seam.
-// - public: a file an entry point imports exports only what the entry points
+// - public: a file an entry point re-exports from exports only what the entry points
 //   re-export from it (what else its folder needs goes in a `_` file), or
 //   the names `deps.json` `internal` lists for it with the reason.
 // - seam: each seam (an import the rules above do not allow, listed with the
@@ -608,7 +608,7 @@ export function checkDeps(root: string): string[] {
       1,
       `exports ${
         internal.join(", ")
-      }, which no entry point re-exports: public: a file an entry point imports exports only what entry points re-export (move the rest to a _ file)`,
+      }, which no entry point re-exports: public: a file an entry point re-exports from exports only what entry points re-export (move the rest to a _ file)`,
     );
   }
 

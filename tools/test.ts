@@ -41,6 +41,28 @@ const all = [...Deno.readDirSync("tests")]
       .map((entry) => `tests/${area.name}/${entry.name}`)
   )
   .sort();
+// A test file anywhere else (directly under tests/, in a testdata/ or
+// _shared/ folder) would never run, and nothing would say so.
+const astray = [...Deno.readDirSync("tests")]
+  .flatMap((entry) =>
+    entry.isFile ? [`tests/${entry.name}`] : [...Deno.readDirSync(
+      `tests/${entry.name}`,
+    )]
+      .filter((inner) => inner.isDirectory)
+      .flatMap((inner) =>
+        [...Deno.readDirSync(`tests/${entry.name}/${inner.name}`)].map((f) =>
+          `tests/${entry.name}/${inner.name}/${f.name}`
+        )
+      )
+  )
+  .filter((path) => path.endsWith("_test.ts"));
+if (astray.length > 0) {
+  throw new Error(
+    `tools/test.ts runs tests/<area>/*_test.ts only; move ${
+      astray.join(", ")
+    } into an area (tests/README.md)`,
+  );
+}
 /**
  * The longest files of the parallel group (wall-clock alone, longest first):
  * `deno test --parallel` starts files in the order given, and one of these

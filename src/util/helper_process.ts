@@ -91,7 +91,7 @@ const STDERR_KEPT = 8 * 1024;
 /**
  * What a helper that ended said on its stderr: its first 8 KiB at most (a
  * helper says one failure there, and at exit how many more it had; see
- * _helper_stderr.ts), the rest dropped unread.
+ * helper_stderr.ts), the rest dropped unread.
  *
  * @param stderr The helper's stderr.
  * @returns The text, trimmed; empty when it cannot be read.

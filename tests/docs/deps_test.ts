@@ -76,7 +76,7 @@ Deno.test("check_deps names each import that breaks a rule, and exits 1", async 
   });
   try {
     assert.deepEqual(checkDeps(root), [
-      "src/core/run.ts:1: exports internal, which no entry point re-exports: public: a file an entry point imports exports only what entry points re-export (move the rest to a _ file)",
+      "src/core/run.ts:1: exports internal, which no entry point re-exports: public: a file an entry point re-exports from exports only what entry points re-export (move the rest to a _ file)",
       "src/core/run.ts:2: imports src/util/text.ts: cycle: src/core/run.ts -> src/util/text.ts -> src/core/run.ts (the code reads bottom-up: move what both sides need below them)",
       "src/util/text.ts:2: imports src/core/run.ts: layer: src/util/ may import nothing of the toolkit",
       "tests/run_test.ts:2: imports src/util/text.ts: layer: tests/ may import <entries>",

@@ -1,4 +1,4 @@
-// The app of _pg_app.ts, tested unchanged in each isolation level where code
+// The app of tests/_shared/pg_app.ts, tested unchanged in each isolation level where code
 // that opens its own pool and commits is allowed (ISOLATION selects it).
 import assert from "node:assert/strict";
 import { integration } from "../../../mod.ts";
