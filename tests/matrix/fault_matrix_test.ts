@@ -14,7 +14,11 @@
 //  2. Then, alone: SIGKILL of the whole group with no reaper; once its
 //     database helper is done, one sweep.
 import assert from "node:assert/strict";
-import { type DenoTestRun, runDenoTest } from "../_shared/harness.ts";
+import {
+  type DenoTestRun,
+  eventually,
+  runDenoTest,
+} from "../_shared/harness.ts";
 import { startInGroup } from "../_shared/group.ts";
 import {
   listBuckets,
@@ -262,6 +266,20 @@ try {
   await Deno.remove(root, { recursive: true });
 }
 
+/** The pids of the processes whose environment sets TMPDIR to `dir`. */
+async function processesWithTmpdir(dir: string): Promise<number[]> {
+  const pids: number[] = [];
+  for await (const entry of Deno.readDir("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    const environ = await Deno.readTextFile(`/proc/${entry.name}/environ`)
+      .catch(() => ""); // gone since, or not ours to read
+    if (environ.split("\0").includes(`TMPDIR=${dir}`)) {
+      pids.push(Number(entry.name));
+    }
+  }
+  return pids;
+}
+
 /**
  * Runs the matrix's "throw" row with TMPDIR on a full 64k tmpfs (root only):
  * what it reports, and what it left on the servers and in that dir.
@@ -292,6 +310,18 @@ async function fullDiskRow(): Promise<
         ITKIT_REAPER_LOG: `${tmp}/itkit-reaper.log`,
       },
     });
+    // Without a reaper log no helper can say it exited: wait for the event
+    // itself, every process of the row gone (the clone helper drops the
+    // process's templates as it exits, once it sees its parent gone).
+    await eventually(
+      async () => (await processesWithTmpdir(tmp)).length === 0,
+      `the full-disk row's processes have exited`,
+      {
+        ms: 15_000,
+        why:
+          "a clone helper notices its parent gone at once, drops a template in well under a second, and may be slow to start on a loaded machine",
+      },
+    );
     const left = (await settledLeftovers(["full-disk"])).filter((name) =>
       name !== "full-disk: fill" && name !== "full-disk: itkit-reaper.log"
     );
