@@ -28,6 +28,15 @@ async function body(client, prefix) {
   for (let i = 0; i < 5; i++) await client.set(prefix + "k" + i, "v" + i);
   for (let i = 0; i < 5; i++) await client.get(prefix + "k" + i);
 }
+// What a hand-written prefix space does at its end: SCAN + DEL of its keys.
+async function clean(client, prefix) {
+  let cursor = "0";
+  do {
+    const [next, keys] = await client.sendCommand(["SCAN", cursor, "MATCH", prefix + "*", "COUNT", "1000"]);
+    cursor = next;
+    if (keys.length) await client.sendCommand(["DEL", ...keys]);
+  } while (cursor !== "0");
+}
 const ends = [];
 function report() {
   Deno.test("report", () => {
@@ -72,12 +81,7 @@ for (let i = 0; i < ${TESTS}; i++) {
     try {
       await body(client, prefix);
     } finally {
-      let cursor = "0";
-      do {
-        const [next, keys] = await client.sendCommand(["SCAN", cursor, "MATCH", prefix + "*", "COUNT", "1000"]);
-        cursor = next;
-        if (keys.length) await client.sendCommand(["DEL", ...keys]);
-      } while (cursor !== "0");
+      await clean(client, prefix);
     }
     ends.push(performance.now());
   });
@@ -96,12 +100,7 @@ for (let i = 0; i < ${TESTS}; i++) {
     try {
       await body(client, prefix);
     } finally {
-      let cursor = "0";
-      do {
-        const [next, keys] = await client.sendCommand(["SCAN", cursor, "MATCH", prefix + "*", "COUNT", "1000"]);
-        cursor = next;
-        if (keys.length) await client.sendCommand(["DEL", ...keys]);
-      } while (cursor !== "0");
+      await clean(client, prefix);
     }
     ends.push(performance.now());
   });
@@ -123,12 +122,7 @@ const space = defineFixture({
     return {
       prefix,
       async [Symbol.asyncDispose]() {
-        let cursor = "0";
-        do {
-          const [next, keys] = await client.sendCommand(["SCAN", cursor, "MATCH", prefix + "*", "COUNT", "1000"]);
-          cursor = next;
-          if (keys.length) await client.sendCommand(["DEL", ...keys]);
-        } while (cursor !== "0");
+        await clean(client, prefix);
       },
     };
   },

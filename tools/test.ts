@@ -32,30 +32,22 @@ const SERVICE_VARIABLES = [
 ];
 
 const started = performance.now();
+/** Every `*_test.ts` under `tests/`, at any depth. */
+function testFiles(dir: string): string[] {
+  return [...Deno.readDirSync(dir)].flatMap((entry) =>
+    entry.isDirectory
+      ? testFiles(`${dir}/${entry.name}`)
+      : entry.name.endsWith("_test.ts")
+      ? [`${dir}/${entry.name}`]
+      : []
+  );
+}
+const found = testFiles("tests").sort();
 /** The test files: `tests/<area>/*_test.ts` (tests/README.md). */
-const all = [...Deno.readDirSync("tests")]
-  .filter((area) => area.isDirectory)
-  .flatMap((area) =>
-    [...Deno.readDirSync(`tests/${area.name}`)]
-      .filter((entry) => entry.isFile && entry.name.endsWith("_test.ts"))
-      .map((entry) => `tests/${area.name}/${entry.name}`)
-  )
-  .sort();
+const all = found.filter((path) => /^tests\/[^_/][^/]*\/[^/]+$/.test(path));
 // A test file anywhere else (directly under tests/, in a testdata/ or
 // _shared/ folder) would never run, and nothing would say so.
-const astray = [...Deno.readDirSync("tests")]
-  .flatMap((entry) =>
-    entry.isFile ? [`tests/${entry.name}`] : [...Deno.readDirSync(
-      `tests/${entry.name}`,
-    )]
-      .filter((inner) => inner.isDirectory)
-      .flatMap((inner) =>
-        [...Deno.readDirSync(`tests/${entry.name}/${inner.name}`)].map((f) =>
-          `tests/${entry.name}/${inner.name}/${f.name}`
-        )
-      )
-  )
-  .filter((path) => path.endsWith("_test.ts"));
+const astray = found.filter((path) => !all.includes(path));
 if (astray.length > 0) {
   throw new Error(
     `tools/test.ts runs tests/<area>/*_test.ts only; move ${

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { listPostgresLeftovers, startPostgresServer } from "../../services.ts";
 import { withAdmin } from "../_shared/services.ts";
 import { expectRun, runDenoTest } from "../_shared/harness.ts";
+import { signalServer } from "./frozen_server.ts";
 
 const SANITIZE = ["--sanitize-ops", "--sanitize-resources"];
 const PASSWORD = "Frz/P@ss:w%rd#5";
@@ -19,28 +20,6 @@ const PASSWORD = "Frz/P@ss:w%rd#5";
  * after 22 s (frozen in cleanup) to 27 s (in its query).
  */
 const BOUND_S = 15;
-
-/** The cluster's postmaster and every process it started. */
-function serverPids(data: string): number[] {
-  const postmaster = Number(
-    Deno.readTextFileSync(`${data}/postmaster.pid`).split("\n")[0],
-  );
-  const children = Deno.readTextFileSync(
-    `/proc/${postmaster}/task/${postmaster}/children`,
-  ).trim().split(/\s+/).filter((pid) => pid !== "").map(Number);
-  return [postmaster, ...children];
-}
-
-/** Sends SIGCONT to the server's processes (one may have exited since). */
-function thaw(data: string): void {
-  for (const pid of serverPids(data)) {
-    try {
-      Deno.kill(pid, "SIGCONT");
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-    }
-  }
-}
 
 /** The duration Deno reported for the test named `name`, in seconds. */
 function reportedSeconds(output: string, name: string): number {
@@ -101,7 +80,7 @@ for (
         assert.deepEqual(run.reaperFailed, []);
       } finally {
         // Whatever happened: the server must run to be stopped and removed.
-        thaw(data);
+        signalServer(data, "SIGCONT");
       }
       assert.deepEqual(await listPostgresLeftovers(server.config), [], output);
       // The run's connections end as soon as the server reads their close.
@@ -139,7 +118,7 @@ Deno.test("after a frozen server was given up on, the run's lease still holds: a
     );
     assert.ok(!run.output.includes(PASSWORD), "the password was printed");
   } finally {
-    thaw(data);
+    signalServer(data, "SIGCONT");
   }
   assert.deepEqual(await listPostgresLeftovers(server.config), [], output);
 });
@@ -168,7 +147,7 @@ Deno.test('a setup given up on that finishes later is closed: the next test of i
     assert.doesNotMatch(run.output, /Leaks detected|could not be closed/);
     assert.ok(!run.output.includes(PASSWORD), "the password was printed");
   } finally {
-    thaw(data);
+    signalServer(data, "SIGCONT");
   }
   assert.deepEqual(await listPostgresLeftovers(server.config), [], output);
 });

@@ -5,27 +5,13 @@
 // server). PGDATA is the cluster's data directory; the second test thaws it.
 import { integration } from "../../../mod.ts";
 import { postgresDatabase, type PostgresIsolation } from "../../../postgres.ts";
+import { signalServer } from "../frozen_server.ts";
 
 const freeze = Deno.env.get("FREEZE");
 const isolation = (Deno.env.get("ISOLATION") ?? "schema") as PostgresIsolation;
 const data = Deno.env.get("PGDATA")!;
 
-/** The postmaster and every process it started. */
-function serverPids(): number[] {
-  const postmaster = Number(
-    Deno.readTextFileSync(`${data}/postmaster.pid`).split("\n")[0],
-  );
-  const children = Deno.readTextFileSync(
-    `/proc/${postmaster}/task/${postmaster}/children`,
-  ).trim().split(/\s+/).filter((pid) => pid !== "").map(Number);
-  return [postmaster, ...children];
-}
-
-function signalServer(signal: "SIGSTOP" | "SIGCONT"): void {
-  for (const pid of serverPids()) Deno.kill(pid, signal);
-}
-
-if (freeze === "load") signalServer("SIGSTOP");
+if (freeze === "load") signalServer(data, "SIGSTOP");
 
 integration(`frozen server (${freeze}, ${isolation})`, {
   timeout: 5000,
@@ -37,13 +23,13 @@ integration(`frozen server (${freeze}, ${isolation})`, {
     }),
   },
 }, async (_t, { db }) => {
-  if (freeze === "query") signalServer("SIGSTOP");
+  if (freeze === "query") signalServer(data, "SIGSTOP");
   await db.sql`insert into t values (1)`;
-  if (freeze === "cleanup") signalServer("SIGSTOP");
+  if (freeze === "cleanup") signalServer(data, "SIGSTOP");
 });
 
 integration("thaws the server", {
   permissions: "inherit",
 }, () => {
-  signalServer("SIGCONT");
+  signalServer(data, "SIGCONT");
 });

@@ -8,30 +8,10 @@ import assert from "node:assert/strict";
 import postgres from "postgres";
 import { integration } from "../../../mod.ts";
 import { postgresConfig, postgresDatabase } from "../../../postgres.ts";
+import { signalServer } from "../frozen_server.ts";
 
 const data = Deno.env.get("PGDATA")!;
 const config = postgresConfig();
-
-/** The postmaster and every process it started. */
-function serverPids(): number[] {
-  const postmaster = Number(
-    Deno.readTextFileSync(`${data}/postmaster.pid`).split("\n")[0],
-  );
-  const children = Deno.readTextFileSync(
-    `/proc/${postmaster}/task/${postmaster}/children`,
-  ).trim().split(/\s+/).filter((pid) => pid !== "").map(Number);
-  return [postmaster, ...children];
-}
-
-function signalServer(signal: "SIGSTOP" | "SIGCONT"): void {
-  for (const pid of serverPids()) {
-    try {
-      Deno.kill(pid, signal);
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-    }
-  }
-}
 
 /** The local ports of this machine's established TCP connections to `port`. */
 function clientPorts(port: number): Set<number> {
@@ -64,12 +44,12 @@ integration("a query on a frozen server", {
     }),
   },
 }, async (_t, { db }) => {
-  signalServer("SIGSTOP");
+  signalServer(data, "SIGSTOP");
   await db.sql`insert into t values (1)`;
 });
 
 Deno.test("a sweep of another process sees the run alive by its lease", async () => {
-  signalServer("SIGCONT");
+  signalServer(data, "SIGCONT");
   const sql = postgres({
     host: config.host,
     port: config.port,
