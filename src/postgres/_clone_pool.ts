@@ -347,6 +347,22 @@ export async function take(
   return reply.database;
 }
 
+/**
+ * This worker's copy of `template` for isolation "truncate": a new clone, or
+ * the copy of a worker that ended (`reused`: reset it before use). The
+ * helper keeps it for the next worker when this one ends.
+ */
+export async function copy(
+  config: PostgresConfig,
+  template: string,
+): Promise<{ database: string; reused: boolean }> {
+  const reply = await request("copy", { config, template });
+  if ("error" in reply) {
+    throw Object.assign(new Error(reply.error), { code: reply.code });
+  }
+  return { database: reply.database, reused: reply.reused };
+}
+
 /** The clone of `template` the next {@linkcode take} hands out without asking. */
 export function nextHandedOver(
   config: PostgresConfig,

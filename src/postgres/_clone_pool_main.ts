@@ -8,8 +8,9 @@
 // the background (in this process, out of reach of the test's sanitizers),
 // and when the worker's connection closes (it ended, or the test process
 // died, however it died) drops every clone and schema it handed that worker
-// or was told to drop; templates are dropped once no worker is connected
-// and the test process has ended, then it exits.
+// or was told to drop, but its copy for isolation "truncate", kept clean for
+// the next worker; the copies and templates are dropped once no worker is
+// connected and the test process has ended, then it exits.
 //
 // Protocol (per worker): the messages of _clone_protocol.ts, one JSON line
 // each. Released clones also come as lines (one name each) appended to the
@@ -242,6 +243,8 @@ interface Worker {
   tracked: Map<string, Tracked>;
   /** Its schemas, dropped when it ends. */
   schemas: Map<string, { config: PostgresConfig; schema: string }>;
+  /** Its copies (isolation "truncate"): spares for the next workers. */
+  copies: Map<string, Tracked & { template: string }>;
   /** Its pools of clones, by template. */
   pools: Map<string, Pool>;
   /** Requests being handled. */
@@ -524,8 +527,7 @@ async function handle(worker: Worker, request: CloneRequest): Promise<void> {
     }
     case "take": {
       const { id, config, template } = request;
-      // Without a warmed pool (isolation "truncate" takes one clone per
-      // worker), a clone is made on demand.
+      // Without a warmed pool, a clone is made on demand.
       const pool = worker.pools.get(template) ?? newPool(config, template, 0);
       worker.pools.set(template, pool);
       pool.failed = false;
@@ -559,6 +561,22 @@ async function handle(worker: Worker, request: CloneRequest): Promise<void> {
           op: "take",
           id,
           error: String(name.message ?? name),
+          ...(typeof code === "string" ? { code } : {}),
+        });
+      }
+      return;
+    }
+    case "copy": {
+      const { id, config, template } = request;
+      try {
+        const { database, reused } = await copyFor(worker, config, template);
+        await reply({ op: "copy", id, database, reused });
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        await reply({
+          op: "copy",
+          id,
+          error: String((error as Error)?.message ?? error),
           ...(typeof code === "string" ? { code } : {}),
         });
       }
@@ -734,6 +752,51 @@ async function dropDatabase(
   }
 }
 
+/**
+ * Copies of a template (isolation "truncate": one migrated database per
+ * worker, reset after each test) that workers which ended left: the next
+ * worker's, instead of a new clone each (a CREATE DATABASE of the migrated
+ * template and its DROP cost the server far more than the reset that puts a
+ * used copy back). By server and template; dropped when we exit.
+ */
+const spares = new Map<string, (Tracked & { template: string })[]>();
+
+function sparesOf(
+  config: PostgresConfig,
+  template: string,
+): (Tracked & { template: string })[] {
+  const key = `${postgresUrl(config, true)}\n${template}`;
+  let list = spares.get(key);
+  if (!list) spares.set(key, list = []);
+  return list;
+}
+
+/**
+ * The worker's copy of `template`: a spare (its sessions ended first: the
+ * worker that left it is gone, and whatever it ran with it is stopped), else
+ * a new clone. The worker resets a spare before its first test (a worker
+ * that died mid-test left it changed).
+ */
+async function copyFor(
+  worker: Worker,
+  config: PostgresConfig,
+  template: string,
+): Promise<{ database: string; reused: boolean }> {
+  const spare = sparesOf(config, template).shift();
+  if (spare !== undefined) {
+    worker.copies.set(spare.database, spare);
+    worker.tracked.set(spare.database, spare);
+    const sql = admin(config);
+    await sql`select pg_terminate_backend(pid) from pg_stat_activity
+      where datname = ${spare.database} and pid <> pg_backend_pid()`;
+    return { database: spare.database, reused: true };
+  }
+  const pool = worker.pools.get(template) ?? newPool(config, template, 0);
+  const database = await createClone(worker, pool);
+  worker.copies.set(database, { ...worker.tracked.get(database)!, template });
+  return { database, reused: false };
+}
+
 /** The workers connected now. */
 const workers = new Set<Worker>();
 
@@ -750,6 +813,7 @@ async function serve(
     runId: link.n === 0 ? PARENT_RUN : undefined,
     tracked: new Map(),
     schemas: new Map(),
+    copies: new Map(),
     pools: new Map(),
     queue: [],
     used: [],
@@ -794,6 +858,11 @@ async function serve(
     pool.size = 0;
     while (pool.making > 0) await new Promise((r) => setTimeout(r, 20));
   }
+  // Its copies are the next workers' (dropped when we exit).
+  for (const copy of worker.copies.values()) {
+    worker.tracked.delete(copy.database);
+    sparesOf(copy.config, copy.template).push(copy);
+  }
   const made = new Set([...worker.pools.keys()]);
   const order = [...worker.tracked.values()].sort((a, b) =>
     Number(made.has(a.database)) - Number(made.has(b.database))
@@ -811,8 +880,12 @@ await serveWorkers({
   handle: serve,
   log,
 });
-// Every worker is gone, with its clones: the shared templates (also those
-// whose failed build is being dropped: again, if need be).
+// Every worker is gone, with its clones: the spare copies, then the shared
+// templates (also those whose failed build is being dropped: again, if need
+// be).
+for (const list of spares.values()) {
+  for (const { config, database } of list) await dropDatabase(config, database);
+}
 for (const [database, config] of templateNames) {
   await dropDatabase(config, database);
 }

@@ -54,6 +54,12 @@ export type CloneRequest =
   /** Hands over the clones of `template` ready now: answered `ready`. */
   | { op: "ready"; id: number; config: PostgresConfig; template: string }
   /**
+   * The worker's copy of `template` for isolation "truncate": one a worker
+   * that ended left (`reused`: reset it before use), else a new clone; kept
+   * when the worker ends, for the next one: answered `copy`.
+   */
+  | { op: "copy"; id: number; config: PostgresConfig; template: string }
+  /**
    * The worker is done with clone `database` (`last`: its module's last
    * database test ended). Only when it has no drops file.
    */
@@ -81,6 +87,10 @@ export type CloneReply =
   | { op: "take"; id: number; error: string; code?: string }
   /** The clones ready now, handed over (maybe none). */
   | { op: "ready"; id: number; more: string[] }
+  /** The worker's copy, and whether another worker used it before. */
+  | { op: "copy"; id: number; database: string; reused: boolean }
+  /** No copy: why (and PostgreSQL's error code, if any). */
+  | { op: "copy"; id: number; error: string; code?: string }
   /** Whether the helper holds the run's lease. */
   | { op: "lease"; id: number; held: boolean }
   /** The template, built. */
@@ -136,6 +146,7 @@ export function readCloneRequest(line: string): CloneRequest {
         fill: m.boolean("fill"),
       };
     case "ready":
+    case "copy":
       return {
         op,
         id: m.int("id"),
@@ -182,20 +193,23 @@ export function readCloneReply(line: string): CloneReply {
     case "hello":
       return { op, pid: m.int("pid"), drops: m.stringOrNull("drops") };
     case "take": {
-      if (m.has("error")) {
-        const code = m.optionalString("code");
-        return {
-          op,
-          id: m.int("id"),
-          error: m.string("error"),
-          ...(code === undefined ? {} : { code }),
-        };
-      }
+      const failed = failureOf(m);
+      if (failed) return { op, ...failed };
       return {
         op,
         id: m.int("id"),
         database: m.string("database"),
         more: m.strings("more"),
+      };
+    }
+    case "copy": {
+      const failed = failureOf(m);
+      if (failed) return { op, ...failed };
+      return {
+        op,
+        id: m.int("id"),
+        database: m.string("database"),
+        reused: m.boolean("reused"),
       };
     }
     case "ready":
@@ -213,6 +227,19 @@ export function readCloneReply(line: string): CloneReply {
     default:
       throw m.unknownOp(op);
   }
+}
+
+/** A `take` or `copy` reply's failure fields, if it is one. */
+function failureOf(
+  m: MessageFields,
+): { id: number; error: string; code?: string } | undefined {
+  if (!m.has("error")) return undefined;
+  const code = m.optionalString("code");
+  return {
+    id: m.int("id"),
+    error: m.string("error"),
+    ...(code === undefined ? {} : { code }),
+  };
 }
 
 /** The request's server: a config with its connection fields. */

@@ -11,7 +11,7 @@
 // Where the file's copy lives (the substrate), decided once per server:
 // - a database of its own, cloned by the clone helper from the process's
 //   template (migrated once, the change tracking installed: see
-//   `sharedTemplate` in _cloned.ts), when the helper runs (--allow-run), the
+//   `sharedTemplate` in _cloned.ts), or the one of a file that ended, when the helper runs (--allow-run), the
 //   role may create databases and the server is not PGlite (a single
 //   database);
 // - else a schema of the configured database, migrated once, the whole
@@ -30,7 +30,7 @@ import { postgresOptions } from "./client.ts";
 import { once } from "./_migrations.ts";
 import { type Pg, type SharedPool, sharedPool } from "./_shared_pool.ts";
 import { sharedTemplate } from "./_cloned.ts";
-import { clonePoolStarted, take } from "./_clone_pool.ts";
+import { clonePoolStarted, copy } from "./_clone_pool.ts";
 import { createDbError } from "./_errors.ts";
 import { shared } from "./_connection.ts";
 import { schemaSession } from "./_schema.ts";
@@ -428,10 +428,12 @@ async function decide(input: SessionInput): Promise<Substrate> {
 }
 
 /**
- * The worker's database: a clone of the test process's template (migrated
+ * The worker's database: a copy of the test process's template (migrated
  * once, with the change tracking and the reset installed, shared by the
- * process's workers: see _cloned.ts), made by the clone helper, which drops
- * it when the worker ends.
+ * process's workers: see _cloned.ts), from the clone helper, which keeps it
+ * for the next worker when this one ends (and drops it when the process
+ * ends). A copy another worker used is reset first: that worker may have
+ * died in the middle of a test.
  */
 async function databaseForProcess(input: SessionInput): Promise<string> {
   const template = await sharedTemplate(
@@ -439,11 +441,25 @@ async function databaseForProcess(input: SessionInput): Promise<string> {
     "truncate",
     (sql) => sql.unsafe(installReset("itkit_reset")),
   );
+  let given: { database: string; reused: boolean };
   try {
-    return await take(input.config, template);
+    given = await copy(input.config, template);
   } catch (error) {
     throw createDbError(input.config, error);
   }
+  if (given.reused) {
+    const pool = sharedPool(input.factory, {
+      ...input.config,
+      database: given.database,
+    }, false);
+    const unhold = pool.hold();
+    try {
+      await pool.sql.unsafe("select itkit_reset.reset()");
+    } finally {
+      unhold();
+    }
+  }
+  return given.database;
 }
 
 /**

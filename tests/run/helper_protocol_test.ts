@@ -208,6 +208,7 @@ Deno.test("protocols: each side reads what the other writes, and an error names 
       { op: "warm", config, template: "t", size: 3 },
       { op: "warm", config, template: "t", size: 3, total: 5 },
       { op: "take", id: 1, config, template: "t", fill: true },
+      { op: "copy", id: 4, config, template: "t" },
       { op: "template-built", config, key: "k", ok: false },
     ] as const
   ) {
@@ -218,6 +219,8 @@ Deno.test("protocols: each side reads what the other writes, and an error names 
       { op: "hello", pid: 7, drops: null },
       { op: "take", id: 1, database: "c", more: ["d"] },
       { op: "take", id: 1, error: "no", code: "53300" },
+      { op: "copy", id: 4, database: "c", reused: true },
+      { op: "copy", id: 4, error: "no" },
       { op: "template", id: 2, retry: true },
     ] as const
   ) {

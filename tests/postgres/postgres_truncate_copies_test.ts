@@ -1,0 +1,112 @@
+// Issue 28: isolation "truncate" keeps one migrated database per worker, and
+// a worker that ends hands its database to the next file instead of having
+// it dropped and a new clone made: files one after another (or more files
+// than `--parallel` workers) share copies, each handed over reset, even when
+// the file before left it changed, and all of them are dropped at the end.
+import assert from "node:assert/strict";
+import { itkitObjects } from "../_shared/services.ts";
+import { expectRun, runInlineTest } from "../_shared/harness.ts";
+
+const SANITIZE = ["--sanitize-ops", "--sanitize-resources"];
+
+/**
+ * A file whose test says where it worked and what it found (`FOUND <file>
+ * <rows> <next id>`), and then, with `leave`, writes to that database behind
+ * the toolkit's back (as a test killed mid-way would leave it: a row, and the
+ * sequence moved).
+ */
+function file(name: string, leave: boolean): string {
+  return `
+import postgres from "postgres";
+import { integration } from "@itkit/core";
+import { postgresDatabase, probePostgres } from "@itkit/core/postgres";
+
+const pg = await probePostgres();
+let url = "";
+integration("${name} works in its copy", {
+  requires: [pg],
+  fixtures: {
+    db: postgresDatabase.fixture({
+      isolation: "truncate",
+      name: "copies",
+      migrate: (sql) => sql\`create table notes (id serial primary key, text text)\`,
+    }),
+  },
+}, async (_t, { db }) => {
+  url = db.url;
+  const [{ n }] = await db.sql\`select count(*)::int as n from notes\`;
+  const [{ id }] = await db.sql\`insert into notes (text) values ('${name}') returning id\`;
+  console.log("FOUND ${name} " + n + " " + id + " " + db.database);
+});
+${
+    leave
+      ? `
+Deno.test("${name} leaves its copy changed", async () => {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  await sql\`insert into notes (text) values ('left behind')\`;
+  await sql\`select nextval('notes_id_seq')\`;
+  await sql.end();
+});`
+      : ""
+  }
+`;
+}
+
+/** What each file's test found: `FOUND` lines. */
+function found(
+  output: string,
+): { name: string; rows: string; id: string; database: string }[] {
+  return [...output.matchAll(/^FOUND (\w) (\d+) (\d+) (\S+)$/gm)].map((
+    m,
+  ) => ({ name: m[1]!, rows: m[2]!, id: m[3]!, database: m[4]! }));
+}
+
+/** What the run made and its helper has not dropped yet, after waiting. */
+async function leftoversSince(before: string[]): Promise<string[]> {
+  let left: string[] = [];
+  for (let i = 0; i < 40; i++) {
+    left = (await itkitObjects()).filter((o) => !before.includes(o));
+    if (left.length === 0) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return left;
+}
+
+Deno.test('isolation "truncate": files one after another share one database, each handed over reset (even one the file before left changed), dropped at the end', async () => {
+  const before = await itkitObjects();
+  const run = await runInlineTest({
+    "a_test.ts": file("a", true),
+    "b_test.ts": file("b", true),
+    "c_test.ts": file("c", false),
+  }, { args: SANITIZE });
+  expectRun(run, run.code === 0 && run.passed === 5, "5 tests should pass");
+  const files = found(run.output);
+  assert.equal(files.length, 3, run.output);
+  // Each file found the migrated state: no row, the sequence at its start.
+  for (const f of files) {
+    assert.deepEqual([f.rows, f.id], ["0", "1"], `${f.name}: ${run.output}`);
+  }
+  // One database for the three files, one after another.
+  assert.equal(new Set(files.map((f) => f.database)).size, 1, run.output);
+  assert.match(files[0]!.database, /^itkit_/);
+  assert.deepEqual(await leftoversSince(before), []);
+});
+
+Deno.test('isolation "truncate" under --parallel: four files on two workers use at most two databases, and each file finds its database in its migrated state', async () => {
+  const before = await itkitObjects();
+  const run = await runInlineTest({
+    "a_test.ts": file("a", false),
+    "b_test.ts": file("b", true),
+    "c_test.ts": file("c", false),
+    "d_test.ts": file("d", false),
+  }, { args: ["--parallel", ...SANITIZE], env: { DENO_JOBS: "2" } });
+  expectRun(run, run.code === 0 && run.passed === 5, "5 tests should pass");
+  const files = found(run.output);
+  assert.equal(files.length, 4, run.output);
+  for (const f of files) {
+    assert.deepEqual([f.rows, f.id], ["0", "1"], `${f.name}: ${run.output}`);
+  }
+  const databases = new Set(files.map((f) => f.database));
+  assert.ok(databases.size <= 2, run.output);
+  assert.deepEqual(await leftoversSince(before), []);
+});
