@@ -49,6 +49,7 @@ export type {
   ServiceLease,
   ServiceLeaseContext,
   ServiceRemoveContext,
+  ServiceResetContext,
   ServiceSpaceContext,
   ServiceStart,
   ServiceSweep,

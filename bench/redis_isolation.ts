@@ -1,11 +1,12 @@
 // The per-test cost of a Redis space against a hand-written equivalent:
 // `deno run -A bench/redis_isolation.ts [--tests 200] [--rounds 5]`.
 //
-// Four test modules of N tests each, every test running the same body (5
-// SETs and 5 GETs under its key prefix): the toolkit's `redis.fixture()`
-// (isolation "prefix", and "database"), and by hand with one client for the
-// module: a key prefix per test, removed in `finally` (SCAN + DEL), or
-// FLUSHDB of the client's database in `finally`. A test's cost is the time
+// Test modules of N tests each, every test running the same body (5 SETs and
+// 5 GETs under its key prefix): the toolkit's `redis.fixture()` (isolation
+// "prefix", and "database"), and by hand with one client for the module: a
+// key prefix per test, removed in `finally` (SCAN + DEL), or FLUSHDB of the
+// client's database in `finally`, each in a bare `Deno.test` and under
+// `integration()` (whose own cost per test is then the difference). A test's cost is the time
 // between the ends of consecutive tests' bodies (setup, body, cleanup and
 // `deno test`'s own work), past the first 10 (the connection, the lease).
 // The modules run one after another, round-robin, on a redis-server of
@@ -135,6 +136,23 @@ for (let i = 0; i < ${TESTS}; i++) {
 }
 report();
 `,
+  "integration hand flushdb": `
+import { integration } from "${new URL("mod.ts", ROOT)}";
+import { createClient } from "npm:redis@^5.12.4";
+${BODY}
+const client = await createClient({ url: Deno.env.get("REDIS_URL") + "/1" }).connect();
+for (let i = 0; i < ${TESTS}; i++) {
+  integration("t" + i, { permissions: { net: ["127.0.0.1"] } }, async () => {
+    try {
+      await body(client, "");
+    } finally {
+      await client.flushDb();
+    }
+    ends.push(performance.now());
+  });
+}
+report();
+`,
   "hand flushdb": `
 import { createClient } from "npm:redis@^5.12.4";
 ${BODY}
@@ -209,6 +227,8 @@ const ratios = {
     perTest["hand prefix"]!,
   "toolkit database / hand flushdb": perTest["toolkit database"]! /
     perTest["hand flushdb"]!,
+  "toolkit database / integration hand flushdb": perTest["toolkit database"]! /
+    perTest["integration hand flushdb"]!,
 };
 // The same ratios round by round (the modules of a round run back to back,
 // so a round's ratio shares its load): their median and range.
@@ -219,6 +239,10 @@ const PAIRS: Record<keyof typeof ratios, [string, string]> = {
   ],
   "toolkit prefix / hand prefix": ["toolkit prefix", "hand prefix"],
   "toolkit database / hand flushdb": ["toolkit database", "hand flushdb"],
+  "toolkit database / integration hand flushdb": [
+    "toolkit database",
+    "integration hand flushdb",
+  ],
 };
 const roundRatios = Object.fromEntries(
   Object.entries(PAIRS).map(([name, [a, b]]) => {

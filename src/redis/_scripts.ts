@@ -49,3 +49,18 @@ for i = 1, #claims, 2 do
 end
 return 0
 `;
+
+/**
+ * KEYS[1] the registry; ARGV[1] the space's name, ARGV[2] its database,
+ * ARGV[3] the URL's database. Flushes the database while it is recorded as
+ * the space's (for its module's next test: it stays claimed); returns 1, or 0
+ * when it is not the space's.
+ */
+export const EMPTY = `
+local registry, name, db, home = KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3])
+redis.call('SELECT', home)
+if redis.call('HGET', registry, db) ~= name then return 0 end
+redis.call('SELECT', tonumber(db))
+redis.call('FLUSHDB')
+return 1
+`;

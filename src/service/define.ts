@@ -243,6 +243,7 @@ export function defineService<
         }
         // reaper: spaces removed inline are the reaper's as a whole
         if (def.isolation.removeInline) runRegistration(def, url);
+        if (def.isolation.reset) keepUntilModuleEnds();
       }
       return { options: own, url, declared };
     },
@@ -260,6 +261,11 @@ export function defineService<
         );
       }
       const shown = maskUrl(url.href);
+      const keepKey = def.isolation.reset && prepared.declared && keeping
+        ? `${def.name} ${url.href} ${JSON.stringify(prepared.options)}`
+        : undefined;
+      const free = keepKey === undefined ? undefined : kept.get(keepKey)?.pop();
+      if (free !== undefined) return free.use() as ServiceSpace<S>;
       if (prepared.declared && def.lease && reaperRunning()) {
         const leased = leaseWait(
           leaseStore(def, url),
@@ -332,21 +338,51 @@ export function defineService<
           { cause: error },
         );
       }
-      const own = (value as { close?: () => unknown }).close;
-      let closing: Promise<void> | undefined;
-      const dispose = (): Promise<void> =>
-        closing ??= (async () => {
-          try {
-            if (typeof own === "function") await own.call(value);
-          } finally {
-            await release();
-          }
-        })();
-      return Object.assign(value, {
-        name,
-        close: dispose,
-        [Symbol.asyncDispose]: dispose,
-      }) as ServiceSpace<S>;
+      const space = value;
+      const own = (space as { close?: () => unknown }).close;
+      const remove = async (): Promise<void> => {
+        try {
+          if (typeof own === "function") await own.call(space);
+        } finally {
+          await release();
+        }
+      };
+      const reset = keepKey === undefined ? undefined : def.isolation.reset;
+      const entry: Kept = { use: () => use(), remove };
+      // One use of the space by a test: its dispose empties it for the
+      // module's next test (kept), else removes it.
+      const use = (): ServiceSpace<S> => {
+        let closing: Promise<void> | undefined;
+        const dispose = (): Promise<void> =>
+          closing ??= (async () => {
+            let failure: { error: unknown } | undefined;
+            if (reset !== undefined && keeping) {
+              try {
+                const emptied = await reset({
+                  url,
+                  name,
+                  connection,
+                  space,
+                  options: prepared.options,
+                });
+                if (emptied === true) {
+                  keptList(keepKey!).push(entry);
+                  return;
+                }
+              } catch (error) {
+                failure = { error };
+              }
+            }
+            await remove();
+            if (failure !== undefined) throw failure.error;
+          })();
+        return Object.assign(space, {
+          name,
+          close: dispose,
+          [Symbol.asyncDispose]: dispose,
+        }) as ServiceSpace<S>;
+      };
+      return use();
     },
   });
 
@@ -439,6 +475,15 @@ function checkDefinition<S extends object, C, O extends object, P>(
       throw new TypeError(`${where}: ${path} must be a function`);
     }
   }
+  const reset = definition.isolation.reset;
+  if (reset !== undefined && typeof reset !== "function") {
+    throw new TypeError(`${where}: isolation.reset must be a function`);
+  }
+  if (reset !== undefined && definition.isolation.removeInline !== true) {
+    throw new TypeError(
+      `${where}: isolation.reset needs isolation.removeInline (a kept space is removed by the test process, and after a crash by the reaper with the run's spaces)`,
+    );
+  }
   const start = definition.start;
   if (
     start !== undefined &&
@@ -526,6 +571,60 @@ async function close<S extends object, C, O extends object, P>(
   connection: C,
 ): Promise<void> {
   await def.connect?.close(connection);
+}
+
+/** A space kept for the module's next test (`isolation.reset`). */
+interface Kept {
+  /** Hands it to a test. */
+  use(): unknown;
+  /** Removes it (its `close` first). */
+  remove(): Promise<void>;
+}
+
+/** The kept spaces no test uses now, by service, URL and options. */
+const kept = new Map<string, Kept[]>();
+
+function keptList(key: string): Kept[] {
+  let list = kept.get(key);
+  if (list === undefined) kept.set(key, list = []);
+  return list;
+}
+
+/**
+ * Whether spaces are kept from test to test: from the first declaration of a
+ * service with `isolation.reset` (where Deno has `afterAll`) until the
+ * module's last test has ended.
+ */
+let keeping = false;
+let keepHooked = false;
+
+/**
+ * Keeps spaces until the module's last test has ended (Deno's `afterAll`
+ * hook), then removes them: a failure there fails the module.
+ */
+function keepUntilModuleEnds(): void {
+  if (keepHooked) return;
+  keepHooked = true;
+  const hooks = Deno.test as Partial<typeof Deno.test>;
+  if (typeof hooks.afterAll !== "function") return;
+  keeping = true;
+  hooks.afterAll(async () => {
+    keeping = false;
+    const spaces = [...kept.values()].flat();
+    kept.clear();
+    const failures: unknown[] = [];
+    for (const space of spaces) {
+      try {
+        await space.remove();
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+    if (failures.length === 1) throw failures[0];
+    if (failures.length > 1) {
+      throw new AggregateError(failures, "removing the module's kept spaces");
+    }
+  });
 }
 
 /** The reaper ids of the runs' spaces removed inline, by service and URL. */

@@ -41,6 +41,20 @@ export interface ServiceRemoveContext<C, S = unknown> {
   readonly space?: S;
 }
 
+/** What `isolation.reset` receives: the space a test is done with. */
+export interface ServiceResetContext<C, S, O> {
+  /** The service's URL. */
+  readonly url: URL;
+  /** The space's name (`itkit-<run id>-<n>`). */
+  readonly name: string;
+  /** The process's connection to the service. */
+  readonly connection: C;
+  /** What `create` returned. */
+  readonly space: S;
+  /** The declaration's options, after `isolation.options`. */
+  readonly options: O;
+}
+
 /** What `lease` hooks receive. */
 export interface ServiceLeaseContext<C> {
   /** The service's URL. */
@@ -146,6 +160,21 @@ export interface ServiceIsolation<S extends object, C, O, P = O> {
    * @default {false}
    */
   removeInline?: boolean;
+  /**
+   * Empties a space a test is done with for the module's next test, instead
+   * of removing it (a `FLUSHDB` instead of giving a logical database back
+   * and claiming one again): a declared fixture then keeps its space from
+   * test to test of its module (a worker under `deno test --parallel`, one
+   * test at a time), and removes it (your `close` first) after the module's
+   * last test; after a crash the reaper removes it with the run's other
+   * spaces. Return `false` for a space that is not worth keeping (it is
+   * removed; the next test makes its own). Only with `removeInline`, and
+   * only on Deno versions with `Deno.test.afterAll`; standalone spaces are
+   * always removed.
+   *
+   * @returns Whether the space was emptied and may be kept.
+   */
+  reset?(context: ServiceResetContext<C, S, P>): Promise<boolean> | boolean;
 }
 
 /** How a sweep and the leftover check find what runs left. */

@@ -4,11 +4,17 @@
 // after SIGKILL, its own server stopped by the reaper, the sweep, and
 // `cli.ts run --service` (a server per run, the leftover check, the summary).
 import assert from "node:assert/strict";
-import { closedPort, expectRun, runDenoTest } from "../_shared/harness.ts";
+import {
+  closedPort,
+  expectRun,
+  runDenoTest,
+  runInlineTest,
+} from "../_shared/harness.ts";
 import { startInGroup } from "../_shared/group.ts";
 import { processRunning } from "../../src/run/_local_runs.ts";
 import { sweep } from "../../services.ts";
 import { kv } from "./testdata/_kv_service.ts";
+import { defineService } from "../../service.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 
@@ -213,5 +219,151 @@ Deno.test("cli.ts run --service: a module that exports no service is a usage err
   assert.match(
     err,
     /^itkit: --service "tests\/_shared\/sockets\.ts": it exports no service \(expected an export made with defineService\(\)\)/,
+  );
+});
+
+/**
+ * A kv service whose spaces a module keeps from test to test
+ * (`isolation.reset`: the space's keys deleted), in a file of the inline
+ * project (the reaper imports it by its URL). `KV_RESET`: `keep` (the
+ * default), `no` (reset says not worth keeping), `throw` (reset fails once,
+ * for the second test).
+ */
+const KEPT_SERVICE = `
+import { defineService } from "${new URL("service.ts", ROOT).href}";
+
+async function ok(response) {
+  const answered = await response;
+  if (!answered.ok) throw new Error("kv answered " + answered.status);
+  return answered;
+}
+async function removePrefix(url, name) {
+  const response = await ok(fetch(new URL("/prefix/" + name, url), { method: "DELETE" }));
+  return (await response.json()).removed > 0;
+}
+let resets = 0;
+const mode = Deno.env.get("KV_RESET") ?? "keep";
+export const kvk = defineService({
+  name: "kvk",
+  module: import.meta.url,
+  env: "KV_URL",
+  protocols: ["http:"],
+  isolation: {
+    create: ({ url, name }) => ({
+      put: async (key, value) => {
+        await (await ok(fetch(new URL("/k/" + name + "/" + key, url), { method: "PUT", body: value }))).body?.cancel();
+      },
+      keys: async () =>
+        (await (await ok(fetch(new URL("/keys", url)))).json())
+          .filter((key) => key.startsWith(name + "/"))
+          .map((key) => key.slice(name.length + 1)),
+      close: () => console.log("CLOSE " + name),
+    }),
+    remove: async ({ url, name }) => {
+      console.log("REMOVE " + name);
+      return await removePrefix(url, name);
+    },
+    removeInline: true,
+    reset: async ({ url, name }) => {
+      if (mode === "no") return false;
+      if (mode === "throw" && ++resets === 2) throw new Error("reset broke");
+      await removePrefix(url, name);
+      return true;
+    },
+  },
+  sweep: {
+    list: async (_none, url) =>
+      (await (await ok(fetch(new URL("/keys", url)))).json()).map((key) => key.split("/")[0]),
+  },
+});
+`;
+
+const KEPT_TESTS = `
+import { integration } from "${new URL("mod.ts", ROOT).href}";
+import { kvk } from "./_kvk_service.ts";
+
+const up = await kvk.probe();
+for (const which of ["a", "b", "c"]) {
+  integration("kvk " + which, { requires: [up], fixtures: { space: kvk.fixture() } }, async (_t, { space }) => {
+    console.log("SPACE " + which + " " + space.name + " " + JSON.stringify(await space.keys()));
+    await space.put("key", which);
+  });
+}
+`;
+
+Deno.test("custom service with isolation.reset: a module's tests share one space, emptied between them, removed after the last; a space not worth keeping, or whose reset fails, is removed", async () => {
+  await using server = await kv.start({ reaper: false });
+  const files = {
+    "_kvk_service.ts": KEPT_SERVICE,
+    "kvk_test.ts": KEPT_TESTS,
+  };
+  const run = async (reset: string) => {
+    const result = await runInlineTest(files, {
+      args: ["--sanitize-ops", "--sanitize-resources"],
+      env: { KV_URL: server.url, KV_RESET: reset },
+    });
+    const spaces = [...result.output.matchAll(/^SPACE (\w) (\S+) (.*)$/gm)]
+      .map(([, which, name, keys]) => ({ which, name, keys }));
+    const removed = [...result.output.matchAll(/^REMOVE (\S+)$/gm)]
+      .map((m) => m[1]);
+    return { result, spaces, removed };
+  };
+
+  // Kept: one space for the three tests, each finding it empty; removed
+  // (its own close first) after the last test, and nothing is left.
+  const keep = await run("keep");
+  expectRun(keep.result, keep.result.passed === 3, "all pass");
+  assert.equal(new Set(keep.spaces.map((s) => s.name)).size, 1);
+  assert.deepEqual(keep.spaces.map((s) => s.keys), ["[]", "[]", "[]"]);
+  assert.deepEqual(keep.removed, [keep.spaces[0]!.name]);
+  assert.match(
+    keep.result.output,
+    new RegExp(`^CLOSE ${keep.spaces[0]!.name}\\nREMOVE `, "m"),
+  );
+  assert.deepEqual(await keys(server.url), []);
+
+  // Not worth keeping: a space per test, each removed after its test.
+  const no = await run("no");
+  expectRun(no.result, no.result.passed === 3, "all pass");
+  assert.equal(new Set(no.spaces.map((s) => s.name)).size, 3);
+  assert.deepEqual(no.removed, no.spaces.map((s) => s.name));
+  assert.deepEqual(await keys(server.url), []);
+
+  // The second test's reset fails: that test fails with the error, its
+  // space is removed, and the third test gets a new one.
+  const broken = await run("throw");
+  expectRun(
+    broken.result,
+    broken.result.passed === 2 && broken.result.failed === 1,
+    "the second fails",
+  );
+  assert.match(broken.result.output, /kvk b .*FAILED/);
+  assert.match(broken.result.output, /reset broke/);
+  const [a, b, c] = broken.spaces;
+  assert.equal(a!.name, b!.name);
+  assert.notEqual(c!.name, b!.name);
+  assert.deepEqual(broken.removed, [b!.name, c!.name]);
+  assert.deepEqual(await keys(server.url), []);
+});
+
+Deno.test("defineService refuses isolation.reset without isolation.removeInline, naming both", () => {
+  assert.throws(
+    () =>
+      defineService({
+        name: "nope",
+        module: import.meta.url,
+        env: "NOPE_URL",
+        isolation: {
+          create: () => ({}),
+          remove: () => Promise.resolve(false),
+          reset: () => true,
+        },
+        sweep: { list: () => Promise.resolve([]) },
+      }),
+    {
+      name: "TypeError",
+      message:
+        `Cannot define service "nope": isolation.reset needs isolation.removeInline (a kept space is removed by the test process, and after a crash by the reaper with the run's spaces)`,
+    },
   );
 });

@@ -83,7 +83,7 @@ Deno.test("redis: unset, down or refusing, its tests are ignored with the reason
   expectRun(required, required.code !== 0 && required.failed === 1, "fails");
 });
 
-Deno.test("redis: each test's space, prefix or database, sees only its own keys, also under --parallel; nothing else is touched and nothing is left", async () => {
+Deno.test("redis: each test's space, prefix or database (one per file, flushed between its tests), sees only its own keys, also under --parallel; nothing else is touched and nothing is left", async () => {
   await using server = await redis.start({ reaper: false });
   await addForeign(server.url);
   const run = await runDenoTest(["redis_spaces.ts", "redis_spaces_b.ts"], {
@@ -92,7 +92,17 @@ Deno.test("redis: each test's space, prefix or database, sees only its own keys,
   });
   expectRun(run, run.code === 0 && run.passed === 12, "all pass");
   const spaces = [...run.output.matchAll(/^SPACE (\S+) (\S+) (\d+)$/gm)];
-  assert.equal(new Set(spaces.map((m) => m[2])).size, 12, run.output);
+  const names = (isolation: string) =>
+    new Set(spaces.filter((m) => m[1] === isolation).map((m) => m[2]));
+  // A prefix space per test; a database space per file, kept from test to
+  // test (each test found it holding its own keys only: flushed between).
+  assert.equal(names("prefix").size, 6, run.output);
+  assert.equal(names("database").size, 2, run.output);
+  assert.equal(
+    new Set(spaces.filter((m) => m[1] === "database").map((m) => m[3])).size,
+    2,
+    run.output,
+  );
   // Database spaces got databases no one used: never 0 or the user's 3.
   for (const [, isolation, , db] of spaces) {
     if (isolation === "database") {
