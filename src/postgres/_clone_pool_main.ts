@@ -82,7 +82,6 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
 // for the reapers waits for us.
 log(`started (parent ${OWNER})`);
 const loading = loadPostgres();
-let postgresFactory!: Awaited<typeof loading>;
 
 /** The helper's answer about a shared template (a `template` reply's fields). */
 type TemplateAnswer = { database: string } | { build: string } | {
@@ -104,6 +103,8 @@ interface SharedTemplate {
   builder: Worker | undefined;
   /** Workers waiting for it: their answer. */
   waiting: ((answer: TemplateAnswer) => void)[];
+  /** Isolation "truncate": how its copies are handed out (see copyFor). */
+  copies: CopyState;
 }
 const sharedTemplates = new Map<string, SharedTemplate>();
 
@@ -132,6 +133,7 @@ function template(
     built: false,
     builder: undefined,
     waiting: [],
+    copies: { expected: new Set(), pending: [], lent: false, cloning: 0 },
   };
   sharedTemplates.set(id, entry);
   return Promise.resolve(assignBuild(entry, worker));
@@ -164,7 +166,13 @@ function templateBuilt(worker: Worker, id: string, ok: boolean): void {
   entry.builder = undefined;
   if (ok) {
     entry.built = true;
+    builtTemplates.set(entry.database, entry);
     for (const answer of entry.waiting.splice(0)) {
+      // A truncate template's waiters ask for their copies next.
+      const waiter = waitingWorkers.get(answer);
+      if (waiter && id.includes("\ntruncate\n")) {
+        entry.copies.expected.add(waiter);
+      }
       answer({ database: entry.database });
     }
     return;
@@ -264,7 +272,13 @@ interface Worker {
   dropsTimer?: ReturnType<typeof setInterval> | undefined;
 }
 
-function admin(config: PostgresConfig): postgres.Sql {
+/**
+ * The admin client of `config`'s server, once postgres.js has loaded (the
+ * requests that need none are answered before: the first template request
+ * comes while it loads).
+ */
+async function admin(config: PostgresConfig): Promise<postgres.Sql> {
+  const postgresFactory = await loading;
   const key = postgresUrl(config, true); // with its TLS settings
   let sql = admins.get(key);
   if (!sql) {
@@ -340,7 +354,7 @@ function median(xs: number[]): number {
 
 async function createClone(worker: Worker, pool: Pool): Promise<string> {
   const name = uniqueName("itkit", "_");
-  const sql = admin(pool.config);
+  const sql = await admin(pool.config);
   const clone: Tracked = { config: pool.config, database: name };
   worker.tracked.set(name, clone);
   const info = templateInfo(pool);
@@ -569,8 +583,11 @@ async function handle(worker: Worker, request: CloneRequest): Promise<void> {
     case "copy": {
       const { id, config, template } = request;
       try {
-        const { database, reused } = await copyFor(worker, config, template);
-        await reply({ op: "copy", id, database, reused });
+        await reply({
+          op: "copy",
+          id,
+          ...await copyFor(worker, config, template),
+        });
       } catch (error) {
         const code = (error as { code?: unknown }).code;
         await reply({
@@ -582,6 +599,9 @@ async function handle(worker: Worker, request: CloneRequest): Promise<void> {
       }
       return;
     }
+    case "copy-built":
+      if (!request.ok) copyFailed(worker, request.database);
+      return;
     case "drop":
       // Fire and forget: the test does not wait; anything not yet dropped
       // when the worker ends is dropped then.
@@ -706,7 +726,7 @@ function dropUsed(worker: Worker): void {
       ((!making() && !worker.holding) || tooManyUsed(worker))
     ) {
       const { config, database } = worker.used.shift()!;
-      const sql = admin(config);
+      const sql = await admin(config);
       try {
         await sql`drop database if exists ${sql(database)} with (force)`;
         worker.tracked.delete(database);
@@ -728,7 +748,7 @@ async function dropDatabase(
   config: PostgresConfig,
   database: string,
 ): Promise<void> {
-  const sql = admin(config);
+  const sql = await admin(config);
   // Its own CREATE DATABASE only (not that of `<name>1…`, which another
   // worker's clone may be running on a connection of ours).
   const statement = `create database ${database}`;
@@ -772,29 +792,185 @@ function sparesOf(
 }
 
 /**
+ * How a truncate template's copies are handed out: the template itself goes,
+ * as a copy, to one of the workers that ask for one when it is built (no
+ * clone to wait for: a run of files one after another makes none), after the
+ * others' clones of it are made (CREATE DATABASE needs it idle).
+ */
+interface CopyState {
+  /** Workers told it is built that have not asked for their copy yet. */
+  expected: Set<Worker>;
+  /** Asks waiting for the expected ones (or for the clones before a lend). */
+  pending: {
+    worker: Worker;
+    answer: (copy: Copy) => void;
+    fail: (error: unknown) => void;
+  }[];
+  /** Whether the template is a worker's copy now (nothing clones it any more). */
+  lent: boolean;
+  /** Clones of it being made. */
+  cloning: number;
+  /** Until when the expected ones are waited for. */
+  timer?: ReturnType<typeof setTimeout> | undefined;
+}
+
+/** A worker's copy: its database, and whether another worker used it before (or the worker is to build it). */
+type Copy = { database: string; reused: boolean } | { build: string };
+
+/** The built templates, by name. */
+const builtTemplates = new Map<string, SharedTemplate>();
+
+/**
+ * How long the asks for copies wait for workers told the template is built
+ * (each asks within milliseconds unless it died).
+ */
+const EXPECTED_WAIT_MS = 1_000;
+
+/**
+ * How long a worker that finds the template lent and no spare waits for a
+ * spare (a file ending as it starts) before it builds a copy of its own.
+ */
+const SPARE_WAIT_MS = 300;
+
+/**
  * The worker's copy of `template`: a spare (its sessions ended first: the
  * worker that left it is gone, and whatever it ran with it is stopped), else
- * a new clone. The worker resets a spare before its first test (a worker
- * that died mid-test left it changed).
+ * the template itself or a clone of it (see CopyState); once the template is
+ * lent, a spare that appears within SPARE_WAIT_MS, else a database the
+ * worker builds (migrates) itself. The worker resets a spare before its
+ * first test (a worker that died mid-test left it changed).
  */
 async function copyFor(
   worker: Worker,
   config: PostgresConfig,
   template: string,
-): Promise<{ database: string; reused: boolean }> {
-  const spare = sparesOf(config, template).shift();
-  if (spare !== undefined) {
-    worker.copies.set(spare.database, spare);
-    worker.tracked.set(spare.database, spare);
-    const sql = admin(config);
-    await sql`select pg_terminate_backend(pid) from pg_stat_activity
-      where datname = ${spare.database} and pid <> pg_backend_pid()`;
-    return { database: spare.database, reused: true };
+): Promise<Copy> {
+  const spare = await takeSpare(worker, config, template);
+  if (spare !== undefined) return spare;
+  const entry = builtTemplates.get(template);
+  if (entry === undefined) {
+    return {
+      database: await cloneCopy(worker, config, template),
+      reused: false,
+    };
   }
-  const pool = worker.pools.get(template) ?? newPool(config, template, 0);
-  const database = await createClone(worker, pool);
+  const state = entry.copies;
+  state.expected.delete(worker);
+  if (state.lent) return await lateCopy(worker, config, template);
+  const copy = new Promise<Copy>((answer, fail) => {
+    state.pending.push({ worker, answer, fail });
+  });
+  settleCopies(entry);
+  return await copy;
+}
+
+/** Hands a spare of `template` to `worker`, if there is one. */
+async function takeSpare(
+  worker: Worker,
+  config: PostgresConfig,
+  template: string,
+): Promise<Copy | undefined> {
+  const spare = sparesOf(config, template).shift();
+  if (spare === undefined) return undefined;
+  worker.copies.set(spare.database, spare);
+  worker.tracked.set(spare.database, spare);
+  const sql = await admin(config);
+  await sql`select pg_terminate_backend(pid) from pg_stat_activity
+    where datname = ${spare.database} and pid <> pg_backend_pid()`;
+  return { database: spare.database, reused: true };
+}
+
+/** A new clone of `template`, the worker's copy. */
+async function cloneCopy(
+  worker: Worker,
+  config: PostgresConfig,
+  template: string,
+): Promise<string> {
+  const database = await createClone(worker, newPool(config, template, 0));
   worker.copies.set(database, { ...worker.tracked.get(database)!, template });
-  return { database, reused: false };
+  return database;
+}
+
+/**
+ * Once every worker told the template is built has asked (or EXPECTED_WAIT_MS
+ * passed): the askers but one get clones, the last one the template, once
+ * the clones are made.
+ */
+function settleCopies(entry: SharedTemplate): void {
+  const state = entry.copies;
+  if (state.expected.size > 0) {
+    state.timer ??= setTimeout(() => {
+      state.expected.clear();
+      settleCopies(entry);
+    }, EXPECTED_WAIT_MS);
+    return;
+  }
+  clearTimeout(state.timer);
+  state.timer = undefined;
+  const asks = state.pending.splice(0);
+  const last = asks.pop();
+  if (last === undefined) return;
+  const { config, database: template } = entry;
+  if (state.lent) {
+    for (const ask of [...asks, last]) {
+      lateCopy(ask.worker, config, template).then(ask.answer, ask.fail);
+    }
+    return;
+  }
+  const lend = () => {
+    if (state.cloning > 0) return;
+    state.lent = true;
+    templateNames.delete(template); // a copy now: dropped as one
+    const copy = { config, database: template, template };
+    last.worker.copies.set(template, copy);
+    last.worker.tracked.set(template, copy);
+    last.answer({ database: template, reused: false });
+  };
+  for (const ask of asks) {
+    state.cloning++;
+    cloneCopy(ask.worker, config, template).then(
+      (database) => ask.answer({ database, reused: false }),
+      ask.fail,
+    ).finally(() => {
+      state.cloning--;
+      lend();
+    });
+  }
+  lend();
+}
+
+/**
+ * A copy for a worker that asks once the template is lent: a spare that
+ * appears within SPARE_WAIT_MS, else a database for it to build.
+ */
+async function lateCopy(
+  worker: Worker,
+  config: PostgresConfig,
+  template: string,
+): Promise<Copy> {
+  const until = Date.now() + SPARE_WAIT_MS;
+  for (;;) {
+    const spare = await takeSpare(worker, config, template);
+    if (spare !== undefined) return spare;
+    if (Date.now() >= until) break;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  const database = uniqueName("itkit", "_");
+  // Before it exists: a worker killed while building has it dropped.
+  const copy = { config, database, template };
+  worker.copies.set(database, copy);
+  worker.tracked.set(database, copy);
+  await lease(config, worker).catch(() => {});
+  return { build: database };
+}
+
+/** A worker's build of its copy (see lateCopy) failed: dropped now. */
+function copyFailed(worker: Worker, database: string): void {
+  const copy = worker.copies.get(database);
+  if (copy === undefined) return;
+  worker.copies.delete(database);
+  worker.used.push(copy);
+  dropUsed(worker);
 }
 
 /** The workers connected now. */
@@ -824,7 +1000,6 @@ async function serve(
     dropsText: "",
   };
   workers.add(worker);
-  postgresFactory = await loading;
   try {
     for await (const request of link.requests) {
       worker.queue.push(handle(worker, request).catch(() => {}));
@@ -836,6 +1011,10 @@ async function serve(
   for (const [id, entry] of sharedTemplates) {
     if (entry.builder === worker) templateBuilt(worker, id, false);
   }
+  // Copies it was told to ask for and never will.
+  for (const entry of builtTemplates.values()) {
+    if (entry.copies.expected.delete(worker)) settleCopies(entry);
+  }
   if (worker.dropsTimer !== undefined) clearInterval(worker.dropsTimer);
   await worker.readingDrops;
   worker.dropsFile?.close();
@@ -846,7 +1025,7 @@ async function serve(
     if (file?.isFile) await Deno.remove(path).catch(() => {});
   }
   for (const { config, schema } of worker.schemas.values()) {
-    const sql = admin(config);
+    const sql = await admin(config);
     try {
       await sql`drop schema if exists ${sql(schema)} cascade`;
     } catch (error) {

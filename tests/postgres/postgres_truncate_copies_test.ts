@@ -9,13 +9,29 @@ import { expectRun, runInlineTest } from "../_shared/harness.ts";
 
 const SANITIZE = ["--sanitize-ops", "--sanitize-resources"];
 
+/** What a test file does beside its test in its copy. */
+interface FileOptions {
+  /**
+   * Write to the copy behind the toolkit's back after the test (as a test
+   * killed mid-way would leave it: a row, and the sequence moved).
+   */
+  leave?: boolean;
+  /** Milliseconds a plain test waits before the test in the copy. */
+  waitBefore?: number;
+  /** Milliseconds a plain test waits after it (the file holds its copy). */
+  holdAfter?: number;
+}
+
 /**
  * A file whose test says where it worked and what it found (`FOUND <file>
- * <rows> <next id>`), and then, with `leave`, writes to that database behind
- * the toolkit's back (as a test killed mid-way would leave it: a row, and the
- * sequence moved).
+ * <rows> <next id> <database>`).
  */
-function file(name: string, leave: boolean): string {
+function file(name: string, options: FileOptions = {}): string {
+  const wait = (what: string, ms: number | undefined) =>
+    ms === undefined ? "" : `
+Deno.test("${name} ${what}", async () => {
+  await new Promise((resolve) => setTimeout(resolve, ${ms}));
+});`;
   return `
 import postgres from "postgres";
 import { integration } from "@itkit/core";
@@ -23,13 +39,17 @@ import { postgresDatabase, probePostgres } from "@itkit/core/postgres";
 
 const pg = await probePostgres();
 let url = "";
+${wait("waits", options.waitBefore)}
 integration("${name} works in its copy", {
   requires: [pg],
   fixtures: {
     db: postgresDatabase.fixture({
       isolation: "truncate",
       name: "copies",
-      migrate: (sql) => sql\`create table notes (id serial primary key, text text)\`,
+      migrate: async (sql) => {
+        console.log("MIGRATED");
+        await sql\`create table notes (id serial primary key, text text)\`;
+      },
     }),
   },
 }, async (_t, { db }) => {
@@ -39,7 +59,7 @@ integration("${name} works in its copy", {
   console.log("FOUND ${name} " + n + " " + id + " " + db.database);
 });
 ${
-    leave
+    options.leave
       ? `
 Deno.test("${name} leaves its copy changed", async () => {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
@@ -49,6 +69,7 @@ Deno.test("${name} leaves its copy changed", async () => {
 });`
       : ""
   }
+${wait("holds", options.holdAfter)}
 `;
 }
 
@@ -59,6 +80,11 @@ function found(
   return [...output.matchAll(/^FOUND (\w) (\d+) (\d+) (\S+)$/gm)].map((
     m,
   ) => ({ name: m[1]!, rows: m[2]!, id: m[3]!, database: m[4]! }));
+}
+
+/** How many times the migration ran. */
+function migrations(output: string): number {
+  return output.match(/^MIGRATED$/gm)?.length ?? 0;
 }
 
 /** What the run made and its helper has not dropped yet, after waiting. */
@@ -75,9 +101,9 @@ async function leftoversSince(before: string[]): Promise<string[]> {
 Deno.test('isolation "truncate": files one after another share one database, each handed over reset (even one the file before left changed), dropped at the end', async () => {
   const before = await itkitObjects();
   const run = await runInlineTest({
-    "a_test.ts": file("a", true),
-    "b_test.ts": file("b", true),
-    "c_test.ts": file("c", false),
+    "a_test.ts": file("a", { leave: true }),
+    "b_test.ts": file("b", { leave: true }),
+    "c_test.ts": file("c"),
   }, { args: SANITIZE });
   expectRun(run, run.code === 0 && run.passed === 5, "5 tests should pass");
   const files = found(run.output);
@@ -89,16 +115,17 @@ Deno.test('isolation "truncate": files one after another share one database, eac
   // One database for the three files, one after another.
   assert.equal(new Set(files.map((f) => f.database)).size, 1, run.output);
   assert.match(files[0]!.database, /^itkit_/);
+  assert.equal(migrations(run.output), 1, run.output);
   assert.deepEqual(await leftoversSince(before), []);
 });
 
 Deno.test('isolation "truncate" under --parallel: four files on two workers use at most two databases, and each file finds its database in its migrated state', async () => {
   const before = await itkitObjects();
   const run = await runInlineTest({
-    "a_test.ts": file("a", false),
-    "b_test.ts": file("b", true),
-    "c_test.ts": file("c", false),
-    "d_test.ts": file("d", false),
+    "a_test.ts": file("a"),
+    "b_test.ts": file("b", { leave: true }),
+    "c_test.ts": file("c"),
+    "d_test.ts": file("d"),
   }, { args: ["--parallel", ...SANITIZE], env: { DENO_JOBS: "2" } });
   expectRun(run, run.code === 0 && run.passed === 5, "5 tests should pass");
   const files = found(run.output);
@@ -108,5 +135,23 @@ Deno.test('isolation "truncate" under --parallel: four files on two workers use 
   }
   const databases = new Set(files.map((f) => f.database));
   assert.ok(databases.size <= 2, run.output);
+  assert.equal(migrations(run.output), 1, run.output);
+  assert.deepEqual(await leftoversSince(before), []);
+});
+
+Deno.test('isolation "truncate" under --parallel: a file that asks once every copy is in use (no spare comes) migrates one of its own, in its migrated state, dropped at the end', async () => {
+  const before = await itkitObjects();
+  const run = await runInlineTest({
+    "a_test.ts": file("a", { holdAfter: 2_500 }),
+    "b_test.ts": file("b", { waitBefore: 1_000 }),
+  }, { args: ["--parallel", ...SANITIZE], env: { DENO_JOBS: "2" } });
+  expectRun(run, run.code === 0 && run.passed === 4, "4 tests should pass");
+  const [a, b] = ["a", "b"].map((name) =>
+    found(run.output).find((f) => f.name === name)
+  );
+  assert.ok(a && b, run.output);
+  assert.deepEqual([a.rows, a.id, b.rows, b.id], ["0", "1", "0", "1"]);
+  assert.notEqual(a.database, b.database);
+  assert.equal(migrations(run.output), 2, run.output);
   assert.deepEqual(await leftoversSince(before), []);
 });
