@@ -8,9 +8,11 @@
 // the background (in this process, out of reach of the test's sanitizers),
 // and when the worker's connection closes (it ended, or the test process
 // died, however it died) drops every clone and schema it handed that worker
-// or was told to drop, but its copy for isolation "truncate", kept clean for
-// the next worker; the copies and templates are dropped once no worker is
-// connected and the test process has ended, then it exits.
+// or was told to drop, but its copy for isolation "truncate", kept for the
+// next worker (a truncate template is itself the copy of one of the workers
+// that ask when it is built; see CopyState); the copies and templates are
+// dropped once no worker is connected and the test process has ended, then
+// it exits.
 //
 // Protocol (per worker): the messages of _clone_protocol.ts, one JSON line
 // each. Released clones also come as lines (one name each) appended to the
@@ -103,6 +105,8 @@ interface SharedTemplate {
   builder: Worker | undefined;
   /** Workers waiting for it: their answer. */
   waiting: ((answer: TemplateAnswer) => void)[];
+  /** Whether it is a truncate template (its workers ask for copies). */
+  truncate: boolean;
   /** Isolation "truncate": how its copies are handed out (see copyFor). */
   copies: CopyState;
 }
@@ -133,6 +137,7 @@ function template(
     built: false,
     builder: undefined,
     waiting: [],
+    truncate: request.key.startsWith("truncate\n"),
     copies: { expected: new Set(), pending: [], lent: false, cloning: 0 },
   };
   sharedTemplates.set(id, entry);
@@ -170,7 +175,7 @@ function templateBuilt(worker: Worker, id: string, ok: boolean): void {
     for (const answer of entry.waiting.splice(0)) {
       // A truncate template's waiters ask for their copies next.
       const waiter = waitingWorkers.get(answer);
-      if (waiter && id.includes("\ntruncate\n")) {
+      if (waiter && entry.truncate) {
         entry.copies.expected.add(waiter);
       }
       answer({ database: entry.database });
