@@ -31,6 +31,7 @@ import { ServiceUnavailableError } from "./errors.ts";
 import { defaultTestTimeout, isRequireMode } from "../run/settings.ts";
 import { shardOf } from "../run/shard.ts";
 import { recordIgnored } from "../run/summary.ts";
+import { atModuleLoad, noteTestStarted } from "./_module_load.ts";
 
 /** The prefix every integration test's name carries; `--filter integration` matches it. */
 const INTEGRATION_MARKER = "[integration]";
@@ -51,12 +52,6 @@ const INTEGRATION_MARKER = "[integration]";
 export const EXCLUDE_INTEGRATION_FILTER: string = excludePrefixRegex(
   `${INTEGRATION_MARKER} `,
 );
-
-let moduleLoaded = false;
-let testsStarted = false;
-globalThis.addEventListener?.("load", () => {
-  moduleLoaded = true;
-});
 
 /**
  * Registers an integration test: one top-level `Deno.test`, registered
@@ -142,7 +137,7 @@ export function integration<F extends FixtureRecord>(
     normalize(nameOrDefinition, optionsOrFn, maybeFn),
   );
   const { name } = definition;
-  if (moduleLoaded || testsStarted) {
+  if (!atModuleLoad()) {
     throw new Error(
       `Cannot register integration test "${name}": the test module has already finished loading, and Deno would silently drop a test registered now. Call integration() at the top level of the module; await probes at top level and pass their results in \`requires\`.`,
     );
@@ -219,7 +214,7 @@ export function integration<F extends FixtureRecord>(
     ignore,
     permissions,
     fn: atLocation(async (t: Deno.TestContext) => {
-      testsStarted = true;
+      noteTestStarted();
       // The process is ending by a signal: neither start nor finish a test.
       if (isInterrupted()) await holdWhileInterrupted;
       if (unavailable.length > 0) {

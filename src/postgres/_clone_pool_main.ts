@@ -784,12 +784,15 @@ async function dropDatabase(
  * template and its DROP cost the server far more than the reset that puts a
  * used copy back). By server and template; dropped when we exit.
  */
-const spares = new Map<string, (Tracked & { template: string })[]>();
+const spares = new Map<string, Spare[]>();
 
-function sparesOf(
-  config: PostgresConfig,
-  template: string,
-): (Tracked & { template: string })[] {
+/**
+ * A spare copy: free once `ready` (the sessions the worker that left it had
+ * open are ended: whatever it ran with it is stopped).
+ */
+type Spare = Tracked & { template: string; ready?: Promise<unknown> };
+
+function sparesOf(config: PostgresConfig, template: string): Spare[] {
   const key = `${postgresUrl(config, true)}\n${template}`;
   let list = spares.get(key);
   if (!list) spares.set(key, list = []);
@@ -877,12 +880,11 @@ async function takeSpare(
 ): Promise<Copy | undefined> {
   const spare = sparesOf(config, template).shift();
   if (spare === undefined) return undefined;
-  worker.copies.set(spare.database, spare);
-  worker.tracked.set(spare.database, spare);
-  const sql = await admin(config);
-  await sql`select pg_terminate_backend(pid) from pg_stat_activity
-    where datname = ${spare.database} and pid <> pg_backend_pid()`;
-  return { database: spare.database, reused: true };
+  const { ready, ...copy } = spare;
+  worker.copies.set(copy.database, copy);
+  worker.tracked.set(copy.database, copy);
+  await ready;
+  return { database: copy.database, reused: true };
 }
 
 /** A new clone of `template`, the worker's copy. */
@@ -1042,10 +1044,17 @@ async function serve(
     pool.size = 0;
     while (pool.making > 0) await new Promise((r) => setTimeout(r, 20));
   }
-  // Its copies are the next workers' (dropped when we exit).
+  // Its copies are the next workers' (dropped when we exit), once the
+  // sessions it had open there are ended.
   for (const copy of worker.copies.values()) {
     worker.tracked.delete(copy.database);
-    sparesOf(copy.config, copy.template).push(copy);
+    const ready = admin(copy.config).then((sql) =>
+      sql`select pg_terminate_backend(pid) from pg_stat_activity
+        where datname = ${copy.database} and pid <> pg_backend_pid()`
+    ).catch((error) =>
+      log(`could not end the sessions of ${copy.database}: ${error}`)
+    );
+    sparesOf(copy.config, copy.template).push({ ...copy, ready });
   }
   const made = new Set([...worker.pools.keys()]);
   const order = [...worker.tracked.values()].sort((a, b) =>

@@ -11,6 +11,8 @@ import { loadPostgres } from "./client.ts";
 import { discardSharedPool, sharedPool } from "./_shared_pool.ts";
 import { describe, fingerprint } from "../util/text.ts";
 import { tlsReason } from "./_tls.ts";
+import { atModuleLoad } from "../core/_module_load.ts";
+import { requestPostgresLease } from "./_lease_request.ts";
 
 /**
  * Probes a PostgreSQL server: connect and run `select 1`, on the process's
@@ -44,6 +46,10 @@ export function probePostgres(
     // Another password is another probe; the key holds its fingerprint.
     `postgres ${target} ${fingerprint(config.password)}`,
     async () => {
+      // At a test module's load, the run's lease on the server (which its
+      // tests wait for before they start) is taken beside the probe rather
+      // than after it, when the module declares its fixtures.
+      if (atModuleLoad()) requestPostgresLease(config);
       // Loading postgres.js is not the server's time: outside the budget.
       const factory = await loadPostgres();
       return await runProbe("postgres", target, async (signal) => {
