@@ -348,31 +348,19 @@ export async function take(
 }
 
 /**
- * This worker's copy of `template` for isolation "truncate": a new clone (or
- * the template itself), the copy of a worker that ended (`reused`: reset it
- * before use), or a name to build one under (`build`: then say how it went
- * with {@linkcode copyBuilt}). The helper keeps it for the next worker when
- * this one ends.
+ * This worker's copy of `template` for isolation "truncate": a new clone, or
+ * the copy of a worker that ended (`reused`: reset it before use). The
+ * helper keeps it for the next worker when this one ends.
  */
 export async function copy(
   config: PostgresConfig,
   template: string,
-): Promise<{ database: string; reused: boolean } | { build: string }> {
+): Promise<{ database: string; reused: boolean }> {
   const reply = await request("copy", { config, template });
   if ("error" in reply) {
     throw Object.assign(new Error(reply.error), { code: reply.code });
   }
-  if ("build" in reply) return { build: reply.build };
   return { database: reply.database, reused: reply.reused };
-}
-
-/** Says how this worker's build of its copy (see {@linkcode copy}) went. */
-export function copyBuilt(
-  config: PostgresConfig,
-  database: string,
-  ok: boolean,
-): void {
-  send({ op: "copy-built", config, database, ok }).catch(() => {});
 }
 
 /** The clone of `template` the next {@linkcode take} hands out without asking. */

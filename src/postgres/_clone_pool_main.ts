@@ -9,10 +9,8 @@
 // and when the worker's connection closes (it ended, or the test process
 // died, however it died) drops every clone and schema it handed that worker
 // or was told to drop, but its copy for isolation "truncate", kept for the
-// next worker (a truncate template is itself the copy of one of the workers
-// that ask when it is built; see CopyState); the copies and templates are
-// dropped once no worker is connected and the test process has ended, then
-// it exits.
+// next worker; the copies and templates are dropped once no worker is
+// connected and the test process has ended, then it exits.
 //
 // Protocol (per worker): the messages of _clone_protocol.ts, one JSON line
 // each. Released clones also come as lines (one name each) appended to the
@@ -105,10 +103,6 @@ interface SharedTemplate {
   builder: Worker | undefined;
   /** Workers waiting for it: their answer. */
   waiting: ((answer: TemplateAnswer) => void)[];
-  /** Whether it is a truncate template (its workers ask for copies). */
-  truncate: boolean;
-  /** Isolation "truncate": how its copies are handed out (see copyFor). */
-  copies: CopyState;
 }
 const sharedTemplates = new Map<string, SharedTemplate>();
 
@@ -137,8 +131,6 @@ function template(
     built: false,
     builder: undefined,
     waiting: [],
-    truncate: request.key.startsWith("truncate\n"),
-    copies: { expected: new Set(), pending: [], lent: false, cloning: 0 },
   };
   sharedTemplates.set(id, entry);
   return Promise.resolve(assignBuild(entry, worker));
@@ -171,13 +163,7 @@ function templateBuilt(worker: Worker, id: string, ok: boolean): void {
   entry.builder = undefined;
   if (ok) {
     entry.built = true;
-    builtTemplates.set(entry.database, entry);
     for (const answer of entry.waiting.splice(0)) {
-      // A truncate template's waiters ask for their copies next.
-      const waiter = waitingWorkers.get(answer);
-      if (waiter && entry.truncate) {
-        entry.copies.expected.add(waiter);
-      }
       answer({ database: entry.database });
     }
     return;
@@ -604,9 +590,6 @@ async function handle(worker: Worker, request: CloneRequest): Promise<void> {
       }
       return;
     }
-    case "copy-built":
-      if (!request.ok) copyFailed(worker, request.database);
-      return;
     case "drop":
       // Fire and forget: the test does not wait; anything not yet dropped
       // when the worker ends is dropped then.
@@ -800,76 +783,19 @@ function sparesOf(config: PostgresConfig, template: string): Spare[] {
 }
 
 /**
- * How a truncate template's copies are handed out: the template itself goes,
- * as a copy, to one of the workers that ask for one when it is built (no
- * clone to wait for: a run of files one after another makes none), after the
- * others' clones of it are made (CREATE DATABASE needs it idle).
- */
-interface CopyState {
-  /** Workers told it is built that have not asked for their copy yet. */
-  expected: Set<Worker>;
-  /** Asks waiting for the expected ones (or for the clones before a lend). */
-  pending: {
-    worker: Worker;
-    answer: (copy: Copy) => void;
-    fail: (error: unknown) => void;
-  }[];
-  /** Whether the template is a worker's copy now (nothing clones it any more). */
-  lent: boolean;
-  /** Clones of it being made. */
-  cloning: number;
-  /** Until when the expected ones are waited for. */
-  timer?: ReturnType<typeof setTimeout> | undefined;
-}
-
-/** A worker's copy: its database, and whether another worker used it before (or the worker is to build it). */
-type Copy = { database: string; reused: boolean } | { build: string };
-
-/** The built templates, by name. */
-const builtTemplates = new Map<string, SharedTemplate>();
-
-/**
- * How long the asks for copies wait for workers told the template is built
- * (each asks within milliseconds unless it died).
- */
-const EXPECTED_WAIT_MS = 1_000;
-
-/**
- * How long a worker that finds the template lent and no spare waits for a
- * spare (a file ending as it starts) before it builds a copy of its own.
- */
-const SPARE_WAIT_MS = 300;
-
-/**
- * The worker's copy of `template`: a spare (its sessions ended first: the
- * worker that left it is gone, and whatever it ran with it is stopped), else
- * the template itself or a clone of it (see CopyState); once the template is
- * lent, a spare that appears within SPARE_WAIT_MS, else a database the
- * worker builds (migrates) itself. The worker resets a spare before its
- * first test (a worker that died mid-test left it changed).
+ * The worker's copy of `template`: a spare (its sessions ended when its
+ * worker ended: whatever that worker ran with it is stopped), else a new
+ * clone. The worker resets a spare before its first test (a worker that died
+ * mid-test left it changed).
  */
 async function copyFor(
   worker: Worker,
   config: PostgresConfig,
   template: string,
-): Promise<Copy> {
+): Promise<{ database: string; reused: boolean }> {
   const spare = await takeSpare(worker, config, template);
   if (spare !== undefined) return spare;
-  const entry = builtTemplates.get(template);
-  if (entry === undefined) {
-    return {
-      database: await cloneCopy(worker, config, template),
-      reused: false,
-    };
-  }
-  const state = entry.copies;
-  state.expected.delete(worker);
-  if (state.lent) return await lateCopy(worker, config, template);
-  const copy = new Promise<Copy>((answer, fail) => {
-    state.pending.push({ worker, answer, fail });
-  });
-  settleCopies(entry);
-  return await copy;
+  return { database: await cloneCopy(worker, config, template), reused: false };
 }
 
 /** Hands a spare of `template` to `worker`, if there is one. */
@@ -877,7 +803,7 @@ async function takeSpare(
   worker: Worker,
   config: PostgresConfig,
   template: string,
-): Promise<Copy | undefined> {
+): Promise<{ database: string; reused: boolean } | undefined> {
   const spare = sparesOf(config, template).shift();
   if (spare === undefined) return undefined;
   const { ready, ...copy } = spare;
@@ -896,88 +822,6 @@ async function cloneCopy(
   const database = await createClone(worker, newPool(config, template, 0));
   worker.copies.set(database, { ...worker.tracked.get(database)!, template });
   return database;
-}
-
-/**
- * Once every worker told the template is built has asked (or EXPECTED_WAIT_MS
- * passed): the askers but one get clones, the last one the template, once
- * the clones are made.
- */
-function settleCopies(entry: SharedTemplate): void {
-  const state = entry.copies;
-  if (state.expected.size > 0) {
-    state.timer ??= setTimeout(() => {
-      state.expected.clear();
-      settleCopies(entry);
-    }, EXPECTED_WAIT_MS);
-    return;
-  }
-  clearTimeout(state.timer);
-  state.timer = undefined;
-  const asks = state.pending.splice(0);
-  const last = asks.pop();
-  if (last === undefined) return;
-  const { config, database: template } = entry;
-  if (state.lent) {
-    for (const ask of [...asks, last]) {
-      lateCopy(ask.worker, config, template).then(ask.answer, ask.fail);
-    }
-    return;
-  }
-  const lend = () => {
-    if (state.cloning > 0) return;
-    state.lent = true;
-    templateNames.delete(template); // a copy now: dropped as one
-    const copy = { config, database: template, template };
-    last.worker.copies.set(template, copy);
-    last.worker.tracked.set(template, copy);
-    last.answer({ database: template, reused: false });
-  };
-  for (const ask of asks) {
-    state.cloning++;
-    cloneCopy(ask.worker, config, template).then(
-      (database) => ask.answer({ database, reused: false }),
-      ask.fail,
-    ).finally(() => {
-      state.cloning--;
-      lend();
-    });
-  }
-  lend();
-}
-
-/**
- * A copy for a worker that asks once the template is lent: a spare that
- * appears within SPARE_WAIT_MS, else a database for it to build.
- */
-async function lateCopy(
-  worker: Worker,
-  config: PostgresConfig,
-  template: string,
-): Promise<Copy> {
-  const until = Date.now() + SPARE_WAIT_MS;
-  for (;;) {
-    const spare = await takeSpare(worker, config, template);
-    if (spare !== undefined) return spare;
-    if (Date.now() >= until) break;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  const database = uniqueName("itkit", "_");
-  // Before it exists: a worker killed while building has it dropped.
-  const copy = { config, database, template };
-  worker.copies.set(database, copy);
-  worker.tracked.set(database, copy);
-  await lease(config, worker).catch(() => {});
-  return { build: database };
-}
-
-/** A worker's build of its copy (see lateCopy) failed: dropped now. */
-function copyFailed(worker: Worker, database: string): void {
-  const copy = worker.copies.get(database);
-  if (copy === undefined) return;
-  worker.copies.delete(database);
-  worker.used.push(copy);
-  dropUsed(worker);
 }
 
 /** The workers connected now. */
@@ -1017,10 +861,6 @@ async function serve(
   // Templates it was building and never said it built: the next waiter's.
   for (const [id, entry] of sharedTemplates) {
     if (entry.builder === worker) templateBuilt(worker, id, false);
-  }
-  // Copies it was told to ask for and never will.
-  for (const entry of builtTemplates.values()) {
-    if (entry.copies.expected.delete(worker)) settleCopies(entry);
   }
   if (worker.dropsTimer !== undefined) clearInterval(worker.dropsTimer);
   await worker.readingDrops;

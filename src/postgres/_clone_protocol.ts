@@ -55,18 +55,10 @@ export type CloneRequest =
   | { op: "ready"; id: number; config: PostgresConfig; template: string }
   /**
    * The worker's copy of `template` for isolation "truncate": one a worker
-   * that ended left (`reused`: reset it before use), else the template
-   * itself or a clone of it, else one for the worker to build; kept when the
-   * worker ends, for the next one: answered `copy`.
+   * that ended left (`reused`: reset it before use), else a new clone; kept
+   * when the worker ends, for the next one: answered `copy`.
    */
   | { op: "copy"; id: number; config: PostgresConfig; template: string }
-  /** How this worker's build of its copy (a `copy` reply's `build`) went. */
-  | {
-    op: "copy-built";
-    config: PostgresConfig;
-    database: string;
-    ok: boolean;
-  }
   /**
    * The worker is done with clone `database` (`last`: its module's last
    * database test ended). Only when it has no drops file.
@@ -97,8 +89,6 @@ export type CloneReply =
   | { op: "ready"; id: number; more: string[] }
   /** The worker's copy, and whether another worker used it before. */
   | { op: "copy"; id: number; database: string; reused: boolean }
-  /** The name of a copy for the worker to build (migrate) itself. */
-  | { op: "copy"; id: number; build: string }
   /** No copy: why (and PostgreSQL's error code, if any). */
   | { op: "copy"; id: number; error: string; code?: string }
   /** Whether the helper holds the run's lease. */
@@ -179,13 +169,6 @@ export function readCloneRequest(line: string): CloneRequest {
         config: configOf(m),
         key: m.string("key"),
       };
-    case "copy-built":
-      return {
-        op,
-        config: configOf(m),
-        database: m.string("database"),
-        ok: m.boolean("ok"),
-      };
     case "template-built":
       return {
         op,
@@ -222,9 +205,6 @@ export function readCloneReply(line: string): CloneReply {
     case "copy": {
       const failed = failureOf(m);
       if (failed) return { op, ...failed };
-      if (m.has("build")) {
-        return { op, id: m.int("id"), build: m.string("build") };
-      }
       return {
         op,
         id: m.int("id"),

@@ -270,7 +270,7 @@ function closingSocket(config: PostgresConfig): Promise<net.Socket> {
  * process has ended, also if this worker is killed right after CREATE
  * DATABASE) and migrates it on one connection, then runs `finish` there.
  */
-export async function buildTemplate(
+async function buildTemplate(
   input: SessionInput,
   name: string,
   finish?: (sql: Pg) => Promise<unknown>,

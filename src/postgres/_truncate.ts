@@ -29,8 +29,8 @@ import { type PostgresConfig, postgresUrl } from "./config.ts";
 import { postgresOptions } from "./client.ts";
 import { once } from "./_migrations.ts";
 import { type Pg, type SharedPool, sharedPool } from "./_shared_pool.ts";
-import { buildTemplate, sharedTemplate } from "./_cloned.ts";
-import { clonePoolStarted, copy, copyBuilt } from "./_clone_pool.ts";
+import { sharedTemplate } from "./_cloned.ts";
+import { clonePoolStarted, copy } from "./_clone_pool.ts";
 import { createDbError } from "./_errors.ts";
 import { shared } from "./_connection.ts";
 import { schemaSession } from "./_schema.ts";
@@ -436,24 +436,16 @@ async function decide(input: SessionInput): Promise<Substrate> {
  * died in the middle of a test.
  */
 async function databaseForProcess(input: SessionInput): Promise<string> {
-  const finish = (sql: Pg) => sql.unsafe(installReset("itkit_reset"));
-  const template = await sharedTemplate(input, "truncate", finish);
-  let given: Awaited<ReturnType<typeof copy>>;
+  const template = await sharedTemplate(
+    input,
+    "truncate",
+    (sql) => sql.unsafe(installReset("itkit_reset")),
+  );
+  let given: { database: string; reused: boolean };
   try {
     given = await copy(input.config, template);
   } catch (error) {
     throw createDbError(input.config, error);
-  }
-  if ("build" in given) {
-    // Every copy is in use (the template too): this worker migrates its own.
-    try {
-      await buildTemplate(input, given.build, finish);
-    } catch (error) {
-      copyBuilt(input.config, given.build, false);
-      throw error;
-    }
-    copyBuilt(input.config, given.build, true);
-    return given.build;
   }
   if (given.reused) {
     const pool = sharedPool(input.factory, {

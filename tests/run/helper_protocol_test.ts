@@ -209,7 +209,6 @@ Deno.test("protocols: each side reads what the other writes, and an error names 
       { op: "warm", config, template: "t", size: 3, total: 5 },
       { op: "take", id: 1, config, template: "t", fill: true },
       { op: "copy", id: 4, config, template: "t" },
-      { op: "copy-built", config, database: "c", ok: false },
       { op: "template-built", config, key: "k", ok: false },
     ] as const
   ) {
@@ -222,7 +221,8 @@ Deno.test("protocols: each side reads what the other writes, and an error names 
       { op: "take", id: 1, error: "no", code: "53300" },
       { op: "copy", id: 4, database: "c", reused: true },
       { op: "copy", id: 4, error: "no" },
-      { op: "copy", id: 4, build: "c" },
+      { op: "template", id: 2, database: "t" },
+      { op: "template", id: 2, build: "t" },
       { op: "template", id: 2, retry: true },
     ] as const
   ) {
