@@ -159,3 +159,18 @@ export function itkitObjects(pg: PostgresConfig = PG): Promise<string[]> {
     pg,
   );
 }
+
+/**
+ * What of the server's `itkit` databases and schemas is new since `before`
+ * (an earlier {@linkcode itkitObjects}), once the helpers that drop them had
+ * up to 10 s to do so.
+ */
+export async function itkitObjectsSince(before: string[]): Promise<string[]> {
+  let left: string[] = [];
+  for (let i = 0; i < 40; i++) {
+    left = (await itkitObjects()).filter((o) => !before.includes(o));
+    if (left.length === 0) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return left;
+}

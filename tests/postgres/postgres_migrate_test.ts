@@ -5,7 +5,7 @@
 // the app's own table of the same name is untouched.
 import assert from "node:assert/strict";
 import type { PostgresIsolation } from "../../postgres.ts";
-import { itkitObjects } from "../_shared/services.ts";
+import { itkitObjects, itkitObjectsSince } from "../_shared/services.ts";
 import { type AppDatabase, appDatabase } from "../_shared/app_database.ts";
 import { expectRun, runDenoTest } from "../_shared/harness.ts";
 
@@ -22,17 +22,6 @@ function userItems(app: AppDatabase): Promise<unknown> {
       (select json_agg(a.attname order by a.attnum) from pg_attribute a
        where a.attrelid = 'public.items'::regclass and a.attnum > 0) as columns,
       (select count(*) from pg_class c where c.relname = 'items') as tables`);
-}
-
-/** What the run made on the server and its helper has not dropped yet, after waiting. */
-async function leftoversSince(before: string[]): Promise<string[]> {
-  let left: string[] = [];
-  for (let i = 0; i < 40; i++) {
-    left = (await itkitObjects()).filter((o) => !before.includes(o));
-    if (left.length === 0) break;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return left;
 }
 
 const CASES: {
@@ -121,7 +110,7 @@ for (const { isolation, createdb, place } of CASES) {
       // and databases are dropped, the only one of its name.
       // runDenoTest waited for the run's reapers and helpers: dropped by now.
       assert.deepEqual(await app.itkitSchemas(), []);
-      assert.deepEqual(await leftoversSince(databases), []);
+      assert.deepEqual(await itkitObjectsSince(databases), []);
       assert.deepEqual(await userItems(app), user);
     },
   );

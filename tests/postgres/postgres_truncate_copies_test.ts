@@ -4,7 +4,7 @@
 // than `--parallel` workers) share copies, each handed over reset, even when
 // the file before left it changed, and all of them are dropped at the end.
 import assert from "node:assert/strict";
-import { itkitObjects } from "../_shared/services.ts";
+import { itkitObjects, itkitObjectsSince } from "../_shared/services.ts";
 import { expectRun, runInlineTest } from "../_shared/harness.ts";
 
 const SANITIZE = ["--sanitize-ops", "--sanitize-resources"];
@@ -87,17 +87,6 @@ function migrations(output: string): number {
   return output.match(/^MIGRATED$/gm)?.length ?? 0;
 }
 
-/** What the run made and its helper has not dropped yet, after waiting. */
-async function leftoversSince(before: string[]): Promise<string[]> {
-  let left: string[] = [];
-  for (let i = 0; i < 40; i++) {
-    left = (await itkitObjects()).filter((o) => !before.includes(o));
-    if (left.length === 0) break;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return left;
-}
-
 Deno.test('isolation "truncate": files one after another share one database, each handed over reset (even one the file before left changed), dropped at the end', async () => {
   const before = await itkitObjects();
   const run = await runInlineTest({
@@ -116,7 +105,7 @@ Deno.test('isolation "truncate": files one after another share one database, eac
   assert.equal(new Set(files.map((f) => f.database)).size, 1, run.output);
   assert.match(files[0]!.database, /^itkit_/);
   assert.equal(migrations(run.output), 1, run.output);
-  assert.deepEqual(await leftoversSince(before), []);
+  assert.deepEqual(await itkitObjectsSince(before), []);
 });
 
 Deno.test('isolation "truncate" under --parallel: four files on two workers use at most two databases, and each file finds its database in its migrated state', async () => {
@@ -136,7 +125,7 @@ Deno.test('isolation "truncate" under --parallel: four files on two workers use 
   const databases = new Set(files.map((f) => f.database));
   assert.ok(databases.size <= 2, run.output);
   assert.equal(migrations(run.output), 1, run.output);
-  assert.deepEqual(await leftoversSince(before), []);
+  assert.deepEqual(await itkitObjectsSince(before), []);
 });
 
 Deno.test('isolation "truncate" under --parallel: a file that starts while every database is in use gets a new clone, in its migrated state (the migration runs once), dropped at the end', async () => {
@@ -153,5 +142,5 @@ Deno.test('isolation "truncate" under --parallel: a file that starts while every
   assert.deepEqual([a.rows, a.id, b.rows, b.id], ["0", "1", "0", "1"]);
   assert.notEqual(a.database, b.database);
   assert.equal(migrations(run.output), 1, run.output);
-  assert.deepEqual(await leftoversSince(before), []);
+  assert.deepEqual(await itkitObjectsSince(before), []);
 });

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import { startPglite } from "../../services.ts";
-import { itkitObjects } from "../_shared/services.ts";
+import { itkitObjects, itkitObjectsSince } from "../_shared/services.ts";
 import { type AppDatabase, appDatabase } from "../_shared/app_database.ts";
 import { expectRun, runDenoTest, runInlineTest } from "../_shared/harness.ts";
 
@@ -45,17 +45,6 @@ function places(output: string): string[] {
     ...output.matchAll(/^(?:TRUNCATE|APP \w+ id=2) (db=\S+ schema=\S+)$/gm),
   ]
     .map((m) => m[1]!);
-}
-
-/** What the run made on the server and its helper has not dropped yet, after waiting. */
-async function leftoversSince(before: string[]): Promise<string[]> {
-  let left: string[] = [];
-  for (let i = 0; i < 40; i++) {
-    left = (await itkitObjects()).filter((o) => !before.includes(o));
-    if (left.length === 0) break;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return left;
 }
 
 Deno.test('isolation "truncate" on a role without CREATEDB: a schema of the app\'s database, reset after each test, its own tables of the same names untouched', async () => {
@@ -198,7 +187,7 @@ Deno.test('isolation "truncate" with the permissions `cli.ts permissions` prints
   assert.equal(where.length, 3);
   assert.equal(new Set(where).size, 1, "one database for the process");
   assert.match(where[0]!, /^db=itkit_\w+ schema=public$/);
-  assert.deepEqual(await leftoversSince(databases), []);
+  assert.deepEqual(await itkitObjectsSince(databases), []);
 });
 
 Deno.test('isolation "truncate": a failing migration is reported as the level\'s, in a database or a schema, and leaves nothing', async () => {
@@ -235,6 +224,6 @@ integration("truncate migration fails", {
       ),
     );
     assert.deepEqual(await app.itkitSchemas(), []);
-    assert.deepEqual(await leftoversSince(databases), []);
+    assert.deepEqual(await itkitObjectsSince(databases), []);
   }
 });
