@@ -9,11 +9,11 @@
 // one round trip.
 //
 // Where the file's copy lives (the substrate), decided once per server:
-// - a database of its own, cloned by the clone helper from the process's
-//   template (migrated once, the change tracking installed: see
-//   `sharedTemplate` in _cloned.ts), or the one of a file that ended, when the helper runs (--allow-run), the
-//   role may create databases and the server is not PGlite (a single
-//   database);
+// - a database of its own (a clone of the process's template, migrated once
+//   with the change tracking installed, see `sharedTemplate` in _cloned.ts;
+//   or the database of a file that ended, handed on), when the helper runs
+//   (--allow-run), the role may create databases and the server is not
+//   PGlite (a single database);
 // - else a schema of the configured database, migrated once, the whole
 //   search path of a pool of its own, when the reaper or the helper drops
 //   it at exit;

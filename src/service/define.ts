@@ -365,7 +365,8 @@ export function defineService<
                   space,
                   options: prepared.options,
                 });
-                if (emptied === true) {
+                // (Not once the module's end has taken the kept ones.)
+                if (emptied === true && keeping) {
                   keptList(keepKey!).push(entry);
                   return;
                 }
