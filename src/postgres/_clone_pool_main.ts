@@ -171,8 +171,10 @@ function templateBuilt(worker: Worker, id: string, ok: boolean): void {
   // Failed: what it made goes (the builder drops it too), and the next
   // waiter tries (a failure is not cached).
   const failedName = entry.database;
-  dropDatabase(entry.config, failedName).then(() =>
-    templateNames.delete(failedName)
+  inBackground(
+    dropDatabase(entry.config, failedName).then(() =>
+      templateNames.delete(failedName)
+    ),
   );
   while (entry.waiting.length > 0) {
     const next = entry.waiting.shift()!;
@@ -708,23 +710,25 @@ function making(): boolean {
 function dropUsed(worker: Worker): void {
   if (worker.dropping) return;
   worker.dropping = true;
-  (async () => {
-    while (
-      worker.used.length > 0 &&
-      ((!making() && !worker.holding) || tooManyUsed(worker))
-    ) {
-      const { config, database } = worker.used.shift()!;
-      const sql = await admin(config);
-      try {
-        await sql`drop database if exists ${sql(database)} with (force)`;
-        worker.tracked.delete(database);
-      } catch (error) {
-        failed(`database ${database}`, error);
+  inBackground(
+    (async () => {
+      while (
+        worker.used.length > 0 &&
+        ((!making() && !worker.holding) || tooManyUsed(worker))
+      ) {
+        const { config, database } = worker.used.shift()!;
+        const sql = await admin(config);
+        try {
+          await sql`drop database if exists ${sql(database)} with (force)`;
+          worker.tracked.delete(database);
+        } catch (error) {
+          failed(`database ${database}`, error);
+        }
       }
-    }
-  })().finally(() => {
-    worker.dropping = false;
-  });
+    })().finally(() => {
+      worker.dropping = false;
+    }),
+  );
 }
 
 /**
@@ -824,6 +828,19 @@ async function cloneCopy(
   return database;
 }
 
+/**
+ * Work started without anyone awaiting it (a failed template's drop, the
+ * drops of used clones, a spare's sessions ended), awaited before the admin
+ * clients end at exit: else a drop still under way fails on an ended client.
+ */
+const background = new Set<Promise<unknown>>();
+
+function inBackground<T>(work: Promise<T>): Promise<T> {
+  background.add(work);
+  work.finally(() => background.delete(work)).catch(() => {});
+  return work;
+}
+
 /** The workers connected now. */
 const workers = new Set<Worker>();
 
@@ -888,11 +905,13 @@ async function serve(
   // sessions it had open there are ended.
   for (const copy of worker.copies.values()) {
     worker.tracked.delete(copy.database);
-    const ready = admin(copy.config).then((sql) =>
-      sql`select pg_terminate_backend(pid) from pg_stat_activity
+    const ready = inBackground(
+      admin(copy.config).then((sql) =>
+        sql`select pg_terminate_backend(pid) from pg_stat_activity
         where datname = ${copy.database} and pid <> pg_backend_pid()`
-    ).catch((error) =>
-      log(`could not end the sessions of ${copy.database}: ${error}`)
+      ).catch((error) =>
+        log(`could not end the sessions of ${copy.database}: ${error}`)
+      ),
     );
     sparesOf(copy.config, copy.template).push({ ...copy, ready });
   }
@@ -922,6 +941,7 @@ for (const list of spares.values()) {
 for (const [database, config] of templateNames) {
   await dropDatabase(config, database);
 }
+while (background.size > 0) await Promise.allSettled([...background]);
 // Only now, with everything dropped: the leases.
 await releaseAll();
 for (const sql of admins.values()) await sql.end({ timeout: 1 });
