@@ -832,8 +832,26 @@ function runs(pid: number, program: string, saidExited: boolean): boolean {
   if (Deno.build.os !== "linux") return !saidExited;
   if (!processRunning(pid)) return false;
   try {
-    return Deno.readTextFileSync(`/proc/${pid}/cmdline`).includes(program);
+    const line = Deno.readTextFileSync(`/proc/${pid}/cmdline`);
+    // Empty while it exits (its memory goes before it is a zombie): it runs
+    // until then.
+    if (line === "") return exiting(pid);
+    return line.includes(program);
   } catch {
     return processRunning(pid); // gone meanwhile, or not ours to read
+  }
+}
+
+/** PF_EXITING, of a process's flags (the 9th field of /proc/<pid>/stat). */
+const PF_EXITING = 0x4;
+
+/** Whether process `pid` is on its way out and not a zombie yet. */
+function exiting(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const flags = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[6]);
+    return (flags & PF_EXITING) !== 0 && processRunning(pid);
+  } catch {
+    return false; // gone
   }
 }
