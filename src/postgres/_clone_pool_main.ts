@@ -245,7 +245,7 @@ interface Worker {
   /** Its schemas, dropped when it ends. */
   schemas: Map<string, { config: PostgresConfig; schema: string }>;
   /** Its copies (isolation "truncate"): spares for the next workers. */
-  copies: Map<string, Tracked & { template: string }>;
+  copies: Map<string, Copy>;
   /** Its pools of clones, by template. */
   pools: Map<string, Pool>;
   /** Requests being handled. */
@@ -764,22 +764,24 @@ async function dropDatabase(
   }
 }
 
+/** A worker's copy of a template (isolation "truncate"): a tracked clone. */
+type Copy = Tracked & { template: string };
+
 /**
  * Copies of a template (isolation "truncate": one migrated database per
  * worker, reset after each test) that workers which ended left: the next
  * worker's, instead of a new clone each (a CREATE DATABASE of the migrated
  * template and its DROP cost the server far more than the reset that puts a
- * used copy back). By server and template; dropped when we exit.
+ * used copy back). By server and template; dropped when we exit. Each is
+ * free once `ready`: the sessions its worker had open there are ended
+ * (whatever that worker ran with it is stopped).
  */
-const spares = new Map<string, Spare[]>();
+const spares = new Map<string, (Copy & { ready: Promise<unknown> })[]>();
 
-/**
- * A spare copy: free once `ready` (the sessions the worker that left it had
- * open are ended: whatever it ran with it is stopped).
- */
-type Spare = Tracked & { template: string; ready?: Promise<unknown> };
-
-function sparesOf(config: PostgresConfig, template: string): Spare[] {
+function sparesOf(
+  config: PostgresConfig,
+  template: string,
+): (Copy & { ready: Promise<unknown> })[] {
   const key = `${postgresUrl(config, true)}\n${template}`;
   let list = spares.get(key);
   if (!list) spares.set(key, list = []);
@@ -787,45 +789,26 @@ function sparesOf(config: PostgresConfig, template: string): Spare[] {
 }
 
 /**
- * The worker's copy of `template`: a spare (its sessions ended when its
- * worker ended: whatever that worker ran with it is stopped), else a new
- * clone. The worker resets a spare before its first test (a worker that died
- * mid-test left it changed).
+ * The worker's copy of `template`: a spare, else a new clone. The worker
+ * resets a spare (`reused`) before its first test: the worker that left it
+ * may have died mid-test.
  */
 async function copyFor(
   worker: Worker,
   config: PostgresConfig,
   template: string,
 ): Promise<{ database: string; reused: boolean }> {
-  const spare = await takeSpare(worker, config, template);
-  if (spare !== undefined) return spare;
-  return { database: await cloneCopy(worker, config, template), reused: false };
-}
-
-/** Hands a spare of `template` to `worker`, if there is one. */
-async function takeSpare(
-  worker: Worker,
-  config: PostgresConfig,
-  template: string,
-): Promise<{ database: string; reused: boolean } | undefined> {
   const spare = sparesOf(config, template).shift();
-  if (spare === undefined) return undefined;
-  const { ready, ...copy } = spare;
-  worker.copies.set(copy.database, copy);
-  worker.tracked.set(copy.database, copy);
-  await ready;
-  return { database: copy.database, reused: true };
-}
-
-/** A new clone of `template`, the worker's copy. */
-async function cloneCopy(
-  worker: Worker,
-  config: PostgresConfig,
-  template: string,
-): Promise<string> {
+  if (spare !== undefined) {
+    const { ready, ...copy } = spare;
+    worker.copies.set(copy.database, copy);
+    worker.tracked.set(copy.database, copy);
+    await ready;
+    return { database: copy.database, reused: true };
+  }
   const database = await createClone(worker, newPool(config, template, 0));
   worker.copies.set(database, { ...worker.tracked.get(database)!, template });
-  return database;
+  return { database, reused: false };
 }
 
 /**
@@ -932,16 +915,16 @@ await serveWorkers({
   handle: serve,
   log,
 });
-// Every worker is gone, with its clones: the spare copies, then the shared
-// templates (also those whose failed build is being dropped: again, if need
-// be).
+// Every worker is gone, with its clones; what was left under way first (a
+// failed build's template drop, used clones' drops), then the spare copies
+// and the shared templates.
+while (background.size > 0) await Promise.allSettled([...background]);
 for (const list of spares.values()) {
   for (const { config, database } of list) await dropDatabase(config, database);
 }
 for (const [database, config] of templateNames) {
   await dropDatabase(config, database);
 }
-while (background.size > 0) await Promise.allSettled([...background]);
 // Only now, with everything dropped: the leases.
 await releaseAll();
 for (const sql of admins.values()) await sql.end({ timeout: 1 });

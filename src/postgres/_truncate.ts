@@ -231,6 +231,9 @@ end $f$;
 `;
 }
 
+/** The schema of the change tracking and the reset in a database of its own. */
+const MACHINERY = "itkit_reset";
+
 let busy = false;
 
 /** Whether a declaration's helper process could not start (no --allow-run). */
@@ -287,7 +290,7 @@ export async function truncateSession(input: SessionInput): Promise<Session> {
       return session(pool, input, {
         config,
         schema: "public",
-        reset: "itkit_reset.reset()",
+        reset: `${MACHINERY}.reset()`,
         bySql: false,
       }, done);
     }
@@ -439,7 +442,7 @@ async function databaseForProcess(input: SessionInput): Promise<string> {
   const template = await sharedTemplate(
     input,
     "truncate",
-    (sql) => sql.unsafe(installReset("itkit_reset")),
+    (sql) => sql.unsafe(installReset(MACHINERY)),
   );
   let given: { database: string; reused: boolean };
   try {
@@ -454,7 +457,7 @@ async function databaseForProcess(input: SessionInput): Promise<string> {
     }, false);
     const unhold = pool.hold();
     try {
-      await pool.sql.unsafe("select itkit_reset.reset()");
+      await pool.sql.unsafe(`select ${MACHINERY}.reset()`);
     } finally {
       unhold();
     }

@@ -845,12 +845,14 @@ function runs(pid: number, program: string, saidExited: boolean): boolean {
 /** PF_EXITING, of a process's flags (the 9th field of /proc/<pid>/stat). */
 const PF_EXITING = 0x4;
 
-/** Whether process `pid` is on its way out and not a zombie yet. */
+/** Whether process `pid` is on its way out and not a zombie (or dead) yet. */
 function exiting(pid: number): boolean {
   try {
     const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    const flags = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[6]);
-    return (flags & PF_EXITING) !== 0 && processRunning(pid);
+    // The fields after the command name: state, ppid, …, flags (7th).
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const dead = fields[0] === "Z" || fields[0] === "X";
+    return !dead && (Number(fields[6]) & PF_EXITING) !== 0;
   } catch {
     return false; // gone
   }

@@ -39,8 +39,8 @@ integration("a setup frozen, then waiting", {
 // this test's time; the next test's sanitizers stay on and must be clean.
 Deno.test({
   name: "thaws the server and opens the gate",
-  sanitizeOps: false,
-  sanitizeResources: false,
+  sanitizeOps: false, // the abandoned migration's queries resume here (above)
+  sanitizeResources: false, // and its connection with them
   fn: () => {
     signalServer(data, "SIGCONT");
     gate.resolve();
